@@ -1,0 +1,95 @@
+package sdk
+
+import (
+	"strings"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// maxDestination bounds dialled numbers and URIs.
+const maxDestination = 64
+
+// validate checks the fields the proto marks REQUIRED, so every driver
+// rejects the same malformed requests with the same INVALID_ARGUMENT.
+func validate(method string, req any) *Error {
+	switch r := req.(type) {
+	case *ctiv1.DialRequest:
+		if r.GetLine() < 0 {
+			return InvalidArgument("line must be 0 (any) or a 1-based line number, not %d", r.GetLine())
+		}
+		return destination(r.GetDestination())
+	case *ctiv1.CallRequest:
+		return required("call_id", r.GetCallId())
+	case *ctiv1.TransferRequest:
+		if err := required("call_id", r.GetCallId()); err != nil {
+			return err
+		}
+		return destination(r.GetDestination())
+	case *ctiv1.CallPairRequest:
+		if err := required("call_id", r.GetCallId()); err != nil {
+			return err
+		}
+		if err := required("other_call_id", r.GetOtherCallId()); err != nil {
+			return err
+		}
+		if r.GetCallId() == r.GetOtherCallId() {
+			return InvalidArgument("call_id and other_call_id must name two different calls")
+		}
+	case *ctiv1.SendDTMFRequest:
+		if err := required("call_id", r.GetCallId()); err != nil {
+			return err
+		}
+		d := r.GetDigits()
+		if d == "" || len(d) > 32 || strings.Trim(d, "0123456789*#") != "" {
+			return InvalidArgument("digits must be 1 to 32 of 0-9, * and #, got %q", truncate(d, 40))
+		}
+	case *ctiv1.ParkRequest:
+		return required("call_id", r.GetCallId())
+	case *ctiv1.UnparkRequest:
+		return required("slot", r.GetSlot())
+	case *ctiv1.SetForwardRequest:
+		if r.GetMode() == ctiv1.ForwardMode_FORWARD_MODE_UNSPECIFIED {
+			return InvalidArgument("mode is required: always, busy or no_answer")
+		}
+		return destination(r.GetDestination())
+	case *ctiv1.FactoryResetRequest:
+		if !r.GetConfirm() {
+			return InvalidArgument("factory reset erases the device's configuration: set confirm=true to really do it")
+		}
+	case *ctiv1.QueueRequest:
+		if method == "JoinQueue" || method == "LeaveQueue" {
+			return required("queue", r.GetQueue())
+		}
+	case *ctiv1.SendKeysRequest:
+		n := len(r.GetKeys())
+		if n == 0 || n > 64 {
+			return InvalidArgument("keys must hold 1 to 64 key names, got %d", n)
+		}
+		for i, k := range r.GetKeys() {
+			if strings.TrimSpace(k) == "" {
+				return InvalidArgument("keys[%d] is empty", i)
+			}
+		}
+	}
+	return nil
+}
+
+func required(field, value string) *Error {
+	if value == "" {
+		return InvalidArgument("%s is required", field)
+	}
+	return nil
+}
+
+func destination(d string) *Error {
+	if d == "" {
+		return InvalidArgument("destination is required")
+	}
+	if len(d) > maxDestination {
+		return InvalidArgument("destination is %d characters long; at most %d are allowed", len(d), maxDestination)
+	}
+	if strings.ContainsAny(d, " \t\r\n&?/\\") && !strings.HasPrefix(d, "sip:") {
+		return InvalidArgument("destination %q contains characters that cannot be dialled", truncate(d, 40))
+	}
+	return nil
+}
