@@ -1983,6 +1983,7 @@ type Event struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Set by the host: a per-host, strictly increasing number, starting at 1.
 	// Apps resume with WatchEventsRequest.from_sequence = last seen + 1.
+	// 0 on Gap events, which are made for one subscriber and take no number.
 	Sequence uint64 `protobuf:"varint,1,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	// Set by the host: the site the event belongs to. Empty for host-wide
 	// events.

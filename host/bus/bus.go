@@ -1,0 +1,145 @@
+// Package bus is the host's event bus: it stamps every event with a per-host
+// sequence number, keeps the newest events in a bounded replay buffer, and
+// lets any number of subscribers read from it at their own pace.
+//
+// Subscribers pull from the buffer by cursor instead of owning queues, so a
+// slow subscriber never blocks a driver or another subscriber: it only falls
+// behind, and when the buffer has overwritten what it has not read yet it
+// receives a Gap event and continues with the oldest event still held.
+package bus
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// batch is how many events a subscriber takes from the buffer per lock.
+const batch = 256
+
+// Bus is the event bus. Safe for concurrent use.
+type Bus struct {
+	mu     sync.Mutex
+	ring   []*ctiv1.Event // ring[seq % len(ring)]
+	next   uint64         // sequence the next event gets; starts at 1
+	notify chan struct{}  // closed and replaced on every publish
+
+	subscribers atomic.Int64
+	published   atomic.Uint64
+}
+
+// New returns a bus that keeps the newest capacity events for replay.
+func New(capacity int) *Bus {
+	if capacity < 1 {
+		capacity = 1
+	}
+	return &Bus{ring: make([]*ctiv1.Event, capacity), next: 1, notify: make(chan struct{})}
+}
+
+// Publish stamps ev with the next sequence number, stores it and wakes the
+// subscribers. It never blocks on a subscriber. ev must not be changed
+// after it is published.
+func (b *Bus) Publish(ev *ctiv1.Event) uint64 {
+	b.mu.Lock()
+	seq := b.next
+	b.next++
+	ev.Sequence = seq
+	b.ring[seq%uint64(len(b.ring))] = ev
+	wake := b.notify
+	b.notify = make(chan struct{})
+	b.mu.Unlock()
+	close(wake)
+	b.published.Add(1)
+	return seq
+}
+
+// Next returns the sequence number the next event will get.
+func (b *Bus) Next() uint64 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.next
+}
+
+// Subscribers returns how many subscriptions are open.
+func (b *Bus) Subscribers() int64 { return b.subscribers.Load() }
+
+// oldest is the sequence of the oldest buffered event. Callers hold mu.
+func (b *Bus) oldest() uint64 {
+	if n := uint64(len(b.ring)); b.next > n {
+		return b.next - n
+	}
+	return 1
+}
+
+// Subscribe calls send for every event from sequence from on (0: only events
+// published from now on) that passes filter, in sequence order, until ctx
+// ends or send fails. When events the subscriber asked for are no longer
+// buffered it first receives a Gap event (sequence 0) naming them.
+func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send func(*ctiv1.Event) error) error {
+	b.subscribers.Add(1)
+	defer b.subscribers.Add(-1)
+
+	b.mu.Lock()
+	cursor := from
+	if from == 0 {
+		cursor = b.next
+	} else if from > b.next {
+		// The app saw sequence numbers of an earlier host run.
+		gap := gapEvent(b.next, from-1, "sequence numbers restarted: the host was restarted; resynchronise with GetDeviceState")
+		cursor = b.next
+		b.mu.Unlock()
+		if err := send(gap); err != nil {
+			return err
+		}
+		b.mu.Lock()
+	}
+	b.mu.Unlock()
+
+	events := make([]*ctiv1.Event, 0, batch)
+	for {
+		b.mu.Lock()
+		var gap *ctiv1.Event
+		if oldest := b.oldest(); cursor < oldest {
+			gap = gapEvent(cursor, oldest-1, "events are older than the host's replay buffer or were overwritten before this subscriber read them; resynchronise with GetDeviceState")
+			cursor = oldest
+		}
+		events = events[:0]
+		for ; cursor < b.next && len(events) < batch; cursor++ {
+			events = append(events, b.ring[cursor%uint64(len(b.ring))])
+		}
+		wait := b.notify
+		b.mu.Unlock()
+
+		if gap != nil {
+			if err := send(gap); err != nil {
+				return err
+			}
+		}
+		for _, ev := range events {
+			if filter.Match(ev) {
+				if err := send(ev); err != nil {
+					return err
+				}
+			}
+		}
+		if len(events) == batch {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wait:
+		}
+	}
+}
+
+func gapEvent(from, to uint64, reason string) *ctiv1.Event {
+	return &ctiv1.Event{
+		Time:    timestamppb.Now(),
+		Payload: &ctiv1.Event_Gap{Gap: &ctiv1.Gap{FromSequence: from, ToSequence: to, Reason: reason}},
+	}
+}

@@ -1,0 +1,136 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+func callEvent(site, device string) *ctiv1.Event {
+	return &ctiv1.Event{Site: site, Device: device, Payload: &ctiv1.Event_CallChanged{CallChanged: &ctiv1.CallChanged{}}}
+}
+
+var errStop = errors.New("stop")
+
+// collect subscribes from `from` and returns the first n events received.
+func collect(t *testing.T, b *Bus, from uint64, f *Filter, n int) []*ctiv1.Event {
+	t.Helper()
+	var got []*ctiv1.Event
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.Subscribe(ctx, from, f, func(ev *ctiv1.Event) error {
+		got = append(got, ev)
+		if len(got) == n {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("subscribe ended with %v after %d of %d events", err, len(got), n)
+	}
+	return got
+}
+
+func TestReplayFromSequenceDeliversInOrder(t *testing.T) {
+	b := New(100)
+	for i := 0; i < 10; i++ {
+		b.Publish(callEvent("hq", "hq/a"))
+	}
+	got := collect(t, b, 4, nil, 7)
+	for i, ev := range got {
+		if want := uint64(4 + i); ev.GetSequence() != want {
+			t.Fatalf("event %d has sequence %d, want %d", i, ev.GetSequence(), want)
+		}
+	}
+}
+
+func TestResumeOlderThanBufferStartsWithGap(t *testing.T) {
+	b := New(5)
+	for i := 0; i < 12; i++ {
+		b.Publish(callEvent("hq", "hq/a"))
+	}
+	got := collect(t, b, 2, nil, 6)
+	gap := got[0].GetGap()
+	if gap == nil || gap.GetFromSequence() != 2 || gap.GetToSequence() != 7 {
+		t.Fatalf("first event = %v, want gap 2..7", got[0])
+	}
+	if got[1].GetSequence() != 8 || got[5].GetSequence() != 12 {
+		t.Fatalf("after the gap got sequences %d..%d, want 8..12", got[1].GetSequence(), got[5].GetSequence())
+	}
+}
+
+func TestResumeFromFutureSequenceAnnouncesRestart(t *testing.T) {
+	b := New(5)
+	b.Publish(callEvent("hq", "hq/a"))
+	done := make(chan []*ctiv1.Event)
+	go func() { done <- collect(t, b, 500, nil, 2) }()
+	time.Sleep(20 * time.Millisecond)
+	b.Publish(callEvent("hq", "hq/a"))
+	got := <-done
+	if got[0].GetGap() == nil || got[1].GetSequence() != 2 {
+		t.Fatalf("got %v, want a gap then sequence 2", got)
+	}
+}
+
+func TestSlowSubscriberNeverBlocksPublisherOrOthers(t *testing.T) {
+	b := New(16)
+	stuck := make(chan struct{})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go b.Subscribe(ctx, 0, nil, func(*ctiv1.Event) error { <-stuck; return nil })
+	for b.Subscribers() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	fast := make(chan []*ctiv1.Event)
+	go func() { fast <- collect(t, b, 1, nil, 1000) }()
+	published := make(chan struct{})
+	go func() {
+		for i := 0; i < 1000; i++ {
+			b.Publish(callEvent("hq", "hq/a"))
+		}
+		close(published)
+	}()
+	select {
+	case <-published:
+	case <-time.After(5 * time.Second):
+		t.Fatal("publisher blocked behind a stuck subscriber")
+	}
+	got := <-fast
+	var last uint64
+	for _, ev := range got {
+		if ev.GetGap() == nil {
+			if ev.GetSequence() <= last {
+				t.Fatalf("sequence went from %d to %d", last, ev.GetSequence())
+			}
+			last = ev.GetSequence()
+		}
+	}
+	close(stuck)
+}
+
+func TestFilter(t *testing.T) {
+	f := NewFilter(&ctiv1.WatchEventsRequest{Devices: []string{"hq/a"}, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL, ctiv1.EventKind_EVENT_KIND_DRIVER}})
+	driverDown := &ctiv1.Event{Site: "hq", Payload: &ctiv1.Event_DriverChanged{DriverChanged: &ctiv1.DriverChanged{}}}
+	otherSite := &ctiv1.Event{Site: "branch", Payload: &ctiv1.Event_DriverChanged{DriverChanged: &ctiv1.DriverChanged{}}}
+	device := &ctiv1.Event{Site: "hq", Device: "hq/a", Payload: &ctiv1.Event_DeviceChanged{DeviceChanged: &ctiv1.DeviceChanged{}}}
+	cases := []struct {
+		name string
+		ev   *ctiv1.Event
+		want bool
+	}{
+		{"call of the device", callEvent("hq", "hq/a"), true},
+		{"call of another device", callEvent("hq", "hq/b"), false},
+		{"driver event of the device's site", driverDown, true},
+		{"driver event of another site", otherSite, false},
+		{"kind not asked for", device, false},
+		{"gap always", gapEvent(1, 2, "x"), true},
+	}
+	for _, c := range cases {
+		if got := f.Match(c.ev); got != c.want {
+			t.Errorf("%s: Match = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
