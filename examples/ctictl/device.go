@@ -1,0 +1,234 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"io"
+	"slices"
+	"strings"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// forwardModes maps the forward and unforward mode words to ForwardMode.
+var forwardModes = map[string]ctiv1.ForwardMode{
+	"always":    ctiv1.ForwardMode_FORWARD_MODE_ALWAYS,
+	"busy":      ctiv1.ForwardMode_FORWARD_MODE_BUSY,
+	"noanswer":  ctiv1.ForwardMode_FORWARD_MODE_NO_ANSWER,
+	"no-answer": ctiv1.ForwardMode_FORWARD_MODE_NO_ANSWER,
+}
+
+// forwardMode parses a forward mode word.
+func forwardMode(s string) (ctiv1.ForwardMode, error) {
+	if m, ok := forwardModes[strings.ToLower(s)]; ok {
+		return m, nil
+	}
+	return 0, usagef("forward mode must be always, busy or noanswer, got %q", s)
+}
+
+// deviceCommands are the commands that change a device's settings or an
+// agent's queues.
+var deviceCommands = []*command{
+	{
+		name:     "dnd",
+		args:     "<site/device> on|off",
+		summary:  "switch do-not-disturb on or off",
+		examples: []string{"ctictl dnd hq/reception on", "ctictl dnd hq/reception off"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			dev, err := deviceArgs(args, 1, 1)
+			if err != nil {
+				return err
+			}
+			on, err := onOff(args[1])
+			if err != nil {
+				return err
+			}
+			return do(ctx, a, "SetDND", a.host.SetDND, &ctiv1.SetDNDRequest{Device: dev, Enabled: on})
+		}),
+	},
+	{
+		name:     "forward",
+		args:     "<site/device> always|busy|noanswer <dest>",
+		summary:  "set a forwarding rule, replacing the rule of the same mode",
+		examples: []string{"ctictl forward hq/reception always 2001", "ctictl forward hq/reception noanswer 5550000"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			dev, err := deviceArgs(args, 2, 2)
+			if err != nil {
+				return err
+			}
+			mode, err := forwardMode(args[1])
+			if err != nil {
+				return err
+			}
+			return do(ctx, a, "SetForward", a.host.SetForward,
+				&ctiv1.SetForwardRequest{Device: dev, Mode: mode, Destination: args[2]})
+		}),
+	},
+	{
+		name:     "unforward",
+		args:     "<site/device> [always|busy|noanswer]",
+		summary:  "remove one forwarding rule, or all of them without a mode",
+		examples: []string{"ctictl unforward hq/reception", "ctictl unforward hq/reception busy"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			dev, err := deviceArgs(args, 0, 1)
+			if err != nil {
+				return err
+			}
+			req := &ctiv1.ClearForwardRequest{Device: dev}
+			if len(args) == 2 {
+				if req.Mode, err = forwardMode(args[1]); err != nil {
+					return err
+				}
+			}
+			return do(ctx, a, "ClearForward", a.host.ClearForward, req)
+		}),
+	},
+	{
+		name:     "mute",
+		args:     "<site/device> on|off",
+		summary:  "mute or unmute the device in its active call",
+		examples: []string{"ctictl mute hq/reception on"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			dev, err := deviceArgs(args, 1, 1)
+			if err != nil {
+				return err
+			}
+			on, err := onOff(args[1])
+			if err != nil {
+				return err
+			}
+			return do(ctx, a, "SetMute", a.host.SetMute, &ctiv1.SetMuteRequest{Device: dev, Muted: on})
+		}),
+	},
+	{
+		name:     "speaker",
+		args:     "<site/device>",
+		summary:  "move the active call to the loudspeaker",
+		examples: []string{"ctictl speaker hq/reception"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			dev, err := deviceArgs(args, 0, 0)
+			if err != nil {
+				return err
+			}
+			return do(ctx, a, "EnableSpeaker", a.host.EnableSpeaker, &ctiv1.DeviceRequest{Device: dev})
+		}),
+	},
+	{
+		name:     "reboot",
+		args:     "<site/device>",
+		summary:  "restart the device",
+		examples: []string{"ctictl reboot hq/reception"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			dev, err := deviceArgs(args, 0, 0)
+			if err != nil {
+				return err
+			}
+			return do(ctx, a, "Reboot", a.host.Reboot, &ctiv1.DeviceRequest{Device: dev})
+		}),
+	},
+	{
+		name:    "reset",
+		args:    "<site/device> --yes-really",
+		summary: "factory-reset the device (destructive; needs --yes-really)",
+		details: "The device loses its configuration and may not come back without provisioning.\n" +
+			"Without --yes-really ctictl refuses and sends nothing.",
+		examples: []string{"ctictl reset hq/reception --yes-really"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			sure := fs.Bool("yes-really", false, "confirm the factory reset")
+			return func(ctx context.Context, a *app, args []string) error {
+				dev, err := deviceArgs(args, 0, 0)
+				if err != nil {
+					return err
+				}
+				if !*sure {
+					return usagef("refusing to factory-reset %s without --yes-really", dev)
+				}
+				return do(ctx, a, "FactoryReset", a.host.FactoryReset, &ctiv1.FactoryResetRequest{Device: dev, Confirm: true})
+			}
+		},
+	},
+	{
+		name:    "queue",
+		args:    "join|leave|pause|unpause <site/device> [queue] [--reason R]",
+		summary: "log an agent into or out of a queue, or pause and unpause it",
+		details: "join and leave need a queue; pause and unpause without one act on every queue of the agent.\n" +
+			"--reason is for pause only.",
+		examples: []string{
+			"ctictl queue join hq/agent1 600",
+			"ctictl queue pause hq/agent1 --reason lunch",
+			"ctictl queue unpause hq/agent1",
+		},
+		setup: func(fs *flag.FlagSet) runFunc {
+			reason := fs.String("reason", "", "why the agent pauses (pause only)")
+			return func(ctx context.Context, a *app, args []string) error {
+				if err := nargs(args, 2, 3); err != nil {
+					return err
+				}
+				op := args[0]
+				if !slices.Contains([]string{"join", "leave", "pause", "unpause"}, op) {
+					return usagef("queue operation must be join, leave, pause or unpause, got %q", op)
+				}
+				dev, err := deviceRef(args[1])
+				if err != nil {
+					return err
+				}
+				req := &ctiv1.QueueRequest{Device: dev, Reason: *reason}
+				if len(args) == 3 {
+					req.Queue = args[2]
+				}
+				if *reason != "" && op != "pause" {
+					return usagef("--reason is for pause only")
+				}
+				if req.Queue == "" && (op == "join" || op == "leave") {
+					return usagef("queue %s needs a queue", op)
+				}
+				switch op {
+				case "join":
+					return do(ctx, a, "JoinQueue", a.host.JoinQueue, req)
+				case "leave":
+					return do(ctx, a, "LeaveQueue", a.host.LeaveQueue, req)
+				case "pause":
+					return do(ctx, a, "PauseAgent", a.host.PauseAgent, req)
+				default:
+					return do(ctx, a, "UnpauseAgent", a.host.UnpauseAgent, req)
+				}
+			}
+		},
+	},
+}
+
+// adminCommands are the operators' commands of the Admin service.
+var adminCommands = []*command{
+	{
+		name:     "plugins",
+		args:     "",
+		summary:  "list plugin instances: state, version, process, restarts, last error",
+		examples: []string{"ctictl plugins", "ctictl -json plugins"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			if err := nargs(args, 0, 0); err != nil {
+				return err
+			}
+			resp, err := unary(ctx, a, "ListPlugins", a.admin.ListPlugins, &ctiv1.ListPluginsRequest{})
+			if err != nil {
+				return err
+			}
+			return a.print(resp, func(w io.Writer) { printPlugins(w, resp.GetPlugins()) })
+		}),
+	},
+	{
+		name:     "sites",
+		args:     "",
+		summary:  "list sites with their devices and the driver serving each",
+		examples: []string{"ctictl sites"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			if err := nargs(args, 0, 0); err != nil {
+				return err
+			}
+			resp, err := unary(ctx, a, "ListSites", a.admin.ListSites, &ctiv1.ListSitesRequest{})
+			if err != nil {
+				return err
+			}
+			return a.print(resp, func(w io.Writer) { printSites(w, resp.GetSites()) })
+		}),
+	},
+}
