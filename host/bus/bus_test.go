@@ -85,7 +85,17 @@ func TestSlowSubscriberNeverBlocksPublisherOrOthers(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 	fast := make(chan []*ctiv1.Event)
-	go func() { fast <- collect(t, b, 1, nil, 1000) }()
+	go func() {
+		var got []*ctiv1.Event
+		b.Subscribe(ctx, 1, nil, func(ev *ctiv1.Event) error {
+			got = append(got, ev)
+			if ev.GetSequence() == 1000 {
+				return errStop
+			}
+			return nil
+		})
+		fast <- got
+	}()
 	published := make(chan struct{})
 	go func() {
 		for i := 0; i < 1000; i++ {
