@@ -1,0 +1,45 @@
+package api
+
+import (
+	"context"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// AdminServer implements cti.v1.Admin.
+type AdminServer struct {
+	ctiv1.UnimplementedAdminServer
+	router *Router
+}
+
+// NewAdminServer returns the operators' API.
+func NewAdminServer(r *Router) *AdminServer { return &AdminServer{router: r} }
+
+// ListPlugins reports every instance.
+func (a *AdminServer) ListPlugins(context.Context, *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error) {
+	resp := &ctiv1.ListPluginsResponse{}
+	for _, inst := range a.router.Instances() {
+		resp.Plugins = append(resp.Plugins, inst.Status())
+	}
+	return resp, nil
+}
+
+// ListSites reports sites and their devices with the state of the instance
+// serving each.
+func (a *AdminServer) ListSites(context.Context, *ctiv1.ListSitesRequest) (*ctiv1.ListSitesResponse, error) {
+	resp := &ctiv1.ListSitesResponse{}
+	for _, name := range a.router.SiteNames() {
+		site := &ctiv1.Site{Name: name}
+		for _, ref := range a.router.sites[name] {
+			rt := a.router.routes[ref]
+			site.Devices = append(site.Devices, &ctiv1.SiteDevice{
+				Device: ref, Driver: rt.inst.Driver(), Model: rt.model,
+				DriverState: rt.inst.Status().GetState(),
+			})
+		}
+		resp.Sites = append(resp.Sites, site)
+	}
+	return resp, nil
+}
+
+var _ ctiv1.AdminServer = (*AdminServer)(nil)

@@ -1,0 +1,140 @@
+package api
+
+// Every command is one call to forward, which does the routing; the list
+// follows host.proto's order.
+
+import (
+	"context"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// Dial forwards to Driver.Dial.
+func (s *HostServer) Dial(ctx context.Context, r *ctiv1.DialRequest) (*ctiv1.DialResponse, error) {
+	return forward(ctx, s, "Dial", r, ctiv1.DriverClient.Dial)
+}
+
+// Answer forwards to Driver.Answer.
+func (s *HostServer) Answer(ctx context.Context, r *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Answer", r, ctiv1.DriverClient.Answer)
+}
+
+// Reject forwards to Driver.Reject.
+func (s *HostServer) Reject(ctx context.Context, r *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Reject", r, ctiv1.DriverClient.Reject)
+}
+
+// Hangup forwards to Driver.Hangup.
+func (s *HostServer) Hangup(ctx context.Context, r *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Hangup", r, ctiv1.DriverClient.Hangup)
+}
+
+// Hold forwards to Driver.Hold.
+func (s *HostServer) Hold(ctx context.Context, r *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Hold", r, ctiv1.DriverClient.Hold)
+}
+
+// Resume forwards to Driver.Resume.
+func (s *HostServer) Resume(ctx context.Context, r *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Resume", r, ctiv1.DriverClient.Resume)
+}
+
+// BlindTransfer forwards to Driver.BlindTransfer.
+func (s *HostServer) BlindTransfer(ctx context.Context, r *ctiv1.TransferRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "BlindTransfer", r, ctiv1.DriverClient.BlindTransfer)
+}
+
+// ConsultTransfer forwards to Driver.ConsultTransfer.
+func (s *HostServer) ConsultTransfer(ctx context.Context, r *ctiv1.TransferRequest) (*ctiv1.ConsultTransferResponse, error) {
+	return forward(ctx, s, "ConsultTransfer", r, ctiv1.DriverClient.ConsultTransfer)
+}
+
+// CompleteTransfer forwards to Driver.CompleteTransfer.
+func (s *HostServer) CompleteTransfer(ctx context.Context, r *ctiv1.CallPairRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "CompleteTransfer", r, ctiv1.DriverClient.CompleteTransfer)
+}
+
+// Conference forwards to Driver.Conference.
+func (s *HostServer) Conference(ctx context.Context, r *ctiv1.CallPairRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Conference", r, ctiv1.DriverClient.Conference)
+}
+
+// SendDTMF forwards to Driver.SendDTMF.
+func (s *HostServer) SendDTMF(ctx context.Context, r *ctiv1.SendDTMFRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SendDTMF", r, ctiv1.DriverClient.SendDTMF)
+}
+
+// Redirect forwards to Driver.Redirect.
+func (s *HostServer) Redirect(ctx context.Context, r *ctiv1.TransferRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Redirect", r, ctiv1.DriverClient.Redirect)
+}
+
+// Park forwards to Driver.Park.
+func (s *HostServer) Park(ctx context.Context, r *ctiv1.ParkRequest) (*ctiv1.ParkResponse, error) {
+	return forward(ctx, s, "Park", r, ctiv1.DriverClient.Park)
+}
+
+// Unpark forwards to Driver.Unpark.
+func (s *HostServer) Unpark(ctx context.Context, r *ctiv1.UnparkRequest) (*ctiv1.UnparkResponse, error) {
+	return forward(ctx, s, "Unpark", r, ctiv1.DriverClient.Unpark)
+}
+
+// SetDND forwards to Driver.SetDND.
+func (s *HostServer) SetDND(ctx context.Context, r *ctiv1.SetDNDRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SetDND", r, ctiv1.DriverClient.SetDND)
+}
+
+// SetForward forwards to Driver.SetForward.
+func (s *HostServer) SetForward(ctx context.Context, r *ctiv1.SetForwardRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SetForward", r, ctiv1.DriverClient.SetForward)
+}
+
+// ClearForward forwards to Driver.ClearForward.
+func (s *HostServer) ClearForward(ctx context.Context, r *ctiv1.ClearForwardRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "ClearForward", r, ctiv1.DriverClient.ClearForward)
+}
+
+// SetMute forwards to Driver.SetMute.
+func (s *HostServer) SetMute(ctx context.Context, r *ctiv1.SetMuteRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SetMute", r, ctiv1.DriverClient.SetMute)
+}
+
+// EnableSpeaker forwards to Driver.EnableSpeaker.
+func (s *HostServer) EnableSpeaker(ctx context.Context, r *ctiv1.DeviceRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "EnableSpeaker", r, ctiv1.DriverClient.EnableSpeaker)
+}
+
+// Reboot forwards to Driver.Reboot.
+func (s *HostServer) Reboot(ctx context.Context, r *ctiv1.DeviceRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "Reboot", r, ctiv1.DriverClient.Reboot)
+}
+
+// FactoryReset forwards to Driver.FactoryReset.
+func (s *HostServer) FactoryReset(ctx context.Context, r *ctiv1.FactoryResetRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "FactoryReset", r, ctiv1.DriverClient.FactoryReset)
+}
+
+// JoinQueue forwards to Driver.JoinQueue.
+func (s *HostServer) JoinQueue(ctx context.Context, r *ctiv1.QueueRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "JoinQueue", r, ctiv1.DriverClient.JoinQueue)
+}
+
+// LeaveQueue forwards to Driver.LeaveQueue.
+func (s *HostServer) LeaveQueue(ctx context.Context, r *ctiv1.QueueRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "LeaveQueue", r, ctiv1.DriverClient.LeaveQueue)
+}
+
+// PauseAgent forwards to Driver.PauseAgent.
+func (s *HostServer) PauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "PauseAgent", r, ctiv1.DriverClient.PauseAgent)
+}
+
+// UnpauseAgent forwards to Driver.UnpauseAgent.
+func (s *HostServer) UnpauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "UnpauseAgent", r, ctiv1.DriverClient.UnpauseAgent)
+}
+
+// SendKeys forwards to Driver.SendKeys.
+func (s *HostServer) SendKeys(ctx context.Context, r *ctiv1.SendKeysRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SendKeys", r, ctiv1.DriverClient.SendKeys)
+}

@@ -1,0 +1,141 @@
+package api
+
+import (
+	"context"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ctihost/ctihost/host/bus"
+	"github.com/ctihost/ctihost/host/supervisor"
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// HostServer implements cti.v1.Host.
+type HostServer struct {
+	ctiv1.UnimplementedHostServer
+	router  *Router
+	bus     *bus.Bus
+	timeout time.Duration
+	logger  hclog.Logger
+	closing chan struct{}
+	once    sync.Once
+}
+
+// NewHostServer returns the app API. timeout is the deadline applied to
+// every driver call.
+func NewHostServer(r *Router, b *bus.Bus, timeout time.Duration, logger hclog.Logger) *HostServer {
+	return &HostServer{router: r, bus: b, timeout: timeout, logger: logger, closing: make(chan struct{})}
+}
+
+// Close ends every open event stream with UNAVAILABLE, so a shutdown does
+// not wait for apps to hang up. Safe to call more than once.
+func (s *HostServer) Close() { s.once.Do(func() { close(s.closing) }) }
+
+// ListDevices asks every running instance (of the requested sites) for its
+// devices in parallel. An instance that is down still lists its configured
+// devices, without capabilities, so apps see what exists.
+func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequest) (*ctiv1.ListDevicesResponse, error) {
+	if err := s.router.CheckSites(req.GetSites()); err != nil {
+		return nil, err
+	}
+	wanted := map[string]bool{}
+	for _, site := range req.GetSites() {
+		wanted[site] = true
+	}
+	var (
+		mu  sync.Mutex
+		wg  sync.WaitGroup
+		out []*ctiv1.Device
+	)
+	for _, inst := range s.router.Instances() {
+		if len(wanted) > 0 && !wanted[inst.Site()] {
+			continue
+		}
+		wg.Add(1)
+		go func(inst *supervisor.Instance) {
+			defer wg.Done()
+			devices := s.instanceDevices(ctx, inst)
+			mu.Lock()
+			out = append(out, devices...)
+			mu.Unlock()
+		}(inst)
+	}
+	wg.Wait()
+	sort.Slice(out, func(i, j int) bool { return out[i].GetDevice() < out[j].GetDevice() })
+	return &ctiv1.ListDevicesResponse{Devices: out}, nil
+}
+
+func (s *HostServer) instanceDevices(ctx context.Context, inst *supervisor.Instance) []*ctiv1.Device {
+	var devices []*ctiv1.Device
+	if dc, err := inst.Client(); err == nil {
+		cctx, cancel := context.WithTimeout(ctx, s.timeout)
+		resp, err := dc.ListDevices(cctx, &ctiv1.ListDevicesRequest{})
+		cancel()
+		if err == nil {
+			devices = resp.GetDevices()
+		}
+	}
+	if devices == nil {
+		for _, d := range inst.ConfiguredDevices() {
+			devices = append(devices, &ctiv1.Device{Device: d.GetDevice(), Model: d.GetModel(), Configured: true})
+		}
+	}
+	for _, d := range devices {
+		d.Device = inst.Site() + "/" + d.GetDevice()
+		d.Site, d.Driver = inst.Site(), inst.Driver()
+	}
+	return devices
+}
+
+// GetDeviceState forwards to the driver and rewrites the device reference.
+func (s *HostServer) GetDeviceState(ctx context.Context, req *ctiv1.GetDeviceStateRequest) (*ctiv1.DeviceState, error) {
+	st, err := forward(ctx, s, "GetDeviceState", req, ctiv1.DriverClient.GetDeviceState)
+	if err != nil {
+		return nil, err
+	}
+	st.Device = req.GetDevice()
+	return st, nil
+}
+
+// WatchEvents streams the bus to the app, filtered, from the requested
+// sequence.
+func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.ServerStreamingServer[ctiv1.Event]) error {
+	if err := s.router.CheckSites(req.GetSites()); err != nil {
+		return err
+	}
+	for _, ref := range req.GetDevices() {
+		if _, err := s.router.Resolve(ref); err != nil {
+			return err
+		}
+	}
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closing:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	err := s.bus.Subscribe(ctx, req.GetFromSequence(), bus.NewFilter(req), stream.Send)
+	select {
+	case <-s.closing:
+		return status.Error(codes.Unavailable, "the host is shutting down; reconnect with from_sequence when it is back")
+	default:
+	}
+	if stream.Context().Err() != nil {
+		return status.FromContextError(stream.Context().Err()).Err()
+	}
+	if err != nil {
+		return status.Errorf(codes.Unavailable, "event stream ended: %v; reconnect with from_sequence", err)
+	}
+	return nil
+}
+
+var _ ctiv1.HostServer = (*HostServer)(nil)

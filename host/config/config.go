@@ -1,0 +1,143 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Config is a decoded config.hcl whose host-level structure has been checked.
+// Driver settings are checked later by Resolve, once the drivers' schemas
+// are known. A Config is not changed after Load or Parse returns it and is
+// safe for concurrent use.
+type Config struct {
+	// Host holds the host block, defaults applied.
+	Host Host
+	// Plugins lists the plugin blocks in file order, the first of each name.
+	Plugins []*Plugin
+	// Sites lists the site blocks in file order, the first of each name.
+	Sites []*Site
+	// Dir is the absolute folder of the config file; relative paths in the
+	// file (plugin_dir, path, file()) are relative to it.
+	Dir string
+
+	file string // the path as given, for diagnostics
+}
+
+// Host is the host block.
+type Host struct {
+	// Listen is the host API (gRPC) address, host:port. Default "127.0.0.1:7070".
+	Listen string
+	// PluginDir is the absolute folder of plugin binaries. Default "./bin/plugins".
+	PluginDir string
+	// LogLevel is one of trace, debug, info, warn, error. Default "info".
+	LogLevel string
+	// LogFormat is text or json. Default "text".
+	LogFormat string
+	// CommandTimeout is the deadline the host applies to every plugin call. Default 5s.
+	CommandTimeout time.Duration
+	// EventBuffer is how many events are kept for replay. Default 10000.
+	EventBuffer int
+}
+
+// Plugin is one plugin block; its label is the driver name.
+type Plugin struct {
+	Name string
+	// Enabled is false when the block says enabled = false. Default true.
+	Enabled bool
+	// Path is the driver binary: absolute, or as given if it was absolute.
+	// Default <plugin_dir>/cti-driver-<name>.
+	Path string
+	// SHA256 is the pinned lower-case hex digest of the binary, or "".
+	SHA256 string
+	// Range is the block header in the file.
+	Range hcl.Range
+
+	body     *hclsyntax.Body // the config {} block, or nil
+	bodyAt   hcl.Range       // its header, or the plugin's
+	disabled hcl.Range       // where enabled = false is written
+}
+
+// Site is one site block.
+type Site struct {
+	Name string
+	// Devices lists the site's device blocks in file order, the first of each name.
+	Devices []*Device
+	// Range is the block header in the file.
+	Range hcl.Range
+}
+
+// Device is one device block. Its driver settings are checked by Resolve.
+type Device struct {
+	// Name is the device id, unique within its site.
+	Name string
+	// Driver names the plugin block that serves the device.
+	Driver string
+	// Model is the model as written; Resolve checks it against the driver.
+	Model string
+	// Range is the block header in the file.
+	Range hcl.Range
+
+	site     string
+	body     *hclsyntax.Body // the whole block; Resolve skips driver and model
+	driverAt hcl.Range
+	modelAt  hcl.Range
+	modelOK  bool // model was given and evaluated
+	served   bool // Driver names an enabled plugin block
+}
+
+// Load reads and decodes the config file at path and checks the host's own
+// structure (see Parse). It returns every problem found; the Config is nil
+// only when the file cannot be read.
+func Load(path string) (*Config, Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Diagnostics{{
+			Severity: Error,
+			File:     path,
+			Summary:  fmt.Sprintf("cannot read the config file: %v", pathReason(err)),
+			Detail:   "check the path and its permissions",
+		}}
+	}
+	return Parse(src, path)
+}
+
+// Parse decodes src as the config file filename (used in diagnostics and to
+// find the config folder) and checks the host's own structure: blocks and
+// attributes of host, plugin, site and device, duplicates, and that every
+// device names an enabled plugin. It evaluates env() and file() in the
+// attributes it checks. It never stops at the first problem, and always
+// returns a Config, possibly partial when there are errors.
+func Parse(src []byte, filename string) (*Config, Diagnostics) {
+	dir, err := filepath.Abs(filepath.Dir(filename))
+	if err != nil {
+		dir = filepath.Dir(filename)
+	}
+	c := &Config{Dir: dir, file: filename}
+	s := &sink{file: filename}
+	body := parseBody(s, src, filename)
+	c.decode(s, body)
+	return c, s.result()
+}
+
+// parseBody runs the HCL parser, turning a parser panic into a diagnostic.
+func parseBody(s *sink, src []byte, filename string) (body *hclsyntax.Body) {
+	defer func() {
+		if r := recover(); r != nil {
+			body = nil
+			s.errorf(hcl.Range{Filename: filename}, "", "check the file's syntax: braces, quotes and one attribute or block per line",
+				"syntax error: the file could not be parsed")
+		}
+	}()
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	s.addSyntax(diags)
+	if f == nil {
+		return nil
+	}
+	body, _ = f.Body.(*hclsyntax.Body)
+	return body
+}

@@ -1,0 +1,322 @@
+package config
+
+import (
+	"encoding/hex"
+	"fmt"
+	"net"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// The host's own attributes, declared like a driver's so that one checker
+// reports every block the same way.
+var (
+	hostAttrs = []*ctiv1.ConfigAttribute{
+		{Name: "listen", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "127.0.0.1:7070", Description: "the host API (gRPC) address, host:port"},
+		{Name: "plugin_dir", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "./bin/plugins", Description: "the folder of the plugin binaries, relative to the config file's folder"},
+		{Name: "log_level", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "info", AllowedValues: []string{"trace", "debug", "info", "warn", "error"}, Description: "the least severe log level written"},
+		{Name: "log_format", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "text", AllowedValues: []string{"text", "json"}, Description: "the log line format"},
+		{Name: "command_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "5s", Description: "the deadline the host applies to every plugin call"},
+		{Name: "event_buffer", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "10000", Description: "how many events are kept for replay"},
+	}
+	pluginAttrs = []*ctiv1.ConfigAttribute{
+		{Name: "enabled", Type: ctiv1.ConfigType_CONFIG_TYPE_BOOL, DefaultValue: "true", Description: "whether the host starts this driver"},
+		{Name: "path", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the driver binary, by default <plugin_dir>/cti-driver-<name>"},
+		{Name: "sha256", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the expected SHA-256 of the driver binary, 64 hex digits"},
+	}
+	deviceAttrs = []*ctiv1.ConfigAttribute{
+		{Name: "driver", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Required: true, Description: "the plugin block label of the driver that serves this device"},
+		{Name: "model", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Required: true, Description: "the device model, one of the driver's models"},
+	}
+	hostOwnDeviceAttrs = []string{"driver", "model"}
+)
+
+const maxEventBuffer = 10_000_000
+
+var pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
+
+// decode checks the top level and decodes host, plugin and site blocks. The
+// host block goes first because plugin paths depend on plugin_dir.
+func (c *Config) decode(s *sink, body *hclsyntax.Body) {
+	var hosts, plugins, sites []*hclsyntax.Block
+	if body != nil {
+		for _, attr := range sortedAttrs(body) {
+			s.errorf(attr.NameRange, attr.Name, `move it into a block: host { … }, plugin "NAME" { … } or site "NAME" { … }`,
+				"config file: attribute %q is outside any block", attr.Name)
+		}
+		for _, b := range body.Blocks {
+			switch b.Type {
+			case "host":
+				hosts = append(hosts, b)
+			case "plugin":
+				plugins = append(plugins, b)
+			case "site":
+				sites = append(sites, b)
+			default:
+				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site"}, "block"),
+					"config file: unknown block %q", b.Type)
+			}
+		}
+	}
+	var hostBody *hclsyntax.Body
+	for i, b := range hosts {
+		if i > 0 {
+			s.errorf(b.DefRange(), "", "first defined at "+where(hosts[0].DefRange())+"; merge the two blocks",
+				"host block is defined twice")
+			continue
+		}
+		if len(b.Labels) > 0 {
+			s.errorf(b.LabelRanges[0], "", "write host { … }", "host block takes no label")
+		}
+		hostBody = b.Body
+	}
+	c.decodeHost(s, hostBody, hosts)
+	seenPlugin := map[string]hcl.Range{}
+	for _, b := range plugins {
+		if p := c.decodePlugin(s, b, seenPlugin); p != nil {
+			c.Plugins = append(c.Plugins, p)
+		}
+	}
+	var devices []*Device
+	seenSite := map[string]hcl.Range{}
+	for _, b := range sites {
+		site, all := c.decodeSite(s, b, seenSite)
+		if site != nil {
+			c.Sites = append(c.Sites, site)
+		}
+		devices = append(devices, all...)
+	}
+	for _, d := range devices {
+		c.checkDriver(s, d)
+	}
+}
+
+func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.Block) {
+	at := hcl.Range{Filename: c.file, Start: hcl.InitialPos, End: hcl.InitialPos}
+	if len(blocks) > 0 {
+		at = blocks[0].DefRange()
+	}
+	v := c.checkBody(s, body, bodyRules{object: "host", owner: "ctihost", at: at, attrs: hostAttrs})
+	h := Host{LogLevel: v["log_level"].text, LogFormat: v["log_format"].text}
+	if l, ok := v["listen"]; ok {
+		if err := checkListen(l.text); err != "" {
+			s.errorf(l.rng, "listen", describe("ctihost", hostAttrs[0]), "host: attribute \"listen\" %s, got %q", err, l.text)
+		}
+		h.Listen = l.text
+	}
+	if d, ok := v["plugin_dir"]; ok {
+		if d.text == "" {
+			s.errorf(d.rng, "plugin_dir", describe("ctihost", hostAttrs[1]), `host: attribute "plugin_dir" must not be empty; remove it to use "./bin/plugins"`)
+		}
+		h.PluginDir = c.absPath(d.text)
+	}
+	if t, ok := v["command_timeout"]; ok {
+		h.CommandTimeout, _ = time.ParseDuration(t.text)
+		if h.CommandTimeout <= 0 {
+			s.errorf(t.rng, "command_timeout", describe("ctihost", hostAttrs[4]), "host: attribute \"command_timeout\" must be more than zero, got %q", t.text)
+		}
+	}
+	if e, ok := v["event_buffer"]; ok {
+		n, _ := strconv.ParseInt(e.text, 10, 64)
+		if n < 1 || n > maxEventBuffer {
+			s.errorf(e.rng, "event_buffer", describe("ctihost", hostAttrs[5]), "host: attribute \"event_buffer\" must be between 1 and %d, got %s", maxEventBuffer, e.text)
+		}
+		h.EventBuffer = int(min(max(n, 1), maxEventBuffer))
+	}
+	c.Host = h
+}
+
+// checkListen returns a problem with addr, or "".
+func checkListen(addr string) string {
+	const want = `must be host:port, such as "127.0.0.1:7070" or ":7070"`
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return want
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil {
+		return want + " with a numeric port up to 65535"
+	}
+	return ""
+}
+
+func (c *Config) absPath(p string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+func where(r hcl.Range) string { return fmt.Sprintf("%s:%d", r.Filename, r.Start.Line) }
+
+// label checks that b has exactly one non-empty label. It returns the label
+// (even an invalid one, to name the block in later messages) and whether it
+// is valid.
+func label(s *sink, b *hclsyntax.Block, object, example string, noSlash bool) (string, bool) {
+	if len(b.Labels) != 1 {
+		s.errorf(b.DefRange(), "", "write "+example, "%s block needs exactly one label, got %d", b.Type, len(b.Labels))
+		return "", false
+	}
+	name := b.Labels[0]
+	switch {
+	case name == "":
+		s.errorf(b.LabelRanges[0], "", "write "+example, "%s block has an empty label", b.Type)
+		return name, false
+	case noSlash && strings.Contains(name, "/"):
+		s.errorf(b.LabelRanges[0], "", `"/" separates site and device in device references; rename it`, "%s %q: the name contains \"/\"", object, name)
+		return name, false
+	}
+	return name, true
+}
+
+func (c *Config) decodePlugin(s *sink, b *hclsyntax.Block, seen map[string]hcl.Range) *Plugin {
+	name, ok := label(s, b, "plugin", `plugin "grandstream" { … }`, false)
+	if !ok {
+		return nil
+	}
+	object := fmt.Sprintf("plugin %q", name)
+	if !pluginName.MatchString(name) {
+		s.errorf(b.LabelRanges[0], "", `use the driver's name in lower case: letters, digits, "-" and "_"`, "%s: invalid driver name", object)
+	}
+	p := &Plugin{Name: name, Range: b.DefRange(), bodyAt: b.DefRange()}
+	v := c.checkBody(s, b.Body, bodyRules{object: object, owner: "ctihost", at: p.Range, attrs: pluginAttrs, blocks: []string{"config"}})
+	for _, cb := range b.Body.Blocks {
+		if cb.Type != "config" {
+			continue
+		}
+		switch {
+		case p.body != nil:
+			s.errorf(cb.DefRange(), "", "first defined at "+where(p.bodyAt)+"; merge the two blocks", "%s: config block is defined twice", object)
+		case len(cb.Labels) > 0:
+			s.errorf(cb.LabelRanges[0], "", "write config { … }", "%s: config block takes no label", object)
+		default:
+			p.body, p.bodyAt = cb.Body, cb.DefRange()
+		}
+	}
+	p.Enabled = v["enabled"].text != "false"
+	if !p.Enabled {
+		p.disabled = v["enabled"].rng
+	}
+	p.Path = filepath.Join(c.Host.PluginDir, "cti-driver-"+name)
+	if path, ok := v["path"]; ok {
+		if path.text == "" {
+			s.errorf(path.rng, "path", describe("ctihost", pluginAttrs[1]), "%s: attribute \"path\" must not be empty; remove it to use the default", object)
+		}
+		p.Path = c.absPath(path.text)
+	}
+	if sum, ok := v["sha256"]; ok {
+		if _, err := hex.DecodeString(sum.text); err != nil || len(sum.text) != 64 {
+			s.errorf(sum.rng, "sha256", "write the output of sha256sum for the driver binary, or remove the pin",
+				"%s: attribute \"sha256\" must be 64 hexadecimal digits, got %d characters", object, len(sum.text))
+		}
+		p.SHA256 = strings.ToLower(sum.text)
+	}
+	if first, dup := seen[name]; dup {
+		s.errorf(p.Range, "", "first defined at "+where(first)+"; remove one of them", "%s is defined twice", object)
+		return nil
+	}
+	seen[name] = p.Range
+	return p
+}
+
+// decodeSite returns the site (nil for a duplicate or a bad label) and every
+// device decoded in it, duplicates included, so each gets its driver checked.
+func (c *Config) decodeSite(s *sink, b *hclsyntax.Block, seen map[string]hcl.Range) (*Site, []*Device) {
+	name, ok := label(s, b, "site", `site "hq" { … }`, true)
+	object := fmt.Sprintf("site %q", name)
+	site := &Site{Name: name, Range: b.DefRange()}
+	c.checkBody(s, b.Body, bodyRules{object: object, owner: "ctihost", at: site.Range, blocks: []string{"device"}})
+	var all []*Device
+	seenDevice := map[string]hcl.Range{}
+	for _, db := range b.Body.Blocks {
+		if db.Type != "device" {
+			continue
+		}
+		d := c.decodeDevice(s, db, name)
+		if d == nil {
+			continue
+		}
+		all = append(all, d)
+		if first, dup := seenDevice[d.Name]; dup {
+			s.errorf(d.Range, "", "first defined at "+where(first)+"; rename or remove one of them",
+				"device %q is defined twice in site %q", d.Name, name)
+			continue
+		}
+		seenDevice[d.Name] = d.Range
+		site.Devices = append(site.Devices, d)
+	}
+	if !ok {
+		return nil, all
+	}
+	if first, dup := seen[name]; dup {
+		s.errorf(site.Range, "", "first defined at "+where(first)+"; merge the two blocks or rename one", "%s is defined twice", object)
+		return nil, all
+	}
+	seen[name] = site.Range
+	return site, all
+}
+
+func (c *Config) decodeDevice(s *sink, b *hclsyntax.Block, site string) *Device {
+	name, ok := label(s, b, "device", `device "reception" { … }`, true)
+	if !ok {
+		return nil
+	}
+	d := &Device{Name: name, Range: b.DefRange(), site: site, body: b.Body, driverAt: b.DefRange(), modelAt: b.DefRange()}
+	v := c.checkBody(s, b.Body, bodyRules{object: d.object(), owner: "ctihost", at: d.Range, attrs: deviceAttrs, anyAttr: true})
+	if drv, ok := v["driver"]; ok {
+		d.Driver, d.driverAt = drv.text, drv.rng
+	}
+	if m, ok := v["model"]; ok {
+		d.Model, d.modelAt, d.modelOK = m.text, m.rng, true
+	}
+	return d
+}
+
+func (d *Device) object() string { return fmt.Sprintf("device %q", d.site+"/"+d.Name) }
+
+// checkDriver reports a device whose driver has no enabled plugin block.
+func (c *Config) checkDriver(s *sink, d *Device) {
+	if d.Driver == "" {
+		if _, given := d.body.Attributes["driver"]; given {
+			s.errorf(d.driverAt, "driver", describe("ctihost", deviceAttrs[0]), "%s: attribute \"driver\" must not be empty", d.object())
+		}
+		return
+	}
+	p := c.plugin(d.Driver)
+	switch {
+	case p == nil:
+		var names []string
+		for _, p := range c.Plugins {
+			names = append(names, p.Name)
+		}
+		hint := fmt.Sprintf(`add a plugin %q { } block or use one of the declared plugins (%s)`, d.Driver, strings.Join(names, ", "))
+		if sug := suggest(d.Driver, names); sug != "" {
+			hint = fmt.Sprintf("did you mean %q?", sug)
+		} else if len(names) == 0 {
+			hint = fmt.Sprintf(`add a plugin %q { } block`, d.Driver)
+		}
+		s.errorf(d.driverAt, "driver", hint, "%s: driver %q has no plugin block", d.object(), d.Driver)
+	case !p.Enabled:
+		s.errorf(d.driverAt, "driver", fmt.Sprintf("its plugin block sets enabled = false at %s; enable it or remove this device", where(p.disabled)),
+			"%s: driver %q is disabled", d.object(), d.Driver)
+	default:
+		d.served = true
+	}
+}
+
+// plugin returns the plugin block named name, or nil.
+func (c *Config) plugin(name string) *Plugin {
+	for _, p := range c.Plugins {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}

@@ -1,0 +1,1 @@
+# No blocks at all: the host's defaults, no instances.

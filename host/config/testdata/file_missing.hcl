@@ -1,0 +1,16 @@
+plugin "grandstream" {}
+
+site "branch" {
+  device "desk" {
+    driver   = "grandstream"
+    model    = "GXP1165"
+    host     = "10.0.0.5:80"
+    passcode = file("secrets/missing.passcode")
+  }
+  device "hall" {
+    driver   = "grandstream"
+    model    = "GXP1165"
+    host     = "10.0.0.6:80"
+    passcode = file("secrets")
+  }
+}

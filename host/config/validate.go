@@ -1,0 +1,164 @@
+package config
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// DriverSpec is what the host learned from a driver binary: its
+// GetConfigSchema answer and the model names of its GetInfo answer.
+type DriverSpec struct {
+	// Schema declares the driver's plugin-level and device-level settings.
+	// Nil means the driver accepts no settings.
+	Schema *ctiv1.ConfigSchema
+	// Models are DriverInfo.models[].model, matched case-insensitively.
+	Models []string
+}
+
+// Instance is one (site, driver) pair to start: one plugin process serving
+// the site's devices of that driver.
+type Instance struct {
+	Site   string
+	Driver string
+	// Plugin is the driver's plugin block.
+	Plugin *Plugin
+	// Request is the Configure call for the instance: the plugin's settings
+	// and the site's devices of the driver, checked, defaults applied,
+	// secrets resolved, values as text (see ctiv1.ConfigType).
+	Request *ctiv1.ConfigureRequest
+	// Secrets are the resolved values of the secret settings in Request, so
+	// that callers can redact them from logs and errors.
+	Secrets []string
+}
+
+// Resolve checks every enabled plugin's config block and every device block
+// against its driver's spec (specs is keyed by driver name), applies
+// defaults, resolves env() and file(), and converts values to text: INT as
+// decimal, BOOL as "true"/"false", DURATION as written once it parses with
+// time.ParseDuration. A device whose driver has no spec in specs (the plugin
+// could not be started) is an error.
+//
+// It returns one Instance per (site, enabled driver) pair that has devices,
+// sorted by site then driver, or nil instances when there is any error. The
+// diagnostics cover only what Load or Parse could not check, so Resolve may
+// be called on a Config that came back with errors to report everything at
+// once; devices whose driver Load already rejected are skipped. Resolve
+// does not change c and is safe to call concurrently; it reads the
+// environment and files again on each call.
+func (c *Config) Resolve(specs map[string]DriverSpec) ([]Instance, Diagnostics) {
+	s := &sink{file: c.file}
+	plugins := map[string]map[string]setting{}
+	for _, p := range c.Plugins {
+		spec, ok := specs[p.Name]
+		if !p.Enabled || !ok {
+			continue
+		}
+		plugins[p.Name] = c.checkBody(s, p.body, bodyRules{
+			object: fmt.Sprintf("plugin %q config", p.Name), owner: p.Name, at: p.bodyAt,
+			attrs: spec.Schema.GetDriverSettings(),
+		})
+	}
+
+	byKey := map[[2]string]*Instance{}
+	for _, site := range c.Sites {
+		for _, d := range site.Devices {
+			if !d.served {
+				continue
+			}
+			spec, ok := specs[d.Driver]
+			if !ok {
+				s.errorf(d.driverAt, "driver", "the plugin could not be started; see its log, fix it and start ctihost again",
+					"%s: driver %q did not report its configuration schema", d.object(), d.Driver)
+				continue
+			}
+			dc, secrets := c.resolveDevice(s, d, spec)
+			if dc == nil {
+				continue
+			}
+			key := [2]string{site.Name, d.Driver}
+			inst := byKey[key]
+			if inst == nil {
+				inst = &Instance{Site: site.Name, Driver: d.Driver, Plugin: c.plugin(d.Driver),
+					Request: &ctiv1.ConfigureRequest{Site: site.Name, Settings: map[string]string{}}}
+				for name, v := range plugins[d.Driver] {
+					inst.Request.Settings[name] = v.text
+					if v.secret {
+						inst.Secrets = addSecret(inst.Secrets, v.text)
+					}
+				}
+				byKey[key] = inst
+			}
+			inst.Request.Devices = append(inst.Request.Devices, dc)
+			for _, sec := range secrets {
+				inst.Secrets = addSecret(inst.Secrets, sec)
+			}
+		}
+	}
+	diags := s.result()
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	out := make([]Instance, 0, len(byKey))
+	for _, key := range slices.SortedFunc(maps.Keys(byKey), func(a, b [2]string) int {
+		if a[0] != b[0] {
+			return strings.Compare(a[0], b[0])
+		}
+		return strings.Compare(a[1], b[1])
+	}) {
+		inst := byKey[key]
+		sort.Strings(inst.Secrets)
+		out = append(out, *inst)
+	}
+	return out, diags
+}
+
+// resolveDevice checks one device against spec. It returns nil when the
+// device has an error, and the device's secret values.
+func (c *Config) resolveDevice(s *sink, d *Device, spec DriverSpec) (*ctiv1.DeviceConfig, []string) {
+	n := len(s.diags)
+	model := ""
+	for _, m := range spec.Models {
+		if strings.EqualFold(m, d.Model) {
+			model = m
+			break
+		}
+	}
+	if model == "" && d.modelOK {
+		models := slices.Clone(spec.Models)
+		sort.Strings(models)
+		hint := "use one of: " + strings.Join(models, ", ")
+		if len(models) == 0 {
+			hint = "the driver declares no models; check the plugin's version"
+		}
+		s.errorf(d.modelAt, "model", hint, "%s: model %q is not supported by driver %q", d.object(), d.Model, d.Driver)
+	}
+	v := c.checkBody(s, d.body, bodyRules{
+		object: d.object(), owner: d.Driver, at: d.Range,
+		attrs: spec.Schema.GetDeviceSettings(), others: hostOwnDeviceAttrs, anyBlock: true,
+	})
+	if s.diags[n:].HasErrors() || model == "" {
+		return nil, nil
+	}
+	dc := &ctiv1.DeviceConfig{Device: d.Name, Model: model, Settings: map[string]string{}}
+	var secrets []string
+	for name, set := range v {
+		dc.Settings[name] = set.text
+		if set.secret {
+			secrets = append(secrets, set.text)
+		}
+	}
+	return dc, secrets
+}
+
+// addSecret appends a non-empty secret once.
+func addSecret(list []string, secret string) []string {
+	if secret == "" || slices.Contains(list, secret) {
+		return list
+	}
+	return append(list, secret)
+}

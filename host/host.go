@@ -1,0 +1,194 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ctihost/ctihost/host/api"
+	"github.com/ctihost/ctihost/host/bus"
+	"github.com/ctihost/ctihost/host/config"
+	"github.com/ctihost/ctihost/host/supervisor"
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// shutdownGrace bounds how long open API streams may delay a shutdown.
+const shutdownGrace = 3 * time.Second
+
+// host is a loaded, validated configuration ready to serve.
+type host struct {
+	cfg       *config.Config
+	logger    hclog.Logger
+	bus       *bus.Bus
+	instances []*supervisor.Instance
+	router    *api.Router
+}
+
+// load reads the configuration, probes every driver it uses for its schema
+// and validates everything, returning all problems at once.
+func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Diagnostics) {
+	cfg, diags := config.Load(path)
+	if cfg == nil {
+		return nil, diags
+	}
+	logger := newLogger(cfg.Host.LogLevel, cfg.Host.LogFormat, stderr)
+	specs, probeDiags := probeDrivers(ctx, cfg, logger)
+	diags = append(diags, probeDiags...)
+	resolved, resolveDiags := cfg.Resolve(specs)
+	diags = append(diags, resolveDiags...)
+	sort.SliceStable(diags, func(i, j int) bool {
+		if diags[i].Line != diags[j].Line {
+			return diags[i].Line < diags[j].Line
+		}
+		return diags[i].Column < diags[j].Column
+	})
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	h := &host{cfg: cfg, logger: logger, bus: bus.New(cfg.Host.EventBuffer)}
+	configs := map[*supervisor.Instance]*ctiv1.ConfigureRequest{}
+	for _, in := range resolved {
+		spec := supervisor.Spec{
+			Site: in.Site, Driver: in.Driver, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
+			Configure: in.Request, Secrets: in.Secrets,
+		}
+		inst := supervisor.New(spec, logger.Named("plugin").Named(in.Driver).With("site", in.Site), h.publish, cfg.Host.CommandTimeout)
+		h.instances = append(h.instances, inst)
+		configs[inst] = in.Request
+	}
+	h.router = api.NewRouter(h.instances, configs)
+	return h, diags
+}
+
+// probeDrivers starts each enabled plugin that serves a device once, in
+// parallel, to read its info and config schema. A plugin that cannot start
+// is a diagnostic on its plugin block.
+func probeDrivers(ctx context.Context, cfg *config.Config, logger hclog.Logger) (map[string]config.DriverSpec, config.Diagnostics) {
+	used := map[string]bool{}
+	for _, s := range cfg.Sites {
+		for _, d := range s.Devices {
+			used[d.Driver] = true
+		}
+	}
+	var (
+		mu    sync.Mutex
+		wg    sync.WaitGroup
+		specs = map[string]config.DriverSpec{}
+		diags config.Diagnostics
+	)
+	for _, p := range cfg.Plugins {
+		if !p.Enabled || !used[p.Name] {
+			continue
+		}
+		wg.Add(1)
+		go func(p *config.Plugin) {
+			defer wg.Done()
+			info, schema, err := supervisor.Probe(ctx, p.Path, p.SHA256, logger.Named("probe").Named(p.Name), cfg.Host.CommandTimeout)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				diags = append(diags, config.Diagnostic{
+					Severity: config.Error, File: p.Range.Filename, Line: p.Range.Start.Line, Column: p.Range.Start.Column,
+					Summary: fmt.Sprintf("plugin %q: cannot start driver %s: %v", p.Name, p.Path, err),
+					Detail:  "run make build, or fix path/sha256 in the plugin block",
+				})
+				return
+			}
+			spec := config.DriverSpec{Schema: schema}
+			for _, m := range info.GetModels() {
+				spec.Models = append(spec.Models, m.GetModel())
+			}
+			specs[p.Name] = spec
+		}(p)
+	}
+	wg.Wait()
+	return specs, diags
+}
+
+// publish is every instance's event sink.
+func (h *host) publish(ev *ctiv1.Event) { h.bus.Publish(ev) }
+
+// serve starts the instances and the API and blocks until ctx ends, then
+// stops everything: no plugin process outlives serve.
+func (h *host) serve(ctx context.Context) error {
+	defer h.stopInstances()
+	lis, err := net.Listen("tcp", h.cfg.Host.Listen)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", h.cfg.Host.Listen, err)
+	}
+	if !isLoopback(h.cfg.Host.Listen) {
+		h.logger.Warn("host API is listening beyond loopback without authentication; anyone who can reach it can control every phone", "listen", h.cfg.Host.Listen)
+	}
+	h.startInstances(ctx)
+
+	srvCtx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"))
+	srv := api.NewGRPCServer(srvCtx, hostAPI, api.NewAdminServer(h.router))
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(lis) }()
+	h.logger.Info("host API listening", "listen", lis.Addr().String(), "instances", len(h.instances))
+
+	select {
+	case err = <-served:
+	case <-ctx.Done():
+		h.logger.Info("shutting down")
+		hostAPI.Close()
+		stopped := make(chan struct{})
+		go func() { srv.GracefulStop(); close(stopped) }()
+		select {
+		case <-stopped:
+		case <-time.After(shutdownGrace):
+			srv.Stop()
+		}
+	}
+	if errors.Is(err, net.ErrClosed) {
+		err = nil
+	}
+	return err
+}
+
+// startInstances starts every instance in parallel; one that fails to
+// start stays DOWN and the others serve.
+func (h *host) startInstances(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, inst := range h.instances {
+		wg.Add(1)
+		go func(inst *supervisor.Instance) {
+			defer wg.Done()
+			if err := inst.Start(ctx); err != nil {
+				h.logger.Error("driver failed to start", "site", inst.Site(), "driver", inst.Driver(), "error", err)
+			}
+		}(inst)
+	}
+	wg.Wait()
+}
+
+func (h *host) stopInstances() {
+	var wg sync.WaitGroup
+	for _, inst := range h.instances {
+		wg.Add(1)
+		go func(inst *supervisor.Instance) { defer wg.Done(); inst.Stop() }(inst)
+	}
+	wg.Wait()
+}
+
+// isLoopback reports whether a listen address binds loopback only.
+func isLoopback(addr string) bool {
+	hostPart, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if hostPart == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(hostPart)
+	return ip != nil && ip.IsLoopback()
+}
