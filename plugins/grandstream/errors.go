@@ -19,18 +19,18 @@ func (p *phone) deviceError(op string, err error) error {
 	if err == nil {
 		return nil
 	}
-	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		return err
-	}
 	var ge *gsapi.Error
 	if !errors.As(err, &ge) {
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return err
+		}
 		if errors.Is(err, gsapi.ErrInvalidArgument) {
 			return sdk.InvalidArgument("%s", p.redact.Redact(err.Error()))
 		}
 		return sdk.Unavailable("phone %q: %s failed: %s", p.id, op, p.redact.Redact(err.Error()))
 	}
-	code := ge.Body
-	if ge.HTTPStatus != 0 {
+	code := ge.Body // the phone's own answer word: false, "unknown", "failed"
+	if ge.HTTPStatus != 0 && ge.HTTPStatus != 200 {
 		code = fmt.Sprintf("http %d", ge.HTTPStatus)
 	}
 	var e *sdk.Error

@@ -1,0 +1,243 @@
+package grandstream
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/ctihost/ctihost/plugins/grandstream/gssim"
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk"
+)
+
+const testPasscode = "Gr4nd-Secret-77"
+
+// rig is one driver with simulated phones, driven in-process.
+type rig struct {
+	d    *Driver
+	sims map[string]*gssim.Phone
+}
+
+func newRig(t *testing.T, models map[string]string) *rig {
+	t.Helper()
+	r := &rig{d: New(hclog.NewNullLogger()), sims: map[string]*gssim.Phone{}}
+	req := &ctiv1.ConfigureRequest{Site: "test", Settings: map[string]string{"poll_interval": "1h", "request_timeout": "300ms"}}
+	for id, model := range models {
+		sim, err := gssim.New(gssim.Options{Model: model, Passcode: testPasscode, SlowDelay: 2 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv := httptest.NewServer(sim)
+		t.Cleanup(srv.Close)
+		r.sims[id] = sim
+		req.Devices = append(req.Devices, &ctiv1.DeviceConfig{Device: id, Model: model, Settings: map[string]string{
+			"host": strings.TrimPrefix(srv.URL, "http://"), "passcode": testPasscode,
+		}})
+	}
+	if _, err := r.d.Configure(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.d.stop() })
+	return r
+}
+
+// poll runs one poll of device now (the test interval is an hour).
+func (r *rig) poll(t *testing.T, device string) *ctiv1.DeviceState {
+	t.Helper()
+	p, err := r.d.phone(device)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.poll(context.Background())
+	return p.state()
+}
+
+// lastRequest returns the newest request the phone received that is not a
+// status poll.
+func (r *rig) lastCommand(device string) string {
+	reqs := r.sims[device].Requests()
+	for i := len(reqs) - 1; i >= 0; i-- {
+		if !strings.Contains(reqs[i], "status") && !strings.Contains(reqs[i], "get_accounts") {
+			return reqs[i]
+		}
+	}
+	return ""
+}
+
+func TestCommandsSendTheGuidesRequests(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, map[string]string{"gxp": "GXP2135", "dp": "DP750"})
+	pass := "passcode=" + testPasscode
+
+	resp, err := r.d.Dial(ctx, &ctiv1.DialRequest{Device: "gxp", Destination: "1000"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// GXP has no make_call: the number is typed and sent (guide: keys=1:0:0:0).
+	if got, want := r.lastCommand("gxp"), "/cgi-bin/api-send_key?"+pass+"&keys=1:0:0:0:SEND"; got != want {
+		t.Errorf("GXP dial sent %s, want %s", got, want)
+	}
+	if resp.GetCallId() == "" {
+		t.Errorf("dial returned no call id although the poll shows the call")
+	}
+	if err := r.sims["gxp"].RemoteAnswer(1); err != nil {
+		t.Fatal(err)
+	}
+	r.poll(t, "gxp")
+	if _, err := r.d.Hold(ctx, &ctiv1.CallRequest{Device: "gxp", CallId: resp.GetCallId()}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.lastCommand("gxp"), "/cgi-bin/api-phone_operation?"+pass+"&cmd=holdcall"; got != want {
+		t.Errorf("GXP hold sent %s, want %s", got, want)
+	}
+	r.poll(t, "gxp")
+	if _, err := r.d.Resume(ctx, &ctiv1.CallRequest{Device: "gxp", CallId: resp.GetCallId()}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.lastCommand("gxp"), "/cgi-bin/api-send_key?"+pass+"&keys=LINE1"; got != want {
+		t.Errorf("GXP resume sent %s, want %s", got, want)
+	}
+	st := r.poll(t, "gxp")
+	if len(st.GetCalls()) != 1 || st.GetCalls()[0].GetState() != ctiv1.CallState_CALL_STATE_CONNECTED {
+		t.Errorf("after resume the calls are %v, want one connected", st.GetCalls())
+	}
+	if _, err := r.d.SendDTMF(ctx, &ctiv1.SendDTMFRequest{Device: "gxp", CallId: resp.GetCallId(), Digits: "12#"}); err != nil {
+		t.Fatal(err)
+	}
+	// '#' cannot travel raw in a URL: the GXP gets %23 (FLASH thread, bug 14725).
+	if got, want := r.lastCommand("gxp"), "/cgi-bin/api-send_key?"+pass+"&keys=1:2:%23"; got != want {
+		t.Errorf("GXP dtmf sent %s, want %s", got, want)
+	}
+
+	if _, err := r.d.Dial(ctx, &ctiv1.DialRequest{Device: "dp", Destination: "3501"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.lastCommand("dp"), "/cgi-bin/api-make_call?"+pass+"&hs=1&phonenumber=3501"; got != want {
+		t.Errorf("DP dial sent %s, want %s", got, want)
+	}
+	if _, err := r.d.SetDND(ctx, &ctiv1.SetDNDRequest{Device: "dp", Enabled: true}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.lastCommand("dp"), "/cgi-bin/api-device_operation?"+pass+"&hs=1&cmd=setdnd"; got != want {
+		t.Errorf("DP dnd sent %s, want %s", got, want)
+	}
+	if st := r.poll(t, "dp"); !st.GetStatus().GetDnd() {
+		t.Errorf("DP state does not show the DND the driver set")
+	}
+	if _, err := r.d.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "dp", Keys: []string{"1", "#", "*"}}); err != nil {
+		t.Fatal(err)
+	}
+	// On DP models # is HASH and * is STAR (guide, send key table).
+	if got, want := r.lastCommand("dp"), "/cgi-bin/api-send_key?"+pass+"&hs=1&keys=1:HASH:STAR"; got != want {
+		t.Errorf("DP keys sent %s, want %s", got, want)
+	}
+	if _, err := r.d.Reboot(ctx, &ctiv1.DeviceRequest{Device: "dp"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := r.lastCommand("dp"), "/cgi-bin/api-sys_operation?"+pass+"&request=REBOOT"; got != want {
+		t.Errorf("DP reboot sent %s, want %s", got, want)
+	}
+}
+
+func TestDeviceAnswersMapToActionableCodes(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		fault gssim.Fault
+		code  codes.Code
+		words string
+	}{
+		{gssim.FaultWrongPasscode, codes.PermissionDenied, "passcode"},
+		{gssim.FaultHTTP500, codes.Unavailable, "phone"},
+		{gssim.FaultGarbage, codes.Unavailable, "not a CTI answer"},
+		{gssim.FaultHTML, codes.Unavailable, "not a CTI answer"},
+		{gssim.FaultSlow, codes.Unavailable, "in time"},
+		{gssim.FaultDrop, codes.Unavailable, "phone"},
+	}
+	for _, c := range cases {
+		t.Run(c.fault.String(), func(t *testing.T) {
+			r := newRig(t, map[string]string{"gxp": "GXP2135"})
+			r.sims["gxp"].SetFault(c.fault)
+			_, err := r.d.Reboot(ctx, &ctiv1.DeviceRequest{Device: "gxp"})
+			st := sdk.Status(err)
+			if st.Code() != c.code || !strings.Contains(st.Message(), c.words) || !strings.Contains(st.Message(), `"gxp"`) {
+				t.Errorf("got %v %q, want %v naming the device and saying %q", st.Code(), st.Message(), c.code, c.words)
+			}
+			if v := sdk.VendorDetail(st.Err()); v.GetVendor() != "grandstream" || v.GetDevice() != "gxp" {
+				t.Errorf("vendor detail = %v", v)
+			}
+			if strings.Contains(fmt.Sprint(st.Proto()), testPasscode) {
+				t.Errorf("the passcode leaks into the status: %v", st.Proto())
+			}
+			state := r.poll(t, "gxp")
+			if state.GetStatus().GetReachable() || strings.Contains(state.GetStatus().GetDetail(), testPasscode) {
+				t.Errorf("after a failed poll status = %v, want unreachable without the passcode", state.GetStatus())
+			}
+		})
+	}
+}
+
+func TestRefusedCommandIsFailedPreconditionWithVendorBody(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, map[string]string{"gxp": "GXP2135"})
+	if _, err := r.sims["gxp"].RingIn("5550100", "Bob"); err != nil {
+		t.Fatal(err)
+	}
+	st := r.poll(t, "gxp")
+	call := st.GetCalls()[0]
+	r.sims["gxp"].RemoteHangup(int(call.GetLine())) // the caller gives up before the app answers
+	_, err := r.d.Answer(ctx, &ctiv1.CallRequest{Device: "gxp", CallId: call.GetCallId()})
+	if s := sdk.Status(err); s.Code() != codes.FailedPrecondition || sdk.VendorDetail(s.Err()).GetCode() != "false" {
+		t.Errorf("answering a vanished call: %v (vendor %v), want FailedPrecondition with the phone's body false", s, sdk.VendorDetail(s.Err()))
+	}
+}
+
+func TestCallStateRulesAreCheckedBeforeTheDeviceIsAsked(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, map[string]string{"gxp": "GXP1165"})
+	if _, err := r.sims["gxp"].RingIn("5550100", ""); err != nil {
+		t.Fatal(err)
+	}
+	call := r.poll(t, "gxp").GetCalls()[0]
+	before := len(r.sims["gxp"].Requests())
+	_, err := r.d.Hold(ctx, &ctiv1.CallRequest{Device: "gxp", CallId: call.GetCallId()})
+	if status.Code(sdk.Status(err).Err()) != codes.FailedPrecondition {
+		t.Errorf("hold of a ringing call: %v, want FailedPrecondition", err)
+	}
+	_, err = r.d.Hangup(ctx, &ctiv1.CallRequest{Device: "gxp", CallId: "7-77"})
+	if sdk.Status(err).Code() != codes.NotFound {
+		t.Errorf("unknown call: %v, want NotFound", err)
+	}
+	_, err = r.d.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "gxp", Keys: []string{"XFER", "FLASH"}})
+	if s := sdk.Status(err); s.Code() != codes.InvalidArgument || !strings.Contains(s.Message(), "FLASH") {
+		t.Errorf("FLASH on a GXP1165: %v, want InvalidArgument explaining FLASH", s)
+	}
+	if after := len(r.sims["gxp"].Requests()); after != before {
+		t.Errorf("rejected commands reached the phone (%d requests)", after-before)
+	}
+}
+
+func TestEveryModelDeclaresOnlyWhatItsFamilyHas(t *testing.T) {
+	for _, m := range models() {
+		has := map[ctiv1.Capability]bool{}
+		for _, c := range m.GetCapabilities() {
+			has[c] = true
+		}
+		dp := strings.HasPrefix(m.GetModel(), "DP")
+		if has[ctiv1.Capability_CAPABILITY_SET_DND] != dp || has[ctiv1.Capability_CAPABILITY_BLIND_TRANSFER] == dp {
+			t.Errorf("%s: DND %v, blind transfer %v", m.GetModel(), has[ctiv1.Capability_CAPABILITY_SET_DND], has[ctiv1.Capability_CAPABILITY_BLIND_TRANSFER])
+		}
+		if len(m.GetKeys()) == 0 || m.GetDescription() == "" {
+			t.Errorf("%s lists no keys or no description", m.GetModel())
+		}
+	}
+	if !strings.Contains(modelInfo("gxp1165").GetDescription(), "FLASH") {
+		t.Errorf("the GXP1165 description does not explain the missing FLASH key")
+	}
+}
