@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
@@ -498,5 +499,40 @@ site "hq" {
 	}
 	if strings.Contains(out, "host API listening") {
 		t.Errorf("the host started despite errors")
+	}
+}
+
+func TestSHA256PinRefusesAnyOtherBinary(t *testing.T) {
+	phone := newPhone(t, "reception", "GXP2135")
+	binary := filepath.Join(binDir, "plugins", "cti-driver-grandstream")
+	content, err := os.ReadFile(binary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := fmt.Sprintf("%x", sha256.Sum256(content))
+	for _, c := range []struct {
+		name, pin string
+		exit      int
+		says      string
+	}{
+		{"matching pin", good, 0, "is valid"},
+		{"other pin", strings.Repeat("ab", 32), 1, "does not match its sha256 pin"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			path := writeConfig(t, "127.0.0.1:0", map[string][]*testPhone{"hq": {phone}})
+			src, _ := os.ReadFile(path)
+			pinned := strings.Replace(string(src), `plugin "grandstream" {`, `plugin "grandstream" {`+"\n  sha256 = \""+c.pin+"\"", 1)
+			if err := os.WriteFile(path, []byte(pinned), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			var stderr bytes.Buffer
+			cmd := exec.Command(filepath.Join(binDir, "ctihost"), "-check", "-config", path)
+			cmd.Env = append(os.Environ(), "IT_PASSCODE="+secretPasscode)
+			cmd.Stderr = &stderr
+			cmd.Run()
+			if got := cmd.ProcessState.ExitCode(); got != c.exit || !strings.Contains(stderr.String(), c.says) {
+				t.Errorf("exit %d, want %d saying %q; stderr:\n%s", got, c.exit, c.says, stderr.String())
+			}
+		})
 	}
 }

@@ -94,14 +94,22 @@ func (d *Driver) Hangup(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.Com
 	return d.lineCommand(ctx, req, "hangup", cmd, cmd, c.GetState())
 }
 
-// Hold sends holdcall.
+// Hold sends holdcall; a call already held is left alone (Hold is
+// idempotent).
 func (d *Driver) Hold(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	if _, _, err := d.call(req.GetDevice(), req.GetCallId(), held); err == nil {
+		return &ctiv1.CommandResponse{}, nil
+	}
 	return d.lineCommand(ctx, req, "hold", gsapi.CmdHoldCall, gsapi.CmdHoldCall, connected)
 }
 
 // Resume sends unholdcall on DP; on GXP, which has no unhold command, it
-// presses the held call's LINEn key (see gxpCapabilities).
+// presses the held call's LINEn key (see gxpCapabilities). A connected
+// call is left alone (Resume is idempotent).
 func (d *Driver) Resume(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	if _, _, err := d.call(req.GetDevice(), req.GetCallId(), connected); err == nil {
+		return &ctiv1.CommandResponse{}, nil // already connected: Resume is idempotent
+	}
 	p, c, err := d.call(req.GetDevice(), req.GetCallId(), held)
 	if err != nil {
 		return nil, err

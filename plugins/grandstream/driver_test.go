@@ -241,3 +241,22 @@ func TestEveryModelDeclaresOnlyWhatItsFamilyHas(t *testing.T) {
 		t.Errorf("the GXP1165 description does not explain the missing FLASH key")
 	}
 }
+
+func TestStatusPollReportsRegistrationPresenceAndPairing(t *testing.T) {
+	r := newRig(t, map[string]string{"gxp": "GXP2135", "dp": "DP750"})
+	gxp := r.poll(t, "gxp").GetStatus()
+	if !gxp.GetReachable() || gxp.GetRegistration() != ctiv1.Registration_REGISTRATION_REGISTERED || gxp.GetPresence() != ctiv1.Presence_PRESENCE_AVAILABLE {
+		t.Errorf("GXP status = %v, want reachable, registered, available", gxp)
+	}
+	if dp := r.poll(t, "dp").GetStatus(); dp.GetRegistration() != ctiv1.Registration_REGISTRATION_REGISTERED || dp.GetDetail() != "" {
+		t.Errorf("DP status = %v, want registered with handset 1 paired", dp)
+	}
+	r.sims["gxp"].SetFault(gssim.FaultDrop)
+	if st := r.poll(t, "gxp").GetStatus(); st.GetReachable() || st.GetDetail() == "" {
+		t.Errorf("dropped phone status = %v, want unreachable with a reason", st)
+	}
+	r.sims["gxp"].SetFault(gssim.FaultNone)
+	if st := r.poll(t, "gxp").GetStatus(); !st.GetReachable() || st.GetDetail() != "" {
+		t.Errorf("recovered phone status = %v, want reachable without the old reason", st)
+	}
+}

@@ -120,7 +120,7 @@ func (p *phone) poll(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		p.setReachable(now, false, p.deviceError("poll", err).Error())
+		p.setReachable(now, false, &deviceInfo{detail: p.deviceError("poll", err).Error()})
 		for _, ev := range p.tracker.EndAll(now, ctiv1.EndReason_END_REASON_LOST) {
 			p.publish(ev)
 		}
@@ -139,13 +139,14 @@ func (p *phone) poll(ctx context.Context) {
 	p.mu.Lock()
 	p.lines, p.active, p.updatedAt = lines, active, now
 	p.polls++
-	checkRegistration := p.polls%statusEvery == 1
+	checkStatus := p.polls%statusEvery == 1
 	p.mu.Unlock()
-	registration := ctiv1.Registration_REGISTRATION_UNSPECIFIED
-	if checkRegistration {
-		registration = p.readRegistration(ctx)
+	var info *deviceInfo
+	if checkStatus {
+		di := p.readDeviceInfo(ctx)
+		info = &di
 	}
-	p.setReachable(now, true, "", registration)
+	p.setReachable(now, true, info)
 }
 
 // readLines polls the line status function of the phone's family.
@@ -189,31 +190,57 @@ func (p *phone) readLines(ctx context.Context) ([]sdk.LineSnapshot, []*ctiv1.Lin
 	return snaps, lines, active, nil
 }
 
-// readRegistration asks api-get_accounts (GXP) or api-get_account_status
-// (DP); a failure leaves the registration as it was.
-func (p *phone) readRegistration(ctx context.Context) ctiv1.Registration {
-	if p.family == gsapi.FamilyDP {
-		st, err := p.client.AccountStatus(ctx, p.account)
-		if err != nil {
-			return ctiv1.Registration_REGISTRATION_UNSPECIFIED
-		}
-		return registration(st.Registered)
-	}
-	accounts, err := p.client.Accounts(ctx)
-	if err != nil || len(accounts) == 0 {
-		return ctiv1.Registration_REGISTRATION_UNSPECIFIED
-	}
-	return registration(accounts[0].Registered)
+// deviceInfo is what the slower status poll learns.
+type deviceInfo struct {
+	registration ctiv1.Registration
+	presence     ctiv1.Presence
+	detail       string // why the device is degraded, for operators
 }
 
-// setReachable records reachability (and registration, when known) and
-// publishes a DeviceChanged when the device-level status changed.
-func (p *phone) setReachable(now time.Time, up bool, detail string, reg ...ctiv1.Registration) {
+// readDeviceInfo asks api-get_accounts and api-get_phone_status (GXP), or
+// api-get_account_status and api-get_hs_status (DP). A failure leaves the
+// fields unspecified, which keeps the values known before.
+func (p *phone) readDeviceInfo(ctx context.Context) deviceInfo {
+	var info deviceInfo
+	if p.family == gsapi.FamilyDP {
+		if st, err := p.client.AccountStatus(ctx, p.account); err == nil {
+			info.registration = registration(st.Registered)
+		}
+		if hs, err := p.client.HandsetStatus(ctx, p.hs); err == nil && !hs.Subscribed {
+			info.detail = "handset " + strconv.Itoa(p.hs) + " is not paired with the base station"
+		}
+		return info
+	}
+	if accounts, err := p.client.Accounts(ctx); err == nil && len(accounts) > 0 {
+		info.registration = registration(accounts[0].Registered)
+	}
+	switch st, _ := p.client.PhoneStatus(ctx); st {
+	case gsapi.PhoneAvailable:
+		info.presence = ctiv1.Presence_PRESENCE_AVAILABLE
+	case gsapi.PhoneBusy:
+		info.presence = ctiv1.Presence_PRESENCE_BUSY
+	}
+	return info
+}
+
+// setReachable records reachability (and, when info is set, what the
+// status poll learned) and publishes a DeviceChanged when the device-level
+// status changed. Unreachable devices carry the reason in detail.
+func (p *phone) setReachable(now time.Time, up bool, info *deviceInfo) {
 	p.mu.Lock()
 	next := proto.Clone(p.status).(*ctiv1.DeviceStatus)
-	next.Reachable, next.Detail = up, detail
-	if len(reg) > 0 && reg[0] != ctiv1.Registration_REGISTRATION_UNSPECIFIED {
-		next.Registration = reg[0]
+	if up && !next.Reachable {
+		next.Detail = "" // the reason it was unreachable no longer holds
+	}
+	next.Reachable = up
+	if info != nil {
+		next.Detail = info.detail
+		if info.registration != ctiv1.Registration_REGISTRATION_UNSPECIFIED {
+			next.Registration = info.registration
+		}
+		if info.presence != ctiv1.Presence_PRESENCE_UNSPECIFIED {
+			next.Presence = info.presence
+		}
 	}
 	changed := !proto.Equal(next, p.status)
 	p.status = next
