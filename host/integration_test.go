@@ -334,6 +334,31 @@ func TestHostServesAppsEndToEnd(t *testing.T) {
 		}
 	})
 
+	t.Run("plugins start with a scrubbed environment", func(t *testing.T) {
+		resp, err := h.admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range resp.GetPlugins() {
+			raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", p.GetPid()))
+			if err != nil {
+				t.Fatalf("read environment of %s plugin: %v", p.GetSite(), err)
+			}
+			for _, kv := range strings.Split(strings.TrimRight(string(raw), "\x00"), "\x00") {
+				name, _, _ := strings.Cut(kv, "=")
+				if !strings.HasPrefix(name, "PLUGIN_") && name != "CTIHOST_PLUGIN" && name != "TMPDIR" {
+					t.Errorf("%s plugin inherited %s from the host", p.GetSite(), name)
+				}
+			}
+			if !strings.Contains(string(raw), "CTIHOST_PLUGIN=") {
+				t.Errorf("%s plugin environment lacks the handshake cookie: %q", p.GetSite(), raw)
+			}
+			if strings.Contains(string(raw), secretPasscode) {
+				t.Errorf("%s plugin environment holds the passcode", p.GetSite())
+			}
+		}
+	})
+
 	t.Run("errors carry the right codes", func(t *testing.T) {
 		cases := []struct {
 			name string
