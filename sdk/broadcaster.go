@@ -76,6 +76,13 @@ func (b *Broadcaster) Watch(stream grpc.ServerStreamingServer[ctiv1.Event], init
 	}
 	ctx := stream.Context()
 	for {
+		// A stream that was cut off stops at once rather than first
+		// draining a backlog its reader could not keep up with.
+		select {
+		case <-w.lagged:
+			return status.Error(codes.ResourceExhausted, "event stream fell too far behind; reopen it to resynchronise")
+		default:
+		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

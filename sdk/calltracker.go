@@ -3,6 +3,7 @@ package sdk
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -74,8 +75,7 @@ func (t *CallTracker) Update(now time.Time, lines []LineSnapshot) []*ctiv1.Event
 
 func (t *CallTracker) updateLine(now time.Time, l LineSnapshot) []*ctiv1.Event {
 	cur := t.calls[l.Line]
-	idle := l.State == ctiv1.CallState_CALL_STATE_IDLE
-	if idle {
+	if isIdle(l) {
 		if cur == nil {
 			return nil
 		}
@@ -95,7 +95,10 @@ func (t *CallTracker) updateLine(now time.Time, l LineSnapshot) []*ctiv1.Event {
 			StartedAt: timestamppb.New(now),
 		}
 		t.calls[l.Line] = cur
-	} else if cur.GetState() == l.State && cur.GetVendorState() == l.VendorState && proto.Equal(cur.GetRemote(), l.Remote) {
+	} else if cur.GetState() == l.State && cur.GetVendorState() == l.VendorState &&
+		(l.Remote == nil || proto.Equal(cur.GetRemote(), l.Remote)) {
+		// Nothing changed. A snapshot without a remote keeps the one known
+		// before, so it is no change either.
 		return events
 	}
 	cur.State = l.State
@@ -120,7 +123,11 @@ func (t *CallTracker) updateLine(now time.Time, l LineSnapshot) []*ctiv1.Event {
 func (t *CallTracker) MarkLocalEnd(callID string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.localEnds[callID] = true
+	for _, c := range t.calls {
+		if c.GetCallId() == callID { // marks of unknown calls would never be cleared
+			t.localEnds[callID] = true
+		}
+	}
 }
 
 // EndAll ends every tracked call with reason, e.g. END_REASON_LOST when the
@@ -193,6 +200,13 @@ func (t *CallTracker) lineNumbers() []int {
 	}
 	sort.Ints(lines)
 	return lines
+}
+
+// isIdle reports a line without a call: state IDLE, or UNSPECIFIED with
+// the vendor word "idle".
+func isIdle(l LineSnapshot) bool {
+	return l.State == ctiv1.CallState_CALL_STATE_IDLE ||
+		(l.State == ctiv1.CallState_CALL_STATE_UNSPECIFIED && strings.EqualFold(l.VendorState, "idle"))
 }
 
 func endReason(last ctiv1.CallState) ctiv1.EndReason {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -35,7 +37,9 @@ func (e *Error) Unwrap() error { return e.Err }
 
 // GRPCStatus makes *Error usable wherever grpc-go expects a status error.
 func (e *Error) GRPCStatus() *status.Status {
-	st := status.New(e.Code, e.Msg)
+	// The message travels in a proto string when details are attached, so it
+	// must be valid UTF-8 even if it quotes a device's bytes.
+	st := status.New(e.Code, strings.ToValidUTF8(e.Msg, "\uFFFD"))
 	if e.Vendor != nil {
 		if withDetails, err := st.WithDetails(e.Vendor); err == nil {
 			return withDetails
@@ -46,7 +50,14 @@ func (e *Error) GRPCStatus() *status.Status {
 
 func newError(code codes.Code, format string, args ...any) *Error {
 	err := fmt.Errorf(format, args...)
-	return &Error{Code: code, Msg: err.Error(), Err: errors.Unwrap(err)}
+	e := &Error{Code: code, Msg: err.Error()}
+	switch err.(type) {
+	case interface{ Unwrap() error }, interface{ Unwrap() []error }:
+		// Keep the fmt error itself as the cause: errors.Unwrap would drop
+		// every cause of a format with more than one %w.
+		e.Err = err
+	}
+	return e
 }
 
 // NotFound reports an unknown device, call, queue or slot.
@@ -83,7 +94,12 @@ func Aborted(format string, args ...any) *Error { return newError(codes.Aborted,
 
 // WithVendor attaches the vendor's answer to e and returns e.
 func (e *Error) WithVendor(vendor, device, code, message string) *Error {
-	e.Vendor = &ctiv1.VendorError{Vendor: vendor, Device: device, Code: code, Message: truncate(message, 200)}
+	e.Vendor = &ctiv1.VendorError{
+		Vendor:  truncate(vendor, 64),
+		Device:  truncate(device, 128),
+		Code:    truncate(code, 64),
+		Message: truncate(message, 200),
+	}
 	return e
 }
 
@@ -124,9 +140,17 @@ func VendorDetail(err error) *ctiv1.VendorError {
 	return nil
 }
 
+// truncate shortens s to at most n bytes plus an ellipsis, without cutting
+// a UTF-8 sequence, and replaces invalid UTF-8: a proto string field (such as
+// VendorError.message) that is not valid UTF-8 cannot be marshalled, and the
+// detail would be lost.
 func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
 	if len(s) <= n {
 		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
 	}
 	return s[:n] + "…"
 }

@@ -154,7 +154,13 @@ func (g *guard) check(ctx context.Context, method string, req any) *Error {
 	model, known := devices[device]
 	if !known {
 		if open {
-			return nil // a discovered device: the driver itself knows it or answers NOT_FOUND
+			// A discovered device: the driver itself knows it or answers
+			// NOT_FOUND. Its model is unknown here, but malformed requests
+			// are still refused alike.
+			if isCommand {
+				return validate(method, req)
+			}
+			return nil
 		}
 		return NotFound("device %q is not configured for this driver", device)
 	}
@@ -165,7 +171,13 @@ func (g *guard) check(ctx context.Context, method string, req any) *Error {
 	if info == nil || !hasCapability(info.GetCapabilities(), want) {
 		return unsupported(method, info, model)
 	}
-	return validate(method, req)
+	if err := validate(method, req); err != nil {
+		return err
+	}
+	if r, ok := req.(*ctiv1.SendKeysRequest); ok {
+		return knownKeys(info, r.GetKeys())
+	}
+	return nil
 }
 
 func unsupported(method string, info *ctiv1.ModelInfo, model string) *Error {

@@ -93,3 +93,25 @@ func destination(d string) *Error {
 	}
 	return nil
 }
+
+// knownKeys checks SendKeys' keys against the model's key list, when it has
+// one: names match case-insensitively, and "#" and "*" are always accepted
+// (the driver translates them to the model's own spelling).
+func knownKeys(model *ctiv1.ModelInfo, keys []string) *Error {
+	if len(model.GetKeys()) == 0 {
+		return nil
+	}
+	for i, k := range keys {
+		if k == "#" || k == "*" {
+			continue
+		}
+		known := false
+		for _, mk := range model.GetKeys() {
+			known = known || strings.EqualFold(strings.TrimSpace(k), mk)
+		}
+		if !known {
+			return InvalidArgument("keys[%d] %q is not a key of model %s; GetInfo lists its keys", i, truncate(k, 40), model.GetModel())
+		}
+	}
+	return nil
+}

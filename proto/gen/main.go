@@ -145,4 +145,3 @@ func runPlugin(ctx context.Context, tool string, req *pluginpb.CodeGeneratorRequ
 	}
 	return nil
 }
-

@@ -1,0 +1,20 @@
+// Package acme is the ctihost driver for the (fictional) ACME-1 desk phone,
+// and the template a third party copies to write a driver: the smallest
+// driver that has every layer a real one needs and passes the whole
+// conformance kit (sdk/conformance).
+//
+// The layers, one job each:
+//
+//   - acmeapi: the phone's protocol (HTTP JSON), no gRPC.
+//   - acmesim: a simulated phone for tests, with the far-end controls the
+//     conformance kit's Lab needs.
+//   - driver.go: sdk.Driver on the client: description, schema,
+//     configuration, device list and state, events.
+//   - commands.go: the command RPCs and the one place vendor errors become
+//     sdk errors.
+//   - poller.go: one poll loop per device turning /state answers into
+//     events with sdk.CallTracker.
+//   - cmd/cti-driver-acme: main, ending in sdk.Serve.
+//
+// README.md says how to copy it.
+package acme

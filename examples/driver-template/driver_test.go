@@ -1,0 +1,114 @@
+package acme_test
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk/conformance"
+
+	"github.com/ctihost/ctihost/examples/driver-template/acmesim"
+)
+
+// driverBinary is the driver built by TestMain, the way ctihost runs it.
+var driverBinary string
+
+// TestMain builds cmd/cti-driver-acme once (with -race when the tests run
+// with -race, so the kit also catches the driver's races).
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cti-driver-acme-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temp dir:", err)
+		os.Exit(1)
+	}
+	driverBinary = filepath.Join(dir, "cti-driver-acme")
+	args := []string{"build", "-o", driverBinary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, "./cmd/cti-driver-acme")...)
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build driver:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	_ = os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// lab plays the far side of each simulated phone, by device id.
+type lab map[string]*acmesim.Phone
+
+func (l lab) phone(device string) (*acmesim.Phone, error) {
+	if p := l[device]; p != nil {
+		return p, nil
+	}
+	return nil, fmt.Errorf("lab has no phone for device %q", device)
+}
+
+func (l lab) RingIn(_ context.Context, device, from string) error {
+	p, err := l.phone(device)
+	if err != nil {
+		return err
+	}
+	return p.RingIn(from)
+}
+
+func (l lab) RemoteAnswer(_ context.Context, device string) error {
+	p, err := l.phone(device)
+	if err != nil {
+		return err
+	}
+	return p.RemoteAnswer()
+}
+
+func (l lab) RemoteHangup(_ context.Context, device string) error {
+	p, err := l.phone(device)
+	if err != nil {
+		return err
+	}
+	return p.RemoteHangup()
+}
+
+func (l lab) SetReachable(_ context.Context, device string, up bool) error {
+	p, err := l.phone(device)
+	if err != nil {
+		return err
+	}
+	p.SetReachable(up)
+	return nil
+}
+
+// TestConformance runs the whole conformance kit against the driver binary
+// and two simulated phones on loopback.
+func TestConformance(t *testing.T) {
+	phones := lab{}
+	var devices []*ctiv1.DeviceConfig
+	for i, id := range []string{"desk-1", "desk-2"} {
+		token := fmt.Sprintf("tok-%d-s3cret", i)
+		phones[id] = acmesim.NewPhone(token, 2)
+		srv := httptest.NewServer(phones[id])
+		t.Cleanup(srv.Close)
+		devices = append(devices, &ctiv1.DeviceConfig{
+			Device:   id,
+			Model:    "acme-1", // models match case-insensitively
+			Settings: map[string]string{"host": strings.TrimPrefix(srv.URL, "http://"), "token": token},
+		})
+	}
+	conformance.Run(t, conformance.Config{
+		DriverPath:   driverBinary,
+		Site:         "lab",
+		Settings:     map[string]string{"poll_interval": "50ms"},
+		Devices:      devices,
+		Lab:          phones,
+		EventTimeout: 5 * time.Second,
+	})
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package acme_test
+
+const raceEnabled = false

@@ -1,0 +1,275 @@
+package conformance
+
+import (
+	"context"
+	"testing"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+const (
+	capDial           = ctiv1.Capability_CAPABILITY_DIAL
+	capAnswer         = ctiv1.Capability_CAPABILITY_ANSWER
+	capReject         = ctiv1.Capability_CAPABILITY_REJECT
+	capHangup         = ctiv1.Capability_CAPABILITY_HANGUP
+	capHold           = ctiv1.Capability_CAPABILITY_HOLD
+	capResume         = ctiv1.Capability_CAPABILITY_RESUME
+	capBlindTransfer  = ctiv1.Capability_CAPABILITY_BLIND_TRANSFER
+	capSendDTMF       = ctiv1.Capability_CAPABILITY_SEND_DTMF
+	capRedirect       = ctiv1.Capability_CAPABILITY_REDIRECT
+	capCallEvents     = ctiv1.Capability_CAPABILITY_CALL_EVENTS
+	stateRinging      = ctiv1.CallState_CALL_STATE_RINGING
+	stateDialing      = ctiv1.CallState_CALL_STATE_DIALING
+	stateRingback     = ctiv1.CallState_CALL_STATE_RINGBACK
+	stateConnected    = ctiv1.CallState_CALL_STATE_CONNECTED
+	stateHeld         = ctiv1.CallState_CALL_STATE_HELD
+	directionInbound  = ctiv1.CallDirection_CALL_DIRECTION_INBOUND
+	directionOutbound = ctiv1.CallDirection_CALL_DIRECTION_OUTBOUND
+)
+
+// testCalls runs the call scenarios on every device.
+func (k *kit) testCalls(t *testing.T) {
+	k.forEachDevice(t, func(t *testing.T, d *device) {
+		d.scenario(t, "inbound call is answered, held, resumed and hung up", d.requires(capAnswer), d.inboundAnswered)
+		d.scenario(t, "caller gives up on a ringing call", d.requires(capCallEvents), d.callerGivesUp)
+		d.scenario(t, "a new event stream starts with the current calls", d.requires(capCallEvents), d.newStreamSeesCalls)
+		d.scenario(t, "inbound call is rejected", d.requires(capReject), d.inboundRejected)
+		d.scenario(t, "far end hangs up a connected call", d.requiresConnected(), d.farEndHangsUp)
+		d.scenario(t, "outbound call is answered by the far end and hung up", d.requires(capDial), d.outbound)
+		d.scenario(t, "blind transfer hands the call over", d.requiresConnected(capBlindTransfer), d.blindTransfer)
+		d.scenario(t, "redirect deflects a ringing call", d.requires(capRedirect), d.redirect)
+	})
+}
+
+func (d *device) inboundAnswered(t *testing.T) {
+	c := d.answer(t, d.ringIn(t))
+	d.eventually(t, "GetDeviceState shows the answered call connected", func(st *ctiv1.DeviceState) bool {
+		return findCall(st, c.GetCallId()).GetState() == stateConnected
+	})
+	d.exerciseConnected(t, c)
+	d.hangUp(t, c)
+}
+
+func (d *device) callerGivesUp(t *testing.T) {
+	c := d.ringIn(t)
+	m := d.mark(t)
+	mustLab(t, "RemoteHangup", d.k.cfg.Lab.RemoteHangup(d.k.ctx(t), d.id))
+	d.waitEnded(t, m, c.GetCallId())
+}
+
+// newStreamSeesCalls opens a second WatchEvents stream while a call rings:
+// the driver MUST report every call it knows with a CallChanged when a
+// stream opens.
+func (d *device) newStreamSeesCalls(t *testing.T) {
+	c := d.ringIn(t)
+	ctx, cancel := context.WithTimeout(t.Context(), d.k.cfg.EventTimeout)
+	defer cancel()
+	stream, err := d.k.client.WatchEvents(ctx, &ctiv1.WatchEventsRequest{})
+	mustOK(t, "WatchEvents", err)
+	for {
+		ev, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("a new WatchEvents stream did not report ringing call %s within %s: %v", c.GetCallId(), d.k.cfg.EventTimeout, err)
+		}
+		if ev.GetDevice() == d.id && ev.GetCallChanged().GetCall().GetCallId() == c.GetCallId() {
+			return
+		}
+	}
+}
+
+func (d *device) inboundRejected(t *testing.T) {
+	c := d.ringIn(t)
+	m := d.mark(t)
+	_, err := d.k.client.Reject(d.k.ctx(t), d.callReq(c))
+	mustOK(t, "Reject a ringing call", err)
+	d.cover(t, capReject)
+	d.waitEnded(t, m, c.GetCallId())
+}
+
+func (d *device) farEndHangsUp(t *testing.T) {
+	c := d.connectedCall(t)
+	m := d.mark(t)
+	mustLab(t, "RemoteHangup", d.k.cfg.Lab.RemoteHangup(d.k.ctx(t), d.id))
+	if end := d.waitEnded(t, m, c.GetCallId()); end.GetEndedBy() == ctiv1.EndedBy_ENDED_BY_LOCAL {
+		t.Errorf("call %s ended by the far end is reported ended_by LOCAL", c.GetCallId())
+	}
+}
+
+func (d *device) outbound(t *testing.T) {
+	c := d.remoteAnswer(t, d.dial(t))
+	if !d.has(capAnswer) { // else the inbound scenario did these
+		d.exerciseConnected(t, c)
+	}
+	d.hangUp(t, c)
+}
+
+func (d *device) blindTransfer(t *testing.T) {
+	c := d.connectedCall(t)
+	m := d.mark(t)
+	_, err := d.k.client.BlindTransfer(d.k.ctx(t), &ctiv1.TransferRequest{Device: d.id, CallId: c.GetCallId(), Destination: d.k.number()})
+	mustOK(t, "BlindTransfer a connected call", err)
+	d.cover(t, capBlindTransfer)
+	if end := d.waitEnded(t, m, c.GetCallId()); end != nil && end.GetReason() != ctiv1.EndReason_END_REASON_TRANSFERRED {
+		t.Logf("transferred call %s ended with reason %s; TRANSFERRED would tell apps more", c.GetCallId(), end.GetReason())
+	}
+}
+
+func (d *device) redirect(t *testing.T) {
+	c := d.ringIn(t)
+	m := d.mark(t)
+	_, err := d.k.client.Redirect(d.k.ctx(t), &ctiv1.TransferRequest{Device: d.id, CallId: c.GetCallId(), Destination: d.k.number()})
+	mustOK(t, "Redirect a ringing call", err)
+	d.cover(t, capRedirect)
+	d.waitEnded(t, m, c.GetCallId())
+}
+
+// requires returns why the model cannot take part in a scenario that needs
+// caps, or "" if it can.
+func (d *device) requires(caps ...ctiv1.Capability) string {
+	var missing []ctiv1.Capability
+	for _, c := range caps {
+		if !d.has(c) {
+			missing = append(missing, c)
+		}
+	}
+	if len(missing) == 0 {
+		return ""
+	}
+	return "model " + d.model.GetModel() + " does not declare " + capNames(missing)
+}
+
+// requiresConnected is requires plus a way to stage a connected call.
+func (d *device) requiresConnected(caps ...ctiv1.Capability) string {
+	if why := d.requires(caps...); why != "" {
+		return why
+	}
+	if !d.has(capAnswer) && !d.has(capDial) {
+		return "model " + d.model.GetModel() + " declares neither answer nor dial, so the kit cannot stage a connected call"
+	}
+	return ""
+}
+
+// ringIn has the Lab ring the device and waits for the new ringing call.
+func (d *device) ringIn(t *testing.T) *ctiv1.Call {
+	t.Helper()
+	from := d.k.number()
+	m := d.mark(t)
+	mustLab(t, "RingIn", d.k.cfg.Lab.RingIn(d.k.ctx(t), d.id, from))
+	c := d.waitNewCall(t, m, "state ringing", func(c *ctiv1.Call) bool { return c.GetState() == stateRinging })
+	if c.GetDirection() == directionOutbound {
+		t.Errorf("inbound call %s has direction OUTBOUND", c.GetCallId())
+	}
+	if n := c.GetRemote().GetNumber(); n != "" && n != from {
+		t.Errorf("inbound call %s from %s reports remote number %q", c.GetCallId(), from, n)
+	}
+	return c
+}
+
+// answer answers a ringing call and waits until it is connected.
+func (d *device) answer(t *testing.T, c *ctiv1.Call) *ctiv1.Call {
+	t.Helper()
+	m := d.mark(t)
+	_, err := d.k.client.Answer(d.k.ctx(t), d.callReq(c))
+	mustOK(t, "Answer a ringing call", err)
+	d.cover(t, capAnswer)
+	return d.waitCall(t, m, c.GetCallId(), "state connected", isState(stateConnected))
+}
+
+// dial places an outbound call and waits for it to show.
+func (d *device) dial(t *testing.T) *ctiv1.Call {
+	t.Helper()
+	dest := d.k.number()
+	m := d.mark(t)
+	resp, err := d.k.client.Dial(d.k.ctx(t), &ctiv1.DialRequest{Device: d.id, Destination: dest})
+	mustOK(t, "Dial", err)
+	d.cover(t, capDial)
+	id := resp.GetCallId()
+	c := d.waitNewCall(t, m, "an outbound call dialing or ringing back", func(c *ctiv1.Call) bool {
+		if id != "" && c.GetCallId() != id {
+			return false
+		}
+		outbound := c.GetDirection() == directionOutbound || (id != "" && c.GetDirection() != directionInbound)
+		return outbound && (c.GetState() == stateDialing || c.GetState() == stateRingback)
+	})
+	if n := c.GetRemote().GetNumber(); n != "" && n != dest {
+		t.Errorf("outbound call %s to %s reports remote number %q", c.GetCallId(), dest, n)
+	}
+	return c
+}
+
+// remoteAnswer has the far end answer an outbound call and waits until it
+// is connected.
+func (d *device) remoteAnswer(t *testing.T, c *ctiv1.Call) *ctiv1.Call {
+	t.Helper()
+	m := d.mark(t)
+	mustLab(t, "RemoteAnswer", d.k.cfg.Lab.RemoteAnswer(d.k.ctx(t), d.id))
+	return d.waitCall(t, m, c.GetCallId(), "state connected", isState(stateConnected))
+}
+
+// connectedCall stages a connected call: inbound if the model can answer,
+// else outbound.
+func (d *device) connectedCall(t *testing.T) *ctiv1.Call {
+	t.Helper()
+	if d.has(capAnswer) {
+		return d.answer(t, d.ringIn(t))
+	}
+	return d.remoteAnswer(t, d.dial(t))
+}
+
+// exerciseConnected holds, resumes and sends DTMF into a connected call, as
+// far as the model declares them.
+func (d *device) exerciseConnected(t *testing.T, c *ctiv1.Call) {
+	t.Helper()
+	connected := true
+	if d.has(capHold) {
+		m := d.mark(t)
+		_, err := d.k.client.Hold(d.k.ctx(t), d.callReq(c))
+		mustOK(t, "Hold a connected call", err)
+		d.waitCall(t, m, c.GetCallId(), "state held", isState(stateHeld))
+		_, err = d.k.client.Hold(d.k.ctx(t), d.callReq(c))
+		mustOK(t, "Hold a held call (Hold is idempotent)", err)
+		d.cover(t, capHold)
+		connected = false
+	}
+	if d.has(capHold, capResume) {
+		m := d.mark(t)
+		_, err := d.k.client.Resume(d.k.ctx(t), d.callReq(c))
+		mustOK(t, "Resume a held call", err)
+		d.waitCall(t, m, c.GetCallId(), "state connected", isState(stateConnected))
+		_, err = d.k.client.Resume(d.k.ctx(t), d.callReq(c))
+		mustOK(t, "Resume a connected call (Resume is idempotent)", err)
+		d.cover(t, capResume)
+		connected = true
+	}
+	if d.has(capSendDTMF) && connected {
+		_, err := d.k.client.SendDTMF(d.k.ctx(t), &ctiv1.SendDTMFRequest{Device: d.id, CallId: c.GetCallId(), Digits: "123#"})
+		mustOK(t, "SendDTMF into a connected call", err)
+		d.cover(t, capSendDTMF)
+	}
+}
+
+// hangUp ends a call from the device (Hangup) or, if the model cannot,
+// from the far end, and waits for the end.
+func (d *device) hangUp(t *testing.T, c *ctiv1.Call) {
+	t.Helper()
+	m := d.mark(t)
+	if !d.has(capHangup) {
+		mustLab(t, "RemoteHangup", d.k.cfg.Lab.RemoteHangup(d.k.ctx(t), d.id))
+		d.waitEnded(t, m, c.GetCallId())
+		return
+	}
+	_, err := d.k.client.Hangup(d.k.ctx(t), d.callReq(c))
+	mustOK(t, "Hangup", err)
+	d.cover(t, capHangup)
+	if end := d.waitEnded(t, m, c.GetCallId()); end.GetEndedBy() == ctiv1.EndedBy_ENDED_BY_REMOTE {
+		t.Errorf("call %s hung up by the device is reported ended_by REMOTE", c.GetCallId())
+	}
+}
+
+func (d *device) callReq(c *ctiv1.Call) *ctiv1.CallRequest {
+	return &ctiv1.CallRequest{Device: d.id, CallId: c.GetCallId()}
+}
+
+func isState(s ctiv1.CallState) func(*ctiv1.Call) bool {
+	return func(c *ctiv1.Call) bool { return c.GetState() == s }
+}

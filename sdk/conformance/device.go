@@ -1,0 +1,189 @@
+package conformance
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+const (
+	capSetDND       = ctiv1.Capability_CAPABILITY_SET_DND
+	capSetForward   = ctiv1.Capability_CAPABILITY_SET_FORWARD
+	capSetMute      = ctiv1.Capability_CAPABILITY_SET_MUTE
+	capSpeaker      = ctiv1.Capability_CAPABILITY_SPEAKER
+	capReboot       = ctiv1.Capability_CAPABILITY_REBOOT
+	capFactoryReset = ctiv1.Capability_CAPABILITY_FACTORY_RESET
+	capSendKeys     = ctiv1.Capability_CAPABILITY_SEND_KEYS
+	capDeviceEvents = ctiv1.Capability_CAPABILITY_DEVICE_EVENTS
+)
+
+// testDevice runs the device-level scenarios on every device.
+func (k *kit) testDevice(t *testing.T) {
+	k.forEachDevice(t, func(t *testing.T, d *device) {
+		d.scenario(t, "dnd switches on and off", d.requires(capSetDND), d.dnd)
+		d.scenario(t, "forwarding is set and cleared", d.requires(capSetForward), d.forward)
+		d.scenario(t, "mute and unmute the active call", d.requires(capSetMute), d.mute)
+		d.scenario(t, "speaker takes the active call", d.requires(capSpeaker), d.speaker)
+		d.scenario(t, "a harmless key is pressed", d.requires(capSendKeys), d.sendKeys)
+		d.scenario(t, "factory reset needs confirm", d.requires(capFactoryReset), d.factoryResetNeedsConfirm)
+	})
+}
+
+// testReboot reboots the devices whose model can. It runs after every
+// scenario that needs a device up, as a device is unreachable for a while
+// after.
+func (k *kit) testReboot(t *testing.T) {
+	for _, d := range k.devices {
+		d.scenario(t, d.id+" reboots", d.requires(capReboot), func(t *testing.T) {
+			_, err := k.client.Reboot(k.ctx(t), &ctiv1.DeviceRequest{Device: d.id})
+			if ExpectCode(t, err, codes.OK) {
+				d.cover(t, capReboot)
+			}
+		})
+	}
+}
+
+func (d *device) currentDND(t *testing.T) bool {
+	t.Helper()
+	st, err := d.k.client.GetDeviceState(d.k.ctx(t), &ctiv1.GetDeviceStateRequest{Device: d.id})
+	mustOK(t, "GetDeviceState", err)
+	return st.GetStatus().GetDnd()
+}
+
+func (d *device) dnd(t *testing.T) {
+	initial := d.currentDND(t)
+	t.Cleanup(func() { // leave DND as found, whatever happened
+		ctx, cancel := d.k.cleanupCtx()
+		defer cancel()
+		_, _ = d.k.client.SetDND(ctx, &ctiv1.SetDNDRequest{Device: d.id, Enabled: initial})
+	})
+	for _, on := range []bool{!initial, initial} { // each step is a change
+		m := d.mark(t)
+		_, err := d.k.client.SetDND(d.k.ctx(t), &ctiv1.SetDNDRequest{Device: d.id, Enabled: on})
+		mustOK(t, fmt.Sprintf("SetDND(%v)", on), err)
+		if d.eventually(t, fmt.Sprintf("GetDeviceState reports dnd=%v", on), func(st *ctiv1.DeviceState) bool {
+			return st.GetStatus().Dnd != nil && st.GetStatus().GetDnd() == on
+		}) == nil {
+			t.FailNow()
+		}
+		if d.has(capDeviceEvents) {
+			d.waitStatus(t, m, fmt.Sprintf("dnd=%v", on), func(s *ctiv1.DeviceStatus) bool { return s.Dnd != nil && s.GetDnd() == on })
+		}
+		_, err = d.k.client.SetDND(d.k.ctx(t), &ctiv1.SetDNDRequest{Device: d.id, Enabled: on})
+		mustOK(t, fmt.Sprintf("SetDND(%v) again (SetDND is idempotent)", on), err)
+	}
+	d.cover(t, capSetDND)
+}
+
+func (d *device) forward(t *testing.T) {
+	dest := d.k.number()
+	always := ctiv1.ForwardMode_FORWARD_MODE_ALWAYS
+	t.Cleanup(func() {
+		ctx, cancel := d.k.cleanupCtx()
+		defer cancel()
+		_, _ = d.k.client.ClearForward(ctx, &ctiv1.ClearForwardRequest{Device: d.id, Mode: always})
+	})
+	_, err := d.k.client.SetForward(d.k.ctx(t), &ctiv1.SetForwardRequest{Device: d.id, Mode: always, Destination: dest})
+	mustOK(t, "SetForward(always)", err)
+	reported := false
+	st, err := d.k.client.GetDeviceState(d.k.ctx(t), &ctiv1.GetDeviceStateRequest{Device: d.id})
+	mustOK(t, "GetDeviceState", err)
+	for _, f := range st.GetStatus().GetForwards() {
+		reported = reported || (f.GetMode() == always && f.GetDestination() == dest)
+	}
+	if !reported {
+		t.Logf("GetDeviceState does not report the forward to %s (forwards are OPTIONAL in DeviceStatus)", dest)
+	}
+	_, err = d.k.client.ClearForward(d.k.ctx(t), &ctiv1.ClearForwardRequest{Device: d.id, Mode: always})
+	mustOK(t, "ClearForward(always)", err)
+	if reported {
+		d.eventually(t, "GetDeviceState drops the cleared forward", func(st *ctiv1.DeviceState) bool {
+			for _, f := range st.GetStatus().GetForwards() {
+				if f.GetMode() == always && f.GetDestination() == dest {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	d.cover(t, capSetForward)
+}
+
+// activeCall stages a connected call when the model allows it, for commands
+// that act on "the active call"; nil when it cannot.
+func (d *device) activeCall(t *testing.T) *ctiv1.Call {
+	t.Helper()
+	if d.requiresConnected() != "" {
+		t.Logf("no call staged (%s): the command must answer OK or FAILED_PRECONDITION", d.requiresConnected())
+		return nil
+	}
+	return d.connectedCall(t)
+}
+
+func (d *device) mute(t *testing.T) {
+	call := d.activeCall(t)
+	_, err := d.k.client.SetMute(d.k.ctx(t), &ctiv1.SetMuteRequest{Device: d.id, Muted: true})
+	if call == nil {
+		if ExpectCode(t, err, codes.OK, codes.FailedPrecondition) {
+			d.cover(t, capSetMute)
+		}
+		return
+	}
+	mustOK(t, "SetMute(true) during a connected call", err)
+	_, err = d.k.client.SetMute(d.k.ctx(t), &ctiv1.SetMuteRequest{Device: d.id, Muted: false})
+	// A model that can only mute answers UNIMPLEMENTED for unmute (driver.proto).
+	ExpectCode(t, err, codes.OK, codes.Unimplemented)
+	d.cover(t, capSetMute)
+}
+
+func (d *device) speaker(t *testing.T) {
+	call := d.activeCall(t)
+	_, err := d.k.client.EnableSpeaker(d.k.ctx(t), &ctiv1.DeviceRequest{Device: d.id})
+	if call == nil {
+		if ExpectCode(t, err, codes.OK, codes.FailedPrecondition) {
+			d.cover(t, capSpeaker)
+		}
+		return
+	}
+	mustOK(t, "EnableSpeaker during a connected call", err)
+	d.cover(t, capSpeaker)
+}
+
+func (d *device) sendKeys(t *testing.T) {
+	key := harmlessKey(d.model.GetKeys())
+	if key == "" {
+		t.Fatalf("model %s declares send_keys but lists no keys in ModelInfo.keys: apps cannot know what to send", d.model.GetModel())
+	}
+	_, err := d.k.client.SendKeys(d.k.ctx(t), &ctiv1.SendKeysRequest{Device: d.id, Keys: []string{key}})
+	mustOK(t, fmt.Sprintf("SendKeys(%q)", key), err)
+	d.cover(t, capSendKeys)
+	// The scenario's cleanup hangs up anything the key started.
+}
+
+// harmlessKey picks the key least likely to do anything lasting: a volume
+// key if the model has one, else the first key listed.
+func harmlessKey(keys []string) string {
+	for _, want := range []string{"VUP", "VOLUME_UP", "VOL_UP", "VOLUMEUP", "VOL+", "VDOWN", "VOLUME_DOWN", "VOL_DOWN"} {
+		for _, k := range keys {
+			if strings.EqualFold(k, want) {
+				return k
+			}
+		}
+	}
+	if len(keys) > 0 {
+		return keys[0]
+	}
+	return ""
+}
+
+func (d *device) factoryResetNeedsConfirm(t *testing.T) {
+	// The kit never sends confirm=true.
+	_, err := d.k.client.FactoryReset(d.k.ctx(t), &ctiv1.FactoryResetRequest{Device: d.id, Confirm: false})
+	if ExpectCode(t, err, codes.InvalidArgument) {
+		d.cover(t, capFactoryReset)
+	}
+}
