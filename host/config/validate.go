@@ -41,7 +41,8 @@ type Instance struct {
 // defaults, resolves env() and file(), and converts values to text: INT as
 // decimal, BOOL as "true"/"false", DURATION as written once it parses with
 // time.ParseDuration. A device whose driver has no spec in specs (the plugin
-// could not be started) is an error.
+// could not be started) is an error; that plugin's config block is then not
+// checked.
 //
 // It returns one Instance per (site, enabled driver) pair that has devices,
 // sorted by site then driver, or nil instances when there is any error. The
