@@ -59,7 +59,7 @@ func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Dia
 			Site: in.Site, Driver: in.Driver, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
 			Configure: in.Request, Secrets: in.Secrets,
 		}
-		inst := supervisor.New(spec, logger.Named("plugin").Named(in.Driver).With("site", in.Site), h.publish, cfg.Host.CommandTimeout)
+		inst := supervisor.New(spec, logger.Named("plugin").Named(in.Driver).With("site", in.Site), h.publish, policyOf(cfg.Host))
 		h.instances = append(h.instances, inst)
 		configs[inst] = in.Request
 	}
@@ -90,7 +90,7 @@ func probeDrivers(ctx context.Context, cfg *config.Config, logger hclog.Logger) 
 		wg.Add(1)
 		go func(p *config.Plugin) {
 			defer wg.Done()
-			info, schema, err := supervisor.Probe(ctx, p.Path, p.SHA256, logger.Named("probe").Named(p.Name), cfg.Host.CommandTimeout)
+			info, schema, err := supervisor.Probe(ctx, p.Path, p.SHA256, logger.Named("probe").Named(p.Name), policyOf(cfg.Host))
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -110,6 +110,16 @@ func probeDrivers(ctx context.Context, cfg *config.Config, logger hclog.Logger) 
 	}
 	wg.Wait()
 	return specs, diags
+}
+
+// policyOf is the supervision policy the host block sets.
+func policyOf(h config.Host) supervisor.Policy {
+	return supervisor.Policy{
+		CommandTimeout: h.CommandTimeout, StartTimeout: h.StartTimeout,
+		RestartBackoff: h.RestartBackoff, MaxRestartBackoff: h.MaxRestartBackoff,
+		CrashLoopRestarts: h.CrashLoopRestarts, CrashLoopWindow: h.CrashLoopWindow,
+		CommandGrace: h.CommandGrace, ProbeInterval: h.ProbeInterval, ProbeTimeout: h.ProbeTimeout,
+	}
 }
 
 // publish is every instance's event sink.

@@ -77,10 +77,11 @@ func newPhone(t *testing.T, name, model string) *testPhone {
 }
 
 // writeConfig writes a config.hcl for the sites and returns its path.
-func writeConfig(t *testing.T, listen string, sites map[string][]*testPhone) string {
+func writeConfig(t *testing.T, listen string, sites map[string][]*testPhone, hostExtra ...string) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "host {\n  listen = %q\n  plugin_dir = %q\n  log_level = \"trace\"\n  command_timeout = \"3s\"\n}\n", listen, filepath.Join(binDir, "plugins"))
+	fmt.Fprintf(&b, "host {\n  listen = %q\n  plugin_dir = %q\n  log_level = \"trace\"\n  command_timeout = \"3s\"\n%s\n}\n",
+		listen, filepath.Join(binDir, "plugins"), strings.Join(hostExtra, "\n"))
 	b.WriteString("plugin \"grandstream\" {\n  config {\n    poll_interval = \"100ms\"\n    poll_jitter = \"10ms\"\n  }\n}\n")
 	for site, phones := range sites {
 		fmt.Fprintf(&b, "site %q {\n", site)
@@ -138,10 +139,10 @@ func freeAddr(t *testing.T) string {
 
 // startHost runs ctihost with the config and waits until every instance
 // runs. The host is stopped at cleanup if the test did not stop it.
-func startHost(t *testing.T, sites map[string][]*testPhone) *runningHost {
+func startHost(t *testing.T, sites map[string][]*testPhone, hostExtra ...string) *runningHost {
 	t.Helper()
 	listen := freeAddr(t)
-	path := writeConfig(t, listen, sites)
+	path := writeConfig(t, listen, sites, hostExtra...)
 	h := &runningHost{stderr: &syncBuffer{}, done: make(chan struct{})}
 	h.cmd = exec.Command(filepath.Join(binDir, "ctihost"), "-config", path)
 	h.cmd.Env = append(os.Environ(), "IT_PASSCODE="+secretPasscode)
@@ -397,7 +398,8 @@ func TestHostServesAppsEndToEnd(t *testing.T) {
 func TestKilledPluginLeavesOtherSitesServingAndNothingOutlivesTheHost(t *testing.T) {
 	reception := newPhone(t, "reception", "GXP2135")
 	desk := newPhone(t, "desk1", "GXP2135")
-	h := startHost(t, map[string][]*testPhone{"hq": {reception}, "branch": {desk}})
+	// A long backoff keeps the killed instance down for the whole test.
+	h := startHost(t, map[string][]*testPhone{"hq": {reception}, "branch": {desk}}, `restart_backoff = "1h"`, `max_restart_backoff = "1h"`, `command_grace = "200ms"`)
 	ctx := context.Background()
 	ev := watch(t, h, &ctiv1.WatchEventsRequest{Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_DRIVER}})
 

@@ -3,6 +3,9 @@ package api
 import (
 	"context"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -40,6 +43,19 @@ func (a *AdminServer) ListSites(context.Context, *ctiv1.ListSitesRequest) (*ctiv
 		resp.Sites = append(resp.Sites, site)
 	}
 	return resp, nil
+}
+
+// RestartPlugin restarts one instance now and forgets its crash history.
+func (a *AdminServer) RestartPlugin(ctx context.Context, req *ctiv1.RestartPluginRequest) (*ctiv1.PluginInstance, error) {
+	for _, inst := range a.router.Instances() {
+		if inst.Site() == req.GetSite() && inst.Driver() == req.GetDriver() {
+			if err := inst.Restart(ctx); err != nil {
+				return nil, status.Errorf(codes.Unavailable, "%v", err)
+			}
+			return inst.Status(), nil
+		}
+	}
+	return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), req.GetSite())
 }
 
 var _ ctiv1.AdminServer = (*AdminServer)(nil)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"google.golang.org/grpc"
@@ -10,6 +11,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/ctihost/ctihost/host/supervisor"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -32,29 +34,50 @@ func forward[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, me
 	if err != nil {
 		return zero, err
 	}
-	dc, err := rt.inst.Client()
-	if err != nil {
-		return zero, err
-	}
-	out := proto.Clone(req).(Req)
-	setDevice(out, rt.device)
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
-	start := time.Now()
-	resp, err := rpc(dc, ctx, out)
-	s.logger.Trace("command", "method", method, "device", req.GetDevice(), "code", status.Code(err).String(), "took", time.Since(start))
-	if err != nil {
-		return zero, s.driverError(ctx, rt, method, err)
+	out := proto.Clone(req).(Req)
+	setDevice(out, rt.device)
+	for attempt := 1; ; attempt++ {
+		conn, err := rt.inst.Client(ctx) // waits out a restart, up to the grace
+		if err != nil {
+			return zero, err
+		}
+		start := time.Now()
+		resp, err := rpc(conn.Driver, ctx, out)
+		s.logger.Trace("command", "method", method, "device", req.GetDevice(), "code", status.Code(err).String(), "took", time.Since(start), "attempt", attempt)
+		if err == nil {
+			return resp, nil
+		}
+		err = s.driverError(ctx, rt, conn, method, err)
+		if !errors.Is(err, errDied) || !idempotent[method] || attempt > 1 {
+			return zero, err
+		}
+		// The driver died under an idempotent command: running it again on
+		// the restarted driver is safe, and the app never sees the crash.
 	}
-	return resp, nil
 }
 
-// driverError explains a failed driver call to the app.
-func (s *HostServer) driverError(ctx context.Context, rt route, method string, err error) error {
+// idempotent lists the RPCs that are safe to run twice, so the host may
+// retry them once on a restarted driver. Dial, the transfers, Conference,
+// Park, SendKeys and the like are not: their outcome is reported unknown.
+var idempotent = map[string]bool{
+	"GetDeviceState": true, "Hold": true, "Resume": true, "SetDND": true, "SetForward": true,
+	"ClearForward": true, "SetMute": true, "JoinQueue": true, "LeaveQueue": true,
+	"PauseAgent": true, "UnpauseAgent": true,
+}
+
+// errDied marks errors of commands whose driver died under them.
+var errDied = errors.New("driver died during the command")
+
+// driverError explains a failed driver call to the app. A command that was
+// in flight when its driver died is reported, never retried: its outcome
+// is unknown.
+func (s *HostServer) driverError(ctx context.Context, rt route, conn *supervisor.Conn, method string, err error) error {
 	code := status.Code(err)
 	if code == codes.Unavailable || code == codes.Canceled || code == codes.Internal {
-		if died := rt.inst.DiedDuring(method); died != nil {
-			return died
+		if died := conn.DiedDuring(method); died != nil {
+			return diedError{died}
 		}
 	}
 	if code == codes.DeadlineExceeded && ctx.Err() != nil {
@@ -62,6 +85,14 @@ func (s *HostServer) driverError(ctx context.Context, rt route, method string, e
 	}
 	return err
 }
+
+// diedError is the status error of a command whose driver died under it.
+type diedError struct{ error }
+
+func (diedError) Is(target error) bool { return target == errDied }
+
+// GRPCStatus keeps the status code and message for grpc-go.
+func (d diedError) GRPCStatus() *status.Status { return status.Convert(d.error) }
 
 // setDevice writes the `device` field of any command request.
 func setDevice(m proto.Message, device string) {

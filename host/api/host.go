@@ -73,11 +73,10 @@ func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequ
 
 func (s *HostServer) instanceDevices(ctx context.Context, inst *supervisor.Instance) []*ctiv1.Device {
 	var devices []*ctiv1.Device
-	if dc, err := inst.Client(); err == nil {
-		cctx, cancel := context.WithTimeout(ctx, s.timeout)
-		resp, err := dc.ListDevices(cctx, &ctiv1.ListDevicesRequest{})
-		cancel()
-		if err == nil {
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	if conn, err := inst.Client(cctx); err == nil {
+		if resp, err := conn.Driver.ListDevices(cctx, &ctiv1.ListDevicesRequest{}); err == nil {
 			devices = resp.GetDevices()
 		}
 	}

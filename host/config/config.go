@@ -42,6 +42,13 @@ type Host struct {
 	CommandTimeout time.Duration
 	// EventBuffer is how many events are kept for replay. Default 10000.
 	EventBuffer int
+
+	// Supervision of plugin processes (see supervisor.Policy for what each
+	// does). Defaults: 10s, 100ms, 30s, 5, 1m, 2s, 2s, 1s.
+	StartTimeout, RestartBackoff, MaxRestartBackoff time.Duration
+	CrashLoopRestarts                               int
+	CrashLoopWindow, CommandGrace                   time.Duration
+	ProbeInterval, ProbeTimeout                     time.Duration
 }
 
 // Plugin is one plugin block; its label is the driver name.

@@ -26,6 +26,14 @@ var (
 		{Name: "log_format", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "text", AllowedValues: []string{"text", "json"}, Description: "the log line format"},
 		{Name: "command_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "5s", Description: "the deadline the host applies to every plugin call"},
 		{Name: "event_buffer", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "10000", Description: "how many events are kept for replay"},
+		{Name: "plugin_start_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "10s", Description: "how long a driver may take to complete the plugin handshake"},
+		{Name: "restart_backoff", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "100ms", Description: "the delay before the first restart of a crashed driver; it doubles with each crash in the window"},
+		{Name: "max_restart_backoff", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "30s", Description: "the longest delay between restarts"},
+		{Name: "crash_loop_restarts", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "5", Description: "crashes within crash_loop_window after which a driver is no longer restarted"},
+		{Name: "crash_loop_window", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "1m", Description: "the window crashes are counted in"},
+		{Name: "command_grace", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "2s", Description: "how long a command waits for a restarting driver before it fails"},
+		{Name: "probe_interval", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "2s", Description: "how often each driver is probed for liveness"},
+		{Name: "probe_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "1s", Description: "how long a liveness probe may take; two failures in a row restart the driver"},
 	}
 	pluginAttrs = []*ctiv1.ConfigAttribute{
 		{Name: "enabled", Type: ctiv1.ConfigType_CONFIG_TYPE_BOOL, DefaultValue: "true", Description: "whether the host starts this driver"},
@@ -40,6 +48,16 @@ var (
 )
 
 const maxEventBuffer = 10_000_000
+
+// hostAttr returns the host attribute declared with name.
+func hostAttr(name string) *ctiv1.ConfigAttribute {
+	for _, a := range hostAttrs {
+		if a.GetName() == name {
+			return a
+		}
+	}
+	return nil
+}
 
 var pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 
@@ -130,6 +148,29 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 			s.errorf(e.rng, "event_buffer", describe("ctihost", hostAttrs[5]), "host: attribute \"event_buffer\" must be between 1 and %d, got %s", maxEventBuffer, e.text)
 		}
 		h.EventBuffer = int(min(max(n, 1), maxEventBuffer))
+	}
+	supervision := []struct {
+		name string
+		dst  *time.Duration
+	}{
+		{"plugin_start_timeout", &h.StartTimeout}, {"restart_backoff", &h.RestartBackoff},
+		{"max_restart_backoff", &h.MaxRestartBackoff}, {"crash_loop_window", &h.CrashLoopWindow},
+		{"command_grace", &h.CommandGrace}, {"probe_interval", &h.ProbeInterval}, {"probe_timeout", &h.ProbeTimeout},
+	}
+	for _, d := range supervision {
+		if t, ok := v[d.name]; ok {
+			*d.dst, _ = time.ParseDuration(t.text)
+			if *d.dst <= 0 {
+				s.errorf(t.rng, d.name, describe("ctihost", hostAttr(d.name)), "host: attribute %q must be more than zero, got %q", d.name, t.text)
+			}
+		}
+	}
+	if r, ok := v["crash_loop_restarts"]; ok {
+		n, _ := strconv.ParseInt(r.text, 10, 64)
+		if n < 1 || n > 1000 {
+			s.errorf(r.rng, "crash_loop_restarts", describe("ctihost", hostAttr("crash_loop_restarts")), "host: attribute \"crash_loop_restarts\" must be between 1 and 1000, got %s", r.text)
+		}
+		h.CrashLoopRestarts = int(min(max(n, 1), 1000))
 	}
 	c.Host = h
 }

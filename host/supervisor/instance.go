@@ -2,21 +2,16 @@ package supervisor
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
-	"github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
-	"github.com/ctihost/ctihost/sdk"
 )
 
 // Spec is what an Instance runs.
@@ -26,7 +21,7 @@ type Spec struct {
 	Path string
 	// SHA256 is the binary's expected checksum as hex; empty: not pinned.
 	SHA256 string
-	// Configure is sent to the driver after it starts, secrets resolved.
+	// Configure is sent to the driver after every start, secrets resolved.
 	Configure *ctiv1.ConfigureRequest
 	// Secrets are the resolved secret values, redacted from everything the
 	// plugin writes to stderr.
@@ -37,30 +32,46 @@ type Spec struct {
 // and with devices rewritten to "site/device" references.
 type Publisher func(*ctiv1.Event)
 
-// Instance is one running (or down) plugin process. Safe for concurrent use.
+// Instance is one supervised plugin process serving one (site, driver)
+// pair: started, probed, restarted with backoff when it dies or hangs,
+// stopped with the host. Safe for concurrent use.
 type Instance struct {
 	spec    Spec
 	logger  hclog.Logger
 	publish Publisher
-	timeout time.Duration
+	policy  Policy
+	devices map[string]bool // configured device ids
 
 	mu        sync.Mutex
 	state     ctiv1.DriverState
-	client    *plugin.Client
-	driver    ctiv1.DriverClient
-	pid       int
+	proc      *process      // the current process, nil when not running
+	ready     chan struct{} // closed to wake waiting commands (see wakeLocked)
+	woken     bool          // ready is closed
 	startedAt time.Time
 	info      *ctiv1.DriverInfo
 	lastError string
 	restarts  uint32
-	stop      context.CancelFunc
-	proc      *process
+	crashes   []time.Time        // crash times within the window
+	calls     map[string]callSet // device -> calls seen through events
+	stopped   bool               // Stop was called: never restart
+	retry     *time.Timer        // pending restart
+
+	droppedEvents uint64 // malformed driver events not forwarded
 }
 
-// New returns an Instance that is not started yet. timeout bounds each call
-// the supervisor itself makes (GetInfo, Configure).
-func New(spec Spec, logger hclog.Logger, publish Publisher, timeout time.Duration) *Instance {
-	return &Instance{spec: spec, logger: logger, publish: publish, timeout: timeout, state: ctiv1.DriverState_DRIVER_STATE_STOPPED}
+// callSet is the last snapshot of each call of a device, by call id.
+type callSet map[string]*ctiv1.Call
+
+// New returns an Instance that is not started yet.
+func New(spec Spec, logger hclog.Logger, publish Publisher, policy Policy) *Instance {
+	devices := map[string]bool{}
+	for _, d := range spec.Configure.GetDevices() {
+		devices[d.GetDevice()] = true
+	}
+	return &Instance{
+		spec: spec, logger: logger, publish: publish, policy: policy.withDefaults(), devices: devices,
+		state: ctiv1.DriverState_DRIVER_STATE_STOPPED, ready: make(chan struct{}), calls: map[string]callSet{},
+	}
 }
 
 // Site returns the site served.
@@ -69,72 +80,168 @@ func (i *Instance) Site() string { return i.spec.Site }
 // Driver returns the driver name.
 func (i *Instance) Driver() string { return i.spec.Driver }
 
-// Start launches the plugin, checks it and configures it. On failure the
-// instance is DOWN with the reason and the process is gone.
+// ConfiguredDevices returns the devices the instance was configured with.
+func (i *Instance) ConfiguredDevices() []*ctiv1.DeviceConfig {
+	return i.spec.Configure.GetDevices()
+}
+
+// Start launches and configures the plugin. If that fails the instance is
+// DOWN and the supervisor retries with backoff; the error says why.
 func (i *Instance) Start(ctx context.Context) error {
 	i.setState(ctiv1.DriverState_DRIVER_STATE_STARTING, "")
-	p, err := launch(ctx, i.spec.Path, i.spec.SHA256, i.logger, i.timeout, i.spec.Secrets)
+	return i.run(ctx, false)
+}
+
+// run starts one process. restarted says whether it replaces a dead one.
+func (i *Instance) run(ctx context.Context, restarted bool) error {
+	began := time.Now()
+	p, err := launch(ctx, i.spec.Path, i.spec.SHA256, i.logger, i.policy, i.spec.Secrets)
 	if err == nil {
-		cctx, cancel := context.WithTimeout(ctx, i.timeout)
+		cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
 		_, err = p.driver.Configure(cctx, i.spec.Configure)
 		cancel()
 		if err != nil {
+			p.kill()
 			err = fmt.Errorf("configure: %s", status.Convert(err).Message())
 		}
 	}
 	if err != nil {
-		if p != nil {
-			p.client.Kill()
-		}
-		i.markDown(err.Error())
-		return fmt.Errorf("driver %q at site %q: %w", i.spec.Driver, i.spec.Site, err)
+		err = fmt.Errorf("driver %q at site %q: %w", i.spec.Driver, i.spec.Site, err)
+		i.crashed(nil, err.Error()) // never became the current process
+		return err
 	}
-	pumpCtx, stop := context.WithCancel(context.Background())
 	i.mu.Lock()
-	i.client, i.driver, i.info, i.stop = p.client, p.driver, p.info, stop
-	i.pid = p.client.ReattachConfig().Pid
-	i.startedAt = time.Now()
-	i.proc = p
-	i.lastError = ""
+	if i.stopped {
+		i.mu.Unlock()
+		p.kill()
+		return fmt.Errorf("driver %q at site %q: stopped while starting", i.spec.Driver, i.spec.Site)
+	}
+	lost := i.calls
+	i.calls = map[string]callSet{}
+	i.proc, i.info, i.startedAt, i.lastError = p, p.info, time.Now(), ""
+	if restarted {
+		i.restarts++
+	}
+	i.state = ctiv1.DriverState_DRIVER_STATE_RUNNING
+	i.wakeLocked()
 	i.mu.Unlock()
-	i.setState(ctiv1.DriverState_DRIVER_STATE_RUNNING, "")
-	i.logger.Info("driver running", "version", p.info.GetVersion(), "pid", i.pid)
-	go i.pump(pumpCtx, p)
+
+	announced := ctiv1.DriverState_DRIVER_STATE_RUNNING
+	if restarted {
+		announced = ctiv1.DriverState_DRIVER_STATE_RESTARTED
+	}
+	i.announce(announced, "")
+	i.logger.Info("driver running", "version", p.info.GetVersion(), "pid", p.pid, "restarted", restarted, "took", time.Since(began))
+	go i.pump(p)
+	go i.probe(p)
+	if restarted {
+		go i.converge(p, lost)
+	}
 	return nil
 }
 
-// Stop ends the plugin process. Safe to call more than once.
+// Stop ends the plugin process and any pending restart. Safe to call more
+// than once.
 func (i *Instance) Stop() {
 	i.mu.Lock()
-	client, stop := i.client, i.stop
-	i.client, i.driver, i.stop = nil, nil, nil
+	i.stopped = true
+	if i.retry != nil {
+		i.retry.Stop()
+	}
+	p := i.proc
+	i.proc = nil
+	wasRunning := i.state == ctiv1.DriverState_DRIVER_STATE_RUNNING
+	i.state = ctiv1.DriverState_DRIVER_STATE_STOPPED
 	i.mu.Unlock()
-	if stop != nil {
-		stop()
+	if p != nil {
+		p.kill()
 	}
-	if client != nil {
-		client.Kill()
-		i.setState(ctiv1.DriverState_DRIVER_STATE_STOPPED, "stopped by the host")
+	if wasRunning || p != nil {
+		i.announce(ctiv1.DriverState_DRIVER_STATE_STOPPED, "stopped by the host")
 	}
 }
 
-// Client returns the driver's client while the instance runs, or an
-// UNAVAILABLE error that names the driver, the site and why it is down.
-func (i *Instance) Client() (ctiv1.DriverClient, error) {
+// Restart replaces the process now and forgets the crash history (the
+// operator's way out of CRASH_LOOP).
+func (i *Instance) Restart(ctx context.Context) error {
 	i.mu.Lock()
-	defer i.mu.Unlock()
-	if i.state == ctiv1.DriverState_DRIVER_STATE_RUNNING && i.driver != nil {
-		return i.driver, nil
+	if i.stopped {
+		i.mu.Unlock()
+		return status.Errorf(codes.FailedPrecondition, "driver %q at site %q is stopped", i.spec.Driver, i.spec.Site)
 	}
-	return nil, i.unavailableLocked()
+	if i.retry != nil {
+		i.retry.Stop()
+	}
+	i.crashes = nil
+	p := i.proc
+	i.proc = nil // the pump will see the exit as expected, not as a crash
+	i.leaveRunningLocked(ctiv1.DriverState_DRIVER_STATE_STARTING, "restart requested by an operator")
+	i.mu.Unlock()
+	i.announce(ctiv1.DriverState_DRIVER_STATE_STARTING, "restart requested by an operator")
+	if p != nil {
+		p.kill()
+	}
+	return i.run(ctx, true)
 }
 
-func (i *Instance) unavailableLocked() error {
-	what := fmt.Sprintf("driver %q at site %q is %s", i.spec.Driver, i.spec.Site, stateWord(i.state))
-	if i.lastError != "" {
-		what += ": " + i.lastError
+// Client returns the driver's client. While the instance restarts it waits
+// up to the policy's CommandGrace for it; then, or at once when the
+// instance is stopped or crash-looping, it fails UNAVAILABLE naming the
+// driver, the site and why.
+func (i *Instance) Client(ctx context.Context) (*Conn, error) {
+	var grace <-chan time.Time
+	for {
+		i.mu.Lock()
+		state, p, ready, reason := i.state, i.proc, i.ready, i.lastError
+		i.mu.Unlock()
+		if state == ctiv1.DriverState_DRIVER_STATE_RUNNING && p != nil {
+			return &Conn{Driver: p.driver, proc: p, inst: i}, nil
+		}
+		if state != ctiv1.DriverState_DRIVER_STATE_DOWN && state != ctiv1.DriverState_DRIVER_STATE_STARTING {
+			return nil, i.unavailable(state, reason, "")
+		}
+		if grace == nil {
+			t := time.NewTimer(i.policy.CommandGrace)
+			defer t.Stop()
+			grace = t.C
+		}
+		select {
+		case <-ready:
+		case <-grace:
+			return nil, i.unavailable(state, reason, fmt.Sprintf("; it is restarting: retry in a few seconds (waited %s)", i.policy.CommandGrace))
+		case <-ctx.Done():
+			return nil, status.FromContextError(ctx.Err()).Err()
+		}
 	}
-	return status.Error(codes.Unavailable, what)
+}
+
+func (i *Instance) unavailable(state ctiv1.DriverState, reason, hint string) error {
+	msg := fmt.Sprintf("driver %q at site %q is %s", i.spec.Driver, i.spec.Site, stateWord(state))
+	if reason != "" {
+		msg += ": " + reason
+	}
+	return status.Error(codes.Unavailable, msg+hint)
+}
+
+// Conn is a running process's client, handed to one command.
+type Conn struct {
+	Driver ctiv1.DriverClient
+	proc   *process
+	inst   *Instance
+}
+
+// DiedDuring returns the UNAVAILABLE error for a command that failed
+// because this process died while serving it (waiting briefly for the
+// process to be reaped), or nil if it is alive. The outcome of such a
+// command is unknown: it is never retried.
+func (c *Conn) DiedDuring(method string) error {
+	if !c.proc.exitedWithin(time.Second) {
+		return nil
+	}
+	reason := c.proc.describeExit()
+	c.inst.crashed(c.proc, reason) // the event pump may not have noticed yet
+	return status.Errorf(codes.Unavailable, "driver %q at site %q went down during %s; the command's outcome is unknown, check the device state before retrying: %s",
+		c.inst.spec.Driver, c.inst.spec.Site, method, reason)
 }
 
 // Status reports the instance for the Admin API.
@@ -146,150 +253,63 @@ func (i *Instance) Status() *ctiv1.PluginInstance {
 		Version: i.info.GetVersion(), ApiVersion: i.info.GetApiVersion(),
 		Restarts: i.restarts, Binary: i.spec.Path, Sha256: i.spec.SHA256,
 		LastError: i.lastError, Devices: uint32(len(i.spec.Configure.GetDevices())),
+		RecentCrashes: uint32(len(i.recentCrashesLocked(time.Now()))),
 	}
-	if i.state == ctiv1.DriverState_DRIVER_STATE_RUNNING {
-		p.Pid = int64(i.pid)
+	if i.state == ctiv1.DriverState_DRIVER_STATE_RUNNING && i.proc != nil {
+		p.Pid = int64(i.proc.pid)
 		p.StartedAt = timestamppb.New(i.startedAt)
 		p.UptimeSeconds = int64(time.Since(i.startedAt).Seconds())
 	}
 	return p
 }
 
-// Info returns what the driver said of itself, or nil before it started.
-func (i *Instance) Info() *ctiv1.DriverInfo {
-	i.mu.Lock()
-	defer i.mu.Unlock()
-	return i.info
-}
-
-// pump forwards the driver's events to the bus until the instance stops or
-// the process dies. A stream that breaks while the process lives (e.g. it
-// fell behind) is reopened; the driver resends its calls on reopen.
-func (i *Instance) pump(ctx context.Context, p *process) {
-	for ctx.Err() == nil {
-		stream, err := p.driver.WatchEvents(ctx, &ctiv1.WatchEventsRequest{})
-		for err == nil {
-			var ev *ctiv1.Event
-			if ev, err = stream.Recv(); err == nil {
-				i.forward(ev)
-			}
-		}
-		if ctx.Err() != nil {
-			return
-		}
-		if p.exitedWithin(time.Second) {
-			i.markDown(p.describeExit())
-			return
-		}
-		i.logger.Warn("event stream broke; reopening", "error", status.Convert(err).Message())
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
-}
-
-// forward stamps a driver event and publishes it.
-func (i *Instance) forward(ev *ctiv1.Event) {
-	if ev.GetGap() != nil || ev.GetDriverChanged() != nil {
-		return // host-only payloads are not a driver's to send
-	}
-	ev.Sequence = 0
-	ev.Site = i.spec.Site
-	if ev.Device != "" {
-		ev.Device = i.spec.Site + "/" + ev.Device
-	}
-	if ev.Time == nil {
-		ev.Time = timestamppb.Now()
-	}
-	i.publish(ev)
-}
-
-func (i *Instance) markDown(reason string) {
-	i.mu.Lock()
-	if i.stop != nil {
-		i.stop()
-	}
-	i.driver, i.stop = nil, nil
-	i.mu.Unlock()
-	i.logger.Error("driver down", "reason", reason)
-	i.setState(ctiv1.DriverState_DRIVER_STATE_DOWN, reason)
-}
-
-// setState records a state and announces it as a host event.
+// setState records a state and announces it.
 func (i *Instance) setState(state ctiv1.DriverState, reason string) {
 	i.mu.Lock()
 	i.state = state
 	if reason != "" {
 		i.lastError = reason
 	}
+	i.mu.Unlock()
+	i.announce(state, reason)
+}
+
+// leaveRunningLocked moves out of RUNNING: commands wait on a new ready
+// channel from now on. Callers hold mu.
+func (i *Instance) leaveRunningLocked(state ctiv1.DriverState, reason string) {
+	if i.woken {
+		i.ready, i.woken = make(chan struct{}), false
+	}
+	i.state = state
+	if reason != "" {
+		i.lastError = reason
+	}
+}
+
+// wakeLocked wakes every command waiting in Client, once per ready channel.
+// Callers hold mu.
+func (i *Instance) wakeLocked() {
+	if !i.woken {
+		close(i.ready)
+		i.woken = true
+	}
+}
+
+// announce publishes a DriverChanged host event.
+func (i *Instance) announce(state ctiv1.DriverState, reason string) {
+	i.mu.Lock()
 	ev := &ctiv1.Event{
 		Site: i.spec.Site,
 		Time: timestamppb.Now(),
 		Payload: &ctiv1.Event_DriverChanged{DriverChanged: &ctiv1.DriverChanged{
-			Driver: i.spec.Driver, State: state, Reason: reason,
-			Version: i.info.GetVersion(), Pid: int64(i.pid),
+			Driver: i.spec.Driver, State: state, Reason: reason, Version: i.info.GetVersion(),
 		}},
+	}
+	if i.proc != nil {
+		ev.GetDriverChanged().Pid = int64(i.proc.pid)
 	}
 	i.mu.Unlock()
 	i.publish(ev)
-}
-
-// launch starts the plugin at path, dispenses its driver and checks its
-// API version.
-func launch(ctx context.Context, path, sum string, logger hclog.Logger, timeout time.Duration, secrets []string) (*process, error) {
-	cfg := sdk.ClientConfig(path, logger)
-	if sum != "" {
-		want, err := hex.DecodeString(sum)
-		if err != nil {
-			return nil, fmt.Errorf("sha256 pin %q is not hex", sum)
-		}
-		cfg.SecureConfig = &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}
-	}
-	p := &process{cmd: cfg.Cmd, stderr: newTail(sdk.NewRedactor(secrets...))}
-	cfg.Stderr = p.stderr
-	p.client = plugin.NewClient(cfg)
-	dc, err := sdk.Dispense(p.client)
-	if err != nil {
-		p.client.Kill()
-		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
-			return nil, fmt.Errorf("binary %s does not match its sha256 pin: refusing to run it", path)
-		}
-		return nil, fmt.Errorf("%w%s", err, p.stderr.suffix())
-	}
-	p.driver = dc
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	info, err := dc.GetInfo(cctx, &ctiv1.GetInfoRequest{})
-	if err != nil {
-		p.client.Kill()
-		return nil, fmt.Errorf("get info: %s", status.Convert(err).Message())
-	}
-	if info.GetApiVersion() != sdk.APIVersion {
-		p.client.Kill()
-		return nil, fmt.Errorf("driver speaks API %q, this host speaks %q", info.GetApiVersion(), sdk.APIVersion)
-	}
-	p.info = info
-	return p, nil
-}
-
-// Probe starts the plugin at path just long enough to read its info and
-// config schema, so the host can validate config.hcl before starting
-// anything for real.
-func Probe(ctx context.Context, path, sum string, logger hclog.Logger, timeout time.Duration) (*ctiv1.DriverInfo, *ctiv1.ConfigSchema, error) {
-	p, err := launch(ctx, path, sum, logger, timeout, nil)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer p.client.Kill()
-	cctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	schema, err := p.driver.GetConfigSchema(cctx, &ctiv1.GetConfigSchemaRequest{})
-	if err != nil {
-		return nil, nil, fmt.Errorf("get config schema: %s", status.Convert(err).Message())
-	}
-	return p.info, schema, nil
 }
 
 func stateWord(s ctiv1.DriverState) string {
@@ -298,25 +318,8 @@ func stateWord(s ctiv1.DriverState) string {
 		return "starting"
 	case ctiv1.DriverState_DRIVER_STATE_STOPPED:
 		return "stopped"
+	case ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP:
+		return "crash-looping and no longer restarted (ctictl plugins restart after fixing the cause)"
 	}
 	return "down"
-}
-
-// DiedDuring returns the UNAVAILABLE error for a command that failed because
-// the plugin process died while serving it (waiting briefly for the process
-// to be reaped), or nil if the process is alive.
-func (i *Instance) DiedDuring(method string) error {
-	i.mu.Lock()
-	p := i.proc
-	i.mu.Unlock()
-	if p == nil || !p.exitedWithin(time.Second) {
-		return nil
-	}
-	return status.Errorf(codes.Unavailable, "driver %q at site %q went down during %s; the command's outcome is unknown, check the device state before retrying: %s",
-		i.spec.Driver, i.spec.Site, method, p.describeExit())
-}
-
-// ConfiguredDevices returns the devices the instance was configured with.
-func (i *Instance) ConfiguredDevices() []*ctiv1.DeviceConfig {
-	return i.spec.Configure.GetDevices()
 }

@@ -2,7 +2,11 @@ package supervisor
 
 import (
 	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os/exec"
 	"strings"
@@ -10,19 +14,104 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
 	"github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc/status"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 	"github.com/ctihost/ctihost/sdk"
 )
 
-// process is one launched plugin process.
+// process is one launched plugin process. ctx ends when the host kills it
+// on purpose, which tells its goroutines that its exit is expected.
 type process struct {
 	client *plugin.Client
 	driver ctiv1.DriverClient
 	info   *ctiv1.DriverInfo
 	cmd    *exec.Cmd
+	pid    int
 	stderr *tail
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu        sync.Mutex
+	killedFor string // why the host killed it, if it did
+
+	crashHandled bool // guarded by the owning Instance's mu
+}
+
+// launch starts the plugin at path, dispenses its driver and checks its
+// API version.
+func launch(ctx context.Context, path, sum string, logger hclog.Logger, policy Policy, secrets []string) (*process, error) {
+	cfg := sdk.ClientConfig(path, logger)
+	cfg.StartTimeout = policy.StartTimeout
+	if sum != "" {
+		want, err := hex.DecodeString(sum)
+		if err != nil {
+			return nil, fmt.Errorf("sha256 pin %q is not hex", sum)
+		}
+		cfg.SecureConfig = &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}
+	}
+	p := &process{cmd: cfg.Cmd, stderr: newTail(sdk.NewRedactor(secrets...))}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	cfg.Stderr = p.stderr
+	p.client = plugin.NewClient(cfg)
+	dc, err := sdk.Dispense(p.client)
+	if err != nil {
+		p.kill()
+		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
+			return nil, fmt.Errorf("binary %s does not match its sha256 pin: refusing to run it", path)
+		}
+		return nil, fmt.Errorf("%w%s", err, p.stderr.suffix())
+	}
+	p.driver = dc
+	p.pid = p.client.ReattachConfig().Pid
+	cctx, cancel := context.WithTimeout(ctx, policy.CommandTimeout)
+	defer cancel()
+	info, err := dc.GetInfo(cctx, &ctiv1.GetInfoRequest{})
+	if err != nil {
+		p.kill()
+		return nil, fmt.Errorf("get info: %s", status.Convert(err).Message())
+	}
+	if info.GetApiVersion() != sdk.APIVersion {
+		p.kill()
+		return nil, fmt.Errorf("driver speaks API %q, this host speaks %q", info.GetApiVersion(), sdk.APIVersion)
+	}
+	p.info = info
+	return p, nil
+}
+
+// Probe starts the plugin at path just long enough to read its info and
+// config schema, so the host can validate config.hcl before starting
+// anything for real.
+func Probe(ctx context.Context, path, sum string, logger hclog.Logger, policy Policy) (*ctiv1.DriverInfo, *ctiv1.ConfigSchema, error) {
+	policy = policy.withDefaults()
+	p, err := launch(ctx, path, sum, logger, policy, nil)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer p.kill()
+	cctx, cancel := context.WithTimeout(ctx, policy.CommandTimeout)
+	defer cancel()
+	schema, err := p.driver.GetConfigSchema(cctx, &ctiv1.GetConfigSchemaRequest{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("get config schema: %s", status.Convert(err).Message())
+	}
+	return p.info, schema, nil
+}
+
+// kill ends the process on purpose and waits for it. Safe to call more
+// than once.
+func (p *process) kill() {
+	p.cancel()
+	p.client.Kill()
+}
+
+func (p *process) setKilledFor(reason string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.killedFor = reason
 }
 
 // exitedWithin waits up to d for the process to be reaped.
@@ -41,6 +130,12 @@ func (p *process) exitedWithin(d time.Duration) bool {
 // operators and apps. Call it only after the process exited: go-plugin sets
 // cmd.ProcessState before it reports Exited.
 func (p *process) describeExit() string {
+	p.mu.Lock()
+	killedFor := p.killedFor
+	p.mu.Unlock()
+	if killedFor != "" {
+		return killedFor
+	}
 	how := "plugin process exited"
 	if st := p.cmd.ProcessState; st != nil {
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {

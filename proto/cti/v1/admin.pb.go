@@ -25,6 +25,61 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RestartPluginRequest names one instance.
+type RestartPluginRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The site.
+	Site string `protobuf:"bytes,1,opt,name=site,proto3" json:"site,omitempty"`
+	// REQUIRED. The driver name (plugin block label).
+	Driver        string `protobuf:"bytes,2,opt,name=driver,proto3" json:"driver,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RestartPluginRequest) Reset() {
+	*x = RestartPluginRequest{}
+	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RestartPluginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RestartPluginRequest) ProtoMessage() {}
+
+func (x *RestartPluginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RestartPluginRequest.ProtoReflect.Descriptor instead.
+func (*RestartPluginRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *RestartPluginRequest) GetSite() string {
+	if x != nil {
+		return x.Site
+	}
+	return ""
+}
+
+func (x *RestartPluginRequest) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
 // ListPluginsRequest is empty.
 type ListPluginsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -34,7 +89,7 @@ type ListPluginsRequest struct {
 
 func (x *ListPluginsRequest) Reset() {
 	*x = ListPluginsRequest{}
-	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	mi := &file_cti_v1_admin_proto_msgTypes[1]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -46,7 +101,7 @@ func (x *ListPluginsRequest) String() string {
 func (*ListPluginsRequest) ProtoMessage() {}
 
 func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	mi := &file_cti_v1_admin_proto_msgTypes[1]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -59,7 +114,7 @@ func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsRequest.ProtoReflect.Descriptor instead.
 func (*ListPluginsRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{1}
 }
 
 // ListPluginsResponse lists plugin instances.
@@ -73,7 +128,7 @@ type ListPluginsResponse struct {
 
 func (x *ListPluginsResponse) Reset() {
 	*x = ListPluginsResponse{}
-	mi := &file_cti_v1_admin_proto_msgTypes[1]
+	mi := &file_cti_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -85,7 +140,7 @@ func (x *ListPluginsResponse) String() string {
 func (*ListPluginsResponse) ProtoMessage() {}
 
 func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[1]
+	mi := &file_cti_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -98,7 +153,7 @@ func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsResponse.ProtoReflect.Descriptor instead.
 func (*ListPluginsResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ListPluginsResponse) GetPlugins() []*PluginInstance {
@@ -136,14 +191,16 @@ type PluginInstance struct {
 	// The last error or exit reason, for operators. Never contains secrets.
 	LastError string `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
 	// How many devices the instance serves.
-	Devices       uint32 `protobuf:"varint,13,opt,name=devices,proto3" json:"devices,omitempty"`
+	Devices uint32 `protobuf:"varint,13,opt,name=devices,proto3" json:"devices,omitempty"`
+	// Crashes counted in the crash-loop window now.
+	RecentCrashes uint32 `protobuf:"varint,14,opt,name=recent_crashes,json=recentCrashes,proto3" json:"recent_crashes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PluginInstance) Reset() {
 	*x = PluginInstance{}
-	mi := &file_cti_v1_admin_proto_msgTypes[2]
+	mi := &file_cti_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -155,7 +212,7 @@ func (x *PluginInstance) String() string {
 func (*PluginInstance) ProtoMessage() {}
 
 func (x *PluginInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[2]
+	mi := &file_cti_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -168,7 +225,7 @@ func (x *PluginInstance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginInstance.ProtoReflect.Descriptor instead.
 func (*PluginInstance) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PluginInstance) GetSite() string {
@@ -262,6 +319,13 @@ func (x *PluginInstance) GetDevices() uint32 {
 	return 0
 }
 
+func (x *PluginInstance) GetRecentCrashes() uint32 {
+	if x != nil {
+		return x.RecentCrashes
+	}
+	return 0
+}
+
 // ListSitesRequest is empty.
 type ListSitesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -271,7 +335,7 @@ type ListSitesRequest struct {
 
 func (x *ListSitesRequest) Reset() {
 	*x = ListSitesRequest{}
-	mi := &file_cti_v1_admin_proto_msgTypes[3]
+	mi := &file_cti_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -283,7 +347,7 @@ func (x *ListSitesRequest) String() string {
 func (*ListSitesRequest) ProtoMessage() {}
 
 func (x *ListSitesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[3]
+	mi := &file_cti_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -296,7 +360,7 @@ func (x *ListSitesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSitesRequest.ProtoReflect.Descriptor instead.
 func (*ListSitesRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 // ListSitesResponse lists sites.
@@ -310,7 +374,7 @@ type ListSitesResponse struct {
 
 func (x *ListSitesResponse) Reset() {
 	*x = ListSitesResponse{}
-	mi := &file_cti_v1_admin_proto_msgTypes[4]
+	mi := &file_cti_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -322,7 +386,7 @@ func (x *ListSitesResponse) String() string {
 func (*ListSitesResponse) ProtoMessage() {}
 
 func (x *ListSitesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[4]
+	mi := &file_cti_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -335,7 +399,7 @@ func (x *ListSitesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSitesResponse.ProtoReflect.Descriptor instead.
 func (*ListSitesResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ListSitesResponse) GetSites() []*Site {
@@ -358,7 +422,7 @@ type Site struct {
 
 func (x *Site) Reset() {
 	*x = Site{}
-	mi := &file_cti_v1_admin_proto_msgTypes[5]
+	mi := &file_cti_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -370,7 +434,7 @@ func (x *Site) String() string {
 func (*Site) ProtoMessage() {}
 
 func (x *Site) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[5]
+	mi := &file_cti_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -383,7 +447,7 @@ func (x *Site) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Site.ProtoReflect.Descriptor instead.
 func (*Site) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Site) GetName() string {
@@ -417,7 +481,7 @@ type SiteDevice struct {
 
 func (x *SiteDevice) Reset() {
 	*x = SiteDevice{}
-	mi := &file_cti_v1_admin_proto_msgTypes[6]
+	mi := &file_cti_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -429,7 +493,7 @@ func (x *SiteDevice) String() string {
 func (*SiteDevice) ProtoMessage() {}
 
 func (x *SiteDevice) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[6]
+	mi := &file_cti_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -442,7 +506,7 @@ func (x *SiteDevice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SiteDevice.ProtoReflect.Descriptor instead.
 func (*SiteDevice) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SiteDevice) GetDevice() string {
@@ -477,10 +541,13 @@ var File_cti_v1_admin_proto protoreflect.FileDescriptor
 
 const file_cti_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x12cti/v1/admin.proto\x12\x06cti.v1\x1a\x12cti/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x14\n" +
+	"\x12cti/v1/admin.proto\x12\x06cti.v1\x1a\x12cti/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"B\n" +
+	"\x14RestartPluginRequest\x12\x12\n" +
+	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
+	"\x06driver\x18\x02 \x01(\tR\x06driver\"\x14\n" +
 	"\x12ListPluginsRequest\"G\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\x9b\x03\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xc2\x03\n" +
 	"\x0ePluginInstance\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12)\n" +
@@ -498,7 +565,8 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x06sha256\x18\v \x01(\tR\x06sha256\x12\x1d\n" +
 	"\n" +
 	"last_error\x18\f \x01(\tR\tlastError\x12\x18\n" +
-	"\adevices\x18\r \x01(\rR\adevices\"\x12\n" +
+	"\adevices\x18\r \x01(\rR\adevices\x12%\n" +
+	"\x0erecent_crashes\x18\x0e \x01(\rR\rrecentCrashes\"\x12\n" +
 	"\x10ListSitesRequest\"7\n" +
 	"\x11ListSitesResponse\x12\"\n" +
 	"\x05sites\x18\x01 \x03(\v2\f.cti.v1.SiteR\x05sites\"H\n" +
@@ -510,10 +578,11 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12\x14\n" +
 	"\x05model\x18\x03 \x01(\tR\x05model\x126\n" +
-	"\fdriver_state\x18\x04 \x01(\x0e2\x13.cti.v1.DriverStateR\vdriverState2\x91\x01\n" +
+	"\fdriver_state\x18\x04 \x01(\x0e2\x13.cti.v1.DriverStateR\vdriverState2\xd8\x01\n" +
 	"\x05Admin\x12F\n" +
 	"\vListPlugins\x12\x1a.cti.v1.ListPluginsRequest\x1a\x1b.cti.v1.ListPluginsResponse\x12@\n" +
-	"\tListSites\x12\x18.cti.v1.ListSitesRequest\x1a\x19.cti.v1.ListSitesResponseB/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
+	"\tListSites\x12\x18.cti.v1.ListSitesRequest\x1a\x19.cti.v1.ListSitesResponse\x12E\n" +
+	"\rRestartPlugin\x12\x1c.cti.v1.RestartPluginRequest\x1a\x16.cti.v1.PluginInstanceB/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
 
 var (
 	file_cti_v1_admin_proto_rawDescOnce sync.Once
@@ -527,31 +596,34 @@ func file_cti_v1_admin_proto_rawDescGZIP() []byte {
 	return file_cti_v1_admin_proto_rawDescData
 }
 
-var file_cti_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_cti_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
 var file_cti_v1_admin_proto_goTypes = []any{
-	(*ListPluginsRequest)(nil),    // 0: cti.v1.ListPluginsRequest
-	(*ListPluginsResponse)(nil),   // 1: cti.v1.ListPluginsResponse
-	(*PluginInstance)(nil),        // 2: cti.v1.PluginInstance
-	(*ListSitesRequest)(nil),      // 3: cti.v1.ListSitesRequest
-	(*ListSitesResponse)(nil),     // 4: cti.v1.ListSitesResponse
-	(*Site)(nil),                  // 5: cti.v1.Site
-	(*SiteDevice)(nil),            // 6: cti.v1.SiteDevice
-	(DriverState)(0),              // 7: cti.v1.DriverState
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(*RestartPluginRequest)(nil),  // 0: cti.v1.RestartPluginRequest
+	(*ListPluginsRequest)(nil),    // 1: cti.v1.ListPluginsRequest
+	(*ListPluginsResponse)(nil),   // 2: cti.v1.ListPluginsResponse
+	(*PluginInstance)(nil),        // 3: cti.v1.PluginInstance
+	(*ListSitesRequest)(nil),      // 4: cti.v1.ListSitesRequest
+	(*ListSitesResponse)(nil),     // 5: cti.v1.ListSitesResponse
+	(*Site)(nil),                  // 6: cti.v1.Site
+	(*SiteDevice)(nil),            // 7: cti.v1.SiteDevice
+	(DriverState)(0),              // 8: cti.v1.DriverState
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
 }
 var file_cti_v1_admin_proto_depIdxs = []int32{
-	2, // 0: cti.v1.ListPluginsResponse.plugins:type_name -> cti.v1.PluginInstance
-	7, // 1: cti.v1.PluginInstance.state:type_name -> cti.v1.DriverState
-	8, // 2: cti.v1.PluginInstance.started_at:type_name -> google.protobuf.Timestamp
-	5, // 3: cti.v1.ListSitesResponse.sites:type_name -> cti.v1.Site
-	6, // 4: cti.v1.Site.devices:type_name -> cti.v1.SiteDevice
-	7, // 5: cti.v1.SiteDevice.driver_state:type_name -> cti.v1.DriverState
-	0, // 6: cti.v1.Admin.ListPlugins:input_type -> cti.v1.ListPluginsRequest
-	3, // 7: cti.v1.Admin.ListSites:input_type -> cti.v1.ListSitesRequest
-	1, // 8: cti.v1.Admin.ListPlugins:output_type -> cti.v1.ListPluginsResponse
-	4, // 9: cti.v1.Admin.ListSites:output_type -> cti.v1.ListSitesResponse
-	8, // [8:10] is the sub-list for method output_type
-	6, // [6:8] is the sub-list for method input_type
+	3, // 0: cti.v1.ListPluginsResponse.plugins:type_name -> cti.v1.PluginInstance
+	8, // 1: cti.v1.PluginInstance.state:type_name -> cti.v1.DriverState
+	9, // 2: cti.v1.PluginInstance.started_at:type_name -> google.protobuf.Timestamp
+	6, // 3: cti.v1.ListSitesResponse.sites:type_name -> cti.v1.Site
+	7, // 4: cti.v1.Site.devices:type_name -> cti.v1.SiteDevice
+	8, // 5: cti.v1.SiteDevice.driver_state:type_name -> cti.v1.DriverState
+	1, // 6: cti.v1.Admin.ListPlugins:input_type -> cti.v1.ListPluginsRequest
+	4, // 7: cti.v1.Admin.ListSites:input_type -> cti.v1.ListSitesRequest
+	0, // 8: cti.v1.Admin.RestartPlugin:input_type -> cti.v1.RestartPluginRequest
+	2, // 9: cti.v1.Admin.ListPlugins:output_type -> cti.v1.ListPluginsResponse
+	5, // 10: cti.v1.Admin.ListSites:output_type -> cti.v1.ListSitesResponse
+	3, // 11: cti.v1.Admin.RestartPlugin:output_type -> cti.v1.PluginInstance
+	9, // [9:12] is the sub-list for method output_type
+	6, // [6:9] is the sub-list for method input_type
 	6, // [6:6] is the sub-list for extension type_name
 	6, // [6:6] is the sub-list for extension extendee
 	0, // [0:6] is the sub-list for field type_name
@@ -569,7 +641,7 @@ func file_cti_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_admin_proto_rawDesc), len(file_cti_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   7,
+			NumMessages:   8,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

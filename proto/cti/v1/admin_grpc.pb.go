@@ -22,16 +22,17 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Admin_ListPlugins_FullMethodName = "/cti.v1.Admin/ListPlugins"
-	Admin_ListSites_FullMethodName   = "/cti.v1.Admin/ListSites"
+	Admin_ListPlugins_FullMethodName   = "/cti.v1.Admin/ListPlugins"
+	Admin_ListSites_FullMethodName     = "/cti.v1.Admin/ListSites"
+	Admin_RestartPlugin_FullMethodName = "/cti.v1.Admin/RestartPlugin"
 )
 
 // AdminClient is the client API for Admin service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Admin reports plugin instances and sites. Read-only in cti.v1; restart and
-// swap RPCs will be added here.
+// Admin reports plugin instances and sites and lets an operator restart an
+// instance.
 type AdminClient interface {
 	// ListPlugins lists every plugin instance, one per (site, driver) pair, in
 	// site then driver order. Never fails.
@@ -39,6 +40,13 @@ type AdminClient interface {
 	// ListSites lists sites with their devices and which driver serves each.
 	// Never fails.
 	ListSites(ctx context.Context, in *ListSitesRequest, opts ...grpc.CallOption) (*ListSitesResponse, error)
+	// RestartPlugin stops the instance's process (if running) and starts a new
+	// one now, forgetting its crash history: the way out of CRASH_LOOP once
+	// the cause is fixed. Apps see a RESTARTED event and their calls converge
+	// as after a crash. Errors: unknown site or driver -> NOT_FOUND; the new
+	// process fails to start -> UNAVAILABLE with the reason (the supervisor
+	// keeps retrying with backoff).
+	RestartPlugin(ctx context.Context, in *RestartPluginRequest, opts ...grpc.CallOption) (*PluginInstance, error)
 }
 
 type adminClient struct {
@@ -69,12 +77,22 @@ func (c *adminClient) ListSites(ctx context.Context, in *ListSitesRequest, opts 
 	return out, nil
 }
 
+func (c *adminClient) RestartPlugin(ctx context.Context, in *RestartPluginRequest, opts ...grpc.CallOption) (*PluginInstance, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PluginInstance)
+	err := c.cc.Invoke(ctx, Admin_RestartPlugin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
 //
-// Admin reports plugin instances and sites. Read-only in cti.v1; restart and
-// swap RPCs will be added here.
+// Admin reports plugin instances and sites and lets an operator restart an
+// instance.
 type AdminServer interface {
 	// ListPlugins lists every plugin instance, one per (site, driver) pair, in
 	// site then driver order. Never fails.
@@ -82,6 +100,13 @@ type AdminServer interface {
 	// ListSites lists sites with their devices and which driver serves each.
 	// Never fails.
 	ListSites(context.Context, *ListSitesRequest) (*ListSitesResponse, error)
+	// RestartPlugin stops the instance's process (if running) and starts a new
+	// one now, forgetting its crash history: the way out of CRASH_LOOP once
+	// the cause is fixed. Apps see a RESTARTED event and their calls converge
+	// as after a crash. Errors: unknown site or driver -> NOT_FOUND; the new
+	// process fails to start -> UNAVAILABLE with the reason (the supervisor
+	// keeps retrying with backoff).
+	RestartPlugin(context.Context, *RestartPluginRequest) (*PluginInstance, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -97,6 +122,9 @@ func (UnimplementedAdminServer) ListPlugins(context.Context, *ListPluginsRequest
 }
 func (UnimplementedAdminServer) ListSites(context.Context, *ListSitesRequest) (*ListSitesResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListSites not implemented")
+}
+func (UnimplementedAdminServer) RestartPlugin(context.Context, *RestartPluginRequest) (*PluginInstance, error) {
+	return nil, status.Error(codes.Unimplemented, "method RestartPlugin not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -155,6 +183,24 @@ func _Admin_ListSites_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_RestartPlugin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RestartPluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).RestartPlugin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_RestartPlugin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).RestartPlugin(ctx, req.(*RestartPluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -169,6 +215,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ListSites",
 			Handler:    _Admin_ListSites_Handler,
+		},
+		{
+			MethodName: "RestartPlugin",
+			Handler:    _Admin_RestartPlugin_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
