@@ -461,11 +461,20 @@ func TestKilledPluginLeavesOtherSitesServingAndNothingOutlivesTheHost(t *testing
 	})
 }
 
-// alive reports whether a process with pid exists (and is not a zombie of
-// ours: the host reaps its plugins).
+// alive reports whether a process with pid exists and has not exited: a
+// zombie waiting for a parent that does not reap (as PID 1 in some
+// containers) counts as gone.
 func alive(pid int) bool {
-	err := syscall.Kill(pid, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
+	if err := syscall.Kill(pid, 0); err != nil && !errors.Is(err, syscall.EPERM) {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// The state follows the command name, which is in parentheses.
+	rest := string(stat[strings.LastIndexByte(string(stat), ')')+1:])
+	return !strings.HasPrefix(strings.TrimSpace(rest), "Z")
 }
 
 func TestBadConfigReportsEveryProblemWithPosition(t *testing.T) {

@@ -106,3 +106,20 @@ func TestCrashLoopIsDetectedAndAnOperatorRestartRecovers(t *testing.T) {
 		t.Errorf("after the operator restart: %v", err)
 	}
 }
+
+func TestPluginsNeverOutliveAHostKilledWithSIGKILL(t *testing.T) {
+	h := startHost(t, map[string][]*testPhone{
+		"hq":     {newPhone(t, "reception", "GXP2135")},
+		"branch": {newPhone(t, "desk1", "GXP2135")},
+	})
+	pids := []int{pidOf(t, h, "hq"), pidOf(t, h, "branch")}
+	killed := time.Now()
+	if err := h.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-h.done
+	for _, pid := range pids {
+		waitFor(t, 3*time.Second, "the orphaned plugin to exit", func() bool { return !alive(pid) })
+	}
+	t.Logf("plugins gone %s after the host was killed", time.Since(killed))
+}

@@ -22,9 +22,11 @@ func Logger(name string) hclog.Logger {
 
 // Serve serves d as a ctihost driver plugin and returns when the host is
 // done with it. Call it from main and nothing after it; it exits the process
-// if it is run by hand rather than by the host.
+// if it is run by hand rather than by the host, and when the host process
+// disappears (see watchParent).
 func Serve(d Driver) {
 	logger := Logger("sdk")
+	watchParent(logger)
 	g := newGuard(d, logger)
 	plugin.Serve(&plugin.ServeConfig{
 		HandshakeConfig:  Handshake,
