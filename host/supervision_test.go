@@ -2,6 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -122,4 +128,110 @@ func TestPluginsNeverOutliveAHostKilledWithSIGKILL(t *testing.T) {
 		waitFor(t, 3*time.Second, "the orphaned plugin to exit", func() bool { return !alive(pid) })
 	}
 	t.Logf("plugins gone %s after the host was killed", time.Since(killed))
+}
+
+// procCounts reads what a leak would grow: open file descriptors, OS
+// threads, and live child processes of pid.
+func procCounts(t *testing.T, pid int) (fds, threads, children int) {
+	t.Helper()
+	entries, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fds = len(entries)
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if n, ok := strings.CutPrefix(line, "Threads:"); ok {
+			threads, _ = strconv.Atoi(strings.TrimSpace(n))
+		}
+	}
+	procs, _ := os.ReadDir("/proc")
+	for _, p := range procs {
+		child, err := strconv.Atoi(p.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", child))
+		if err != nil {
+			continue
+		}
+		fields := strings.Fields(string(stat[strings.LastIndexByte(string(stat), ')')+1:]))
+		if len(fields) > 1 && fields[1] == strconv.Itoa(pid) && fields[0] != "Z" {
+			children++
+		}
+	}
+	return fds, threads, children
+}
+
+func TestNoLeaksOverManyCrashRestartCyclesUnderLoad(t *testing.T) {
+	const cycles = 15
+	reception := newPhone(t, "reception", "GXP2135")
+	h := startHost(t, map[string][]*testPhone{"hq": {reception}}, `crash_loop_restarts = 1000`, `restart_backoff = "10ms"`, `max_restart_backoff = "50ms"`)
+	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
+	hostPid := h.cmd.Process.Pid
+	running := func() bool {
+		resp, err := h.admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+		return err == nil && resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING
+	}
+	waitFor(t, 5*time.Second, "running", running)
+	time.Sleep(300 * time.Millisecond) // let the first process settle its connections
+	fds0, threads0, children0 := procCounts(t, hostPid)
+
+	var served, failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				if _, err := h.host.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/reception"}); err != nil && ctx.Err() == nil {
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				} else {
+					served.Add(1)
+				}
+			}
+		}()
+	}
+	last := 0
+	for i := 0; i < cycles; i++ {
+		var pid int
+		waitFor(t, 5*time.Second, "a new process running", func() bool {
+			pid = pidOf(t, h, "hq")
+			return running() && pid != last && pid != 0
+		})
+		if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		last = pid
+	}
+	waitFor(t, 5*time.Second, "running after the last kill", running)
+	stop()
+	wg.Wait()
+	time.Sleep(500 * time.Millisecond) // closed connections and exited goroutines settle
+	fds1, threads1, children1 := procCounts(t, hostPid)
+	t.Logf("%d kill -9 cycles under load: %d commands served, %d failed; fds %d -> %d, threads %d -> %d, plugin processes %d -> %d",
+		cycles, served.Load(), failed.Load(), fds0, fds1, threads0, threads1, children0, children1)
+	if children1 != children0 {
+		t.Errorf("plugin processes %d -> %d: a process leaked", children0, children1)
+	}
+	if fds1 > fds0+4 {
+		t.Errorf("open fds %d -> %d after %d cycles: descriptors leak", fds0, fds1, cycles)
+	}
+	if threads1 > threads0+8 {
+		t.Errorf("threads %d -> %d after %d cycles", threads0, threads1, cycles)
+	}
+	if failed.Load() > 0 {
+		// GetDeviceState is idempotent: the host waits out each restart
+		// and retries it once, so none may fail.
+		t.Errorf("%d idempotent commands failed across restarts; first: %v", failed.Load(), firstErr.Load())
+	}
+	if served.Load() == 0 {
+		t.Errorf("no command was served during the cycles")
+	}
 }
