@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"sort"
 	"sync"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/ctihost/ctihost/host/api"
 	"github.com/ctihost/ctihost/host/bus"
 	"github.com/ctihost/ctihost/host/config"
+	"github.com/ctihost/ctihost/host/metrics"
 	"github.com/ctihost/ctihost/host/supervisor"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -138,9 +140,14 @@ func (h *host) serve(ctx context.Context) error {
 	}
 	h.startInstances(ctx)
 
+	m, stopMetrics, err := h.serveMetrics()
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"))
+	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)
 	srv := api.NewGRPCServer(srvCtx, hostAPI, api.NewAdminServer(h.router))
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(lis) }()
@@ -164,6 +171,43 @@ func (h *host) serve(ctx context.Context) error {
 	}
 	return err
 }
+
+// serveMetrics starts the Prometheus endpoint when the host block sets
+// metrics; it returns nil metrics (recording nothing) when it does not.
+func (h *host) serveMetrics() (*metrics.Metrics, func(), error) {
+	addr := h.cfg.Host.Metrics
+	if addr == "" {
+		return nil, func() {}, nil
+	}
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
+	}
+	if !isLoopback(addr) {
+		h.logger.Warn("metrics are served beyond loopback", "metrics", addr)
+	}
+	m := metrics.New(metricsSource{h})
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", m.Handler())
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(lis)
+	h.logger.Info("metrics listening", "metrics", lis.Addr().String())
+	return m, func() { srv.Close() }, nil
+}
+
+// metricsSource lets the metrics read the host at scrape time.
+type metricsSource struct{ h *host }
+
+func (s metricsSource) Plugins() []*ctiv1.PluginInstance {
+	var out []*ctiv1.PluginInstance
+	for _, inst := range s.h.instances {
+		out = append(out, inst.Status())
+	}
+	return out
+}
+
+func (s metricsSource) Subscribers() int64 { return s.h.bus.Subscribers() }
+func (s metricsSource) EventsIn() uint64   { return s.h.bus.Published() }
 
 // startInstances starts every instance in parallel; one that fails to
 // start stays DOWN and the others serve.

@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"strconv"
 	"strings"
@@ -233,5 +235,49 @@ func TestNoLeaksOverManyCrashRestartCyclesUnderLoad(t *testing.T) {
 	}
 	if served.Load() == 0 {
 		t.Errorf("no command was served during the cycles")
+	}
+}
+
+func TestMetricsShowPluginsCommandsAndEventsWithoutSecrets(t *testing.T) {
+	metricsAddr := freeAddr(t)
+	reception := newPhone(t, "reception", "GXP2135")
+	h := startHost(t, map[string][]*testPhone{"hq": {reception}}, fmt.Sprintf("metrics = %q", metricsAddr))
+	ctx := context.Background()
+	watch(t, h, &ctiv1.WatchEventsRequest{})
+	if _, err := h.host.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/reception"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(pidOf(t, h, "hq"), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.host.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/reception"}); err != nil {
+		t.Fatal(err)
+	}
+	var body string
+	waitFor(t, 5*time.Second, "metrics to show the restart", func() bool {
+		resp, err := http.Get("http://" + metricsAddr + "/metrics")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return strings.Contains(body, `ctihost_plugin_restarts_total{driver="grandstream",site="hq"} 1`)
+	})
+	for _, want := range []string{
+		`ctihost_plugin_up{driver="grandstream",site="hq"} 1`,
+		`ctihost_plugin_crash_loop{driver="grandstream",site="hq"} 0`,
+		`ctihost_commands_total{code="OK",method="GetDeviceState"} 2`,
+		`ctihost_command_duration_seconds_bucket{method="GetDeviceState"`,
+		`ctihost_event_subscribers 1`,
+		`ctihost_events_in_total`,
+		`ctihost_events_out_total`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if strings.Contains(body, secretPasscode) || strings.Contains(body, "passcode") {
+		t.Errorf("metrics mention the passcode")
 	}
 }

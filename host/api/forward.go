@@ -30,6 +30,18 @@ type driverRPC[Req deviceRequest, Resp any] func(ctiv1.DriverClient, context.Con
 // says so.
 func forward[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, method string, req Req, rpc driverRPC[Req, Resp]) (Resp, error) {
 	var zero Resp
+	began := time.Now()
+	resp, err := forwardOnce(ctx, s, method, req, rpc)
+	s.metrics.Command(method, status.Code(err), time.Since(began))
+	if err != nil {
+		return zero, err
+	}
+	return resp, nil
+}
+
+// forwardOnce is forward without the metrics.
+func forwardOnce[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, method string, req Req, rpc driverRPC[Req, Resp]) (Resp, error) {
+	var zero Resp
 	rt, err := s.router.Resolve(req.GetDevice())
 	if err != nil {
 		return zero, err

@@ -12,6 +12,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ctihost/ctihost/host/bus"
+	"github.com/ctihost/ctihost/host/metrics"
 	"github.com/ctihost/ctihost/host/supervisor"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -25,12 +26,13 @@ type HostServer struct {
 	logger  hclog.Logger
 	closing chan struct{}
 	once    sync.Once
+	metrics *metrics.Metrics // nil when metrics are off
 }
 
 // NewHostServer returns the app API. timeout is the deadline applied to
 // every driver call.
-func NewHostServer(r *Router, b *bus.Bus, timeout time.Duration, logger hclog.Logger) *HostServer {
-	return &HostServer{router: r, bus: b, timeout: timeout, logger: logger, closing: make(chan struct{})}
+func NewHostServer(r *Router, b *bus.Bus, timeout time.Duration, logger hclog.Logger, m *metrics.Metrics) *HostServer {
+	return &HostServer{router: r, bus: b, timeout: timeout, logger: logger, closing: make(chan struct{}), metrics: m}
 }
 
 // Close ends every open event stream with UNAVAILABLE, so a shutdown does
@@ -122,7 +124,16 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 		case <-ctx.Done():
 		}
 	}()
-	err := s.bus.Subscribe(ctx, req.GetFromSequence(), bus.NewFilter(req), stream.Send)
+	err := s.bus.Subscribe(ctx, req.GetFromSequence(), bus.NewFilter(req), func(ev *ctiv1.Event) error {
+		if gap := ev.GetGap(); gap != nil {
+			s.metrics.EventsDropped("gap", gap.GetToSequence()-gap.GetFromSequence()+1)
+		}
+		if err := stream.Send(ev); err != nil {
+			return err
+		}
+		s.metrics.EventOut()
+		return nil
+	})
 	select {
 	case <-s.closing:
 		return status.Error(codes.Unavailable, "the host is shutting down; reconnect with from_sequence when it is back")

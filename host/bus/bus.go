@@ -64,6 +64,9 @@ func (b *Bus) Next() uint64 {
 	return b.next
 }
 
+// Published returns how many events were published.
+func (b *Bus) Published() uint64 { return b.published.Load() }
+
 // Subscribers returns how many subscriptions are open.
 func (b *Bus) Subscribers() int64 { return b.subscribers.Load() }
 

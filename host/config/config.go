@@ -42,6 +42,8 @@ type Host struct {
 	CommandTimeout time.Duration
 	// EventBuffer is how many events are kept for replay. Default 10000.
 	EventBuffer int
+	// Metrics is the host:port of the Prometheus endpoint; "" means off.
+	Metrics string
 
 	// Supervision of plugin processes (see supervisor.Policy for what each
 	// does). Defaults: 10s, 100ms, 30s, 5, 1m, 2s, 2s, 1s.

@@ -26,6 +26,7 @@ var (
 		{Name: "log_format", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "text", AllowedValues: []string{"text", "json"}, Description: "the log line format"},
 		{Name: "command_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "5s", Description: "the deadline the host applies to every plugin call"},
 		{Name: "event_buffer", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "10000", Description: "how many events are kept for replay"},
+		{Name: "metrics", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port serving Prometheus metrics at /metrics; empty (the default) turns them off"},
 		{Name: "plugin_start_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "10s", Description: "how long a driver may take to complete the plugin handshake"},
 		{Name: "restart_backoff", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "100ms", Description: "the delay before the first restart of a crashed driver; it doubles with each crash in the window"},
 		{Name: "max_restart_backoff", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "30s", Description: "the longest delay between restarts"},
@@ -148,6 +149,12 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 			s.errorf(e.rng, "event_buffer", describe("ctihost", hostAttrs[5]), "host: attribute \"event_buffer\" must be between 1 and %d, got %s", maxEventBuffer, e.text)
 		}
 		h.EventBuffer = int(min(max(n, 1), maxEventBuffer))
+	}
+	if m, ok := v["metrics"]; ok && m.text != "" {
+		if err := checkListen(m.text); err != "" {
+			s.errorf(m.rng, "metrics", describe("ctihost", hostAttr("metrics")), "host: attribute \"metrics\" %s, got %q", err, m.text)
+		}
+		h.Metrics = m.text
 	}
 	supervision := []struct {
 		name string

@@ -173,6 +173,13 @@ func (i *Instance) dropped(ev *ctiv1.Event) {
 	}
 }
 
+// RejectedEvents returns how many malformed driver events were dropped.
+func (i *Instance) RejectedEvents() uint64 {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.droppedEvents
+}
+
 // track keeps the last snapshot of every call, so that calls that vanish
 // while the driver is down can be ended for apps after a restart.
 func (i *Instance) track(ev *ctiv1.Event) {
