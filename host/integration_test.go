@@ -26,6 +26,7 @@ import (
 
 	"github.com/ctihost/ctihost/plugins/grandstream/gssim"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk"
 )
 
 // binDir holds the ctihost and driver binaries built once for all tests.
@@ -391,6 +392,19 @@ func TestHostServesAppsEndToEnd(t *testing.T) {
 			if got := status.Code(c.call()); got != c.want {
 				t.Errorf("%s: code %v, want %v", c.name, got, c.want)
 			}
+		}
+	})
+
+	t.Run("a device's refusal carries the vendor detail with the device reference", func(t *testing.T) {
+		desk.sim.SetFault(gssim.FaultWrongPasscode)
+		defer desk.sim.SetFault(gssim.FaultNone)
+		_, err := h.host.Reboot(ctx, &ctiv1.DeviceRequest{Device: "branch/desk1"})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Fatalf("reboot with a refused passcode: %v, want PermissionDenied", err)
+		}
+		v := sdk.VendorDetail(err)
+		if v.GetVendor() != "grandstream" || v.GetDevice() != "branch/desk1" || v.GetCode() != "http 401" {
+			t.Errorf("vendor detail = %v, want grandstream, branch/desk1, http 401", v)
 		}
 	})
 }

@@ -26,7 +26,8 @@ type DriverPlugin struct {
 	Impl Driver
 }
 
-// GRPCServer registers the driver behind the SDK's guard (see newServer).
+// GRPCServer registers the driver. Serve puts the SDK's guard in front of
+// it as interceptors (guard.go).
 func (p *DriverPlugin) GRPCServer(_ *plugin.GRPCBroker, s *grpc.Server) error {
 	ctiv1.RegisterDriverServer(s, p.Impl)
 	return nil

@@ -1,6 +1,7 @@
 package sdk
 
 import (
+	"fmt"
 	"strings"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -110,7 +111,11 @@ func knownKeys(model *ctiv1.ModelInfo, keys []string) *Error {
 			known = known || strings.EqualFold(strings.TrimSpace(k), mk)
 		}
 		if !known {
-			return InvalidArgument("keys[%d] %q is not a key of model %s; GetInfo lists its keys", i, truncate(k, 40), model.GetModel())
+			msg := fmt.Sprintf("keys[%d] %q is not a key of model %s; GetInfo lists its keys", i, truncate(k, 40), model.GetModel())
+			if hint := model.GetDescription(); hint != "" {
+				msg += " (" + hint + ")"
+			}
+			return InvalidArgument("%s", msg)
 		}
 	}
 	return nil

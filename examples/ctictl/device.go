@@ -201,10 +201,20 @@ var deviceCommands = []*command{
 var adminCommands = []*command{
 	{
 		name:     "plugins",
-		args:     "",
-		summary:  "list plugin instances: state, version, process, restarts, last error",
-		examples: []string{"ctictl plugins", "ctictl -json plugins"},
+		args:     "[restart <site> <driver>]",
+		summary:  "list plugin instances (state, version, process, restarts, last error), or restart one now",
+		examples: []string{"ctictl plugins", "ctictl -json plugins", "ctictl plugins restart hq grandstream"},
 		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			if len(args) > 0 && args[0] == "restart" {
+				if err := nargs(args, 3, 3); err != nil {
+					return err
+				}
+				p, err := unary(ctx, a, "RestartPlugin", a.admin.RestartPlugin, &ctiv1.RestartPluginRequest{Site: args[1], Driver: args[2]})
+				if err != nil {
+					return err
+				}
+				return a.print(p, func(w io.Writer) { printPlugins(w, []*ctiv1.PluginInstance{p}) })
+			}
 			if err := nargs(args, 0, 0); err != nil {
 				return err
 			}

@@ -9,6 +9,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/protoadapt"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	"github.com/ctihost/ctihost/host/supervisor"
@@ -95,7 +96,32 @@ func (s *HostServer) driverError(ctx context.Context, rt route, conn *supervisor
 	if code == codes.DeadlineExceeded && ctx.Err() != nil {
 		return status.Errorf(codes.DeadlineExceeded, "%s did not answer %s within %s", rt.describe(), method, s.timeout)
 	}
-	return err
+	return withDeviceRef(err, rt.inst.Site())
+}
+
+// withDeviceRef rewrites the VendorError detail's device to the app's
+// "site/device" reference, as every device field an app sees.
+func withDeviceRef(err error, site string) error {
+	st, ok := status.FromError(err)
+	if !ok || len(st.Details()) == 0 {
+		return err
+	}
+	out := status.New(st.Code(), st.Message())
+	for _, d := range st.Details() {
+		m, ok := d.(protoadapt.MessageV1)
+		if !ok {
+			continue // a detail we cannot decode is dropped rather than passed on garbled
+		}
+		if v, isVendor := d.(*ctiv1.VendorError); isVendor && v.GetDevice() != "" {
+			v = proto.Clone(v).(*ctiv1.VendorError)
+			v.Device = site + "/" + v.GetDevice()
+			m = v
+		}
+		if withDetail, err := out.WithDetails(m); err == nil {
+			out = withDetail
+		}
+	}
+	return out.Err()
 }
 
 // diedError is the status error of a command whose driver died under it.

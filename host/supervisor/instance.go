@@ -319,7 +319,7 @@ func stateWord(s ctiv1.DriverState) string {
 	case ctiv1.DriverState_DRIVER_STATE_STOPPED:
 		return "stopped"
 	case ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP:
-		return "crash-looping and no longer restarted (ctictl plugins restart after fixing the cause)"
+		return "crash-looping and no longer restarted (fix the cause, then: ctictl plugins restart <site> <driver>)"
 	}
 	return "down"
 }

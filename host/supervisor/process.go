@@ -139,7 +139,7 @@ func (p *process) describeExit() string {
 	how := "plugin process exited"
 	if st := p.cmd.ProcessState; st != nil {
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-			how = fmt.Sprintf("plugin process killed by signal %s", ws.Signal())
+			how = fmt.Sprintf("plugin process killed by signal %d (%s)", int(ws.Signal()), ws.Signal())
 		} else {
 			how = fmt.Sprintf("plugin process exited with status %d", st.ExitCode())
 		}

@@ -32,6 +32,7 @@ func (i *Instance) crashed(p *process, reason string) {
 	}
 	if p != nil {
 		p.crashHandled = true
+		p.cancel() // its probe and pump stop: the process is gone
 	}
 	i.proc = nil
 	i.crashes = append(i.recentCrashesLocked(now), now)

@@ -142,6 +142,11 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 		}
 		err = p.client.MakeCall(ctx, p.hs, number)
 	} else {
+		// On the GXP keypad # sends the number at once (the FLASH thread:
+		// "end with # for immediate reaction"), so it may only end one.
+		if i := strings.IndexByte(number, '#'); i >= 0 && i != len(number)-1 {
+			return nil, sdk.InvalidArgument("destination %q: on GXP phones # sends the number, so it may only stand last", number)
+		}
 		var keys []string
 		if req.GetLine() > 0 {
 			keys = append(keys, fmt.Sprintf("LINE%d", req.GetLine()))
@@ -149,7 +154,10 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 		for _, r := range number {
 			keys = append(keys, string(r))
 		}
-		err = p.client.SendKeys(ctx, 0, append(keys, "SEND"))
+		if !strings.HasSuffix(number, "#") {
+			keys = append(keys, "SEND")
+		}
+		err = p.client.SendKeys(ctx, 0, keys)
 	}
 	if err != nil {
 		return nil, p.deviceError("dial", err)
@@ -178,11 +186,17 @@ func (d *Driver) BlindTransfer(ctx context.Context, req *ctiv1.TransferRequest) 
 	if strings.Trim(dest, "0123456789*#") != "" {
 		return nil, sdk.InvalidArgument("destination %q: Grandstream phones dial keypad digits 0-9, * and # only", dest)
 	}
+	if i := strings.IndexByte(dest, '#'); i >= 0 && i != len(dest)-1 {
+		return nil, sdk.InvalidArgument("destination %q: on GXP phones # completes the transfer, so it may only stand last", dest)
+	}
 	keys := []string{"XFER"}
 	for _, r := range dest {
 		keys = append(keys, string(r))
 	}
-	return done(p, "blind transfer", p.client.SendKeys(ctx, 0, append(keys, "SEND")))
+	if !strings.HasSuffix(dest, "#") {
+		keys = append(keys, "SEND")
+	}
+	return done(p, "blind transfer", p.client.SendKeys(ctx, 0, keys))
 }
 
 // SendDTMF types the digits on the keypad during the connected call.

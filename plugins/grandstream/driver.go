@@ -119,7 +119,7 @@ func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*cti
 	for _, p := range next {
 		go p.run(ctx, interval, jitter, sem)
 	}
-	d.logger.Info("configured", "site", req.GetSite(), "devices", len(next), "poll_interval", interval.String())
+	d.logger.Info("configured", "devices", len(next), "poll_interval", interval.String())
 	return &ctiv1.ConfigureResponse{}, nil
 }
 

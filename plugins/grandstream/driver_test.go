@@ -260,3 +260,18 @@ func TestStatusPollReportsRegistrationPresenceAndPairing(t *testing.T) {
 		t.Errorf("recovered phone status = %v, want reachable without the old reason", st)
 	}
 }
+
+func TestHashOnlyEndsAGXPNumber(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, map[string]string{"gxp": "GXP2135"})
+	if _, err := r.d.Dial(ctx, &ctiv1.DialRequest{Device: "gxp", Destination: "12#"}); err != nil {
+		t.Fatalf("dial 12#: %v", err)
+	}
+	// # sends the number on the GXP keypad, so no SEND follows it.
+	if got, want := r.lastCommand("gxp"), "/cgi-bin/api-send_key?passcode="+testPasscode+"&keys=1:2:%23"; got != want {
+		t.Errorf("dial 12# sent %s, want %s", got, want)
+	}
+	if _, err := r.d.Dial(ctx, &ctiv1.DialRequest{Device: "gxp", Destination: "1#2"}); sdk.Status(err).Code() != codes.InvalidArgument {
+		t.Errorf("dial 1#2: %v, want InvalidArgument", err)
+	}
+}
