@@ -42,6 +42,7 @@ func TestMain(m *testing.M) {
 	builds := map[string]string{
 		"ctihost":                        "github.com/ctihost/ctihost/host",
 		"plugins/cti-driver-grandstream": "github.com/ctihost/ctihost/plugins/grandstream/cmd/cti-driver-grandstream",
+		"plugins/cti-driver-buggy":       "github.com/ctihost/ctihost/examples/buggy-driver/cmd/cti-driver-buggy",
 	}
 	for out, pkg := range builds {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
@@ -81,8 +82,12 @@ func newPhone(t *testing.T, name, model string) *testPhone {
 func writeConfig(t *testing.T, listen string, sites map[string][]*testPhone, hostExtra ...string) string {
 	t.Helper()
 	var b strings.Builder
-	fmt.Fprintf(&b, "host {\n  listen = %q\n  plugin_dir = %q\n  log_level = \"trace\"\n  command_timeout = \"3s\"\n%s\n}\n",
-		listen, filepath.Join(binDir, "plugins"), strings.Join(hostExtra, "\n"))
+	extra := strings.Join(hostExtra, "\n")
+	if !strings.Contains(extra, "command_timeout") {
+		extra += "\n  command_timeout = \"3s\""
+	}
+	fmt.Fprintf(&b, "host {\n  listen = %q\n  plugin_dir = %q\n  log_level = \"trace\"\n%s\n}\n",
+		listen, filepath.Join(binDir, "plugins"), extra)
 	b.WriteString("plugin \"grandstream\" {\n  config {\n    poll_interval = \"100ms\"\n    poll_jitter = \"10ms\"\n  }\n}\n")
 	for site, phones := range sites {
 		fmt.Fprintf(&b, "site %q {\n", site)
@@ -144,6 +149,13 @@ func startHost(t *testing.T, sites map[string][]*testPhone, hostExtra ...string)
 	t.Helper()
 	listen := freeAddr(t)
 	path := writeConfig(t, listen, sites, hostExtra...)
+	return runHost(t, listen, path, len(sites))
+}
+
+// runHost runs ctihost with the config at path, listening on listen, and
+// waits until its instances (one per site here) run.
+func runHost(t *testing.T, listen, path string, instances int) *runningHost {
+	t.Helper()
 	h := &runningHost{stderr: &syncBuffer{}, done: make(chan struct{})}
 	h.cmd = exec.Command(filepath.Join(binDir, "ctihost"), "-config", path)
 	h.cmd.Env = append(os.Environ(), "IT_PASSCODE="+secretPasscode)
@@ -172,10 +184,7 @@ func startHost(t *testing.T, sites map[string][]*testPhone, hostExtra ...string)
 	}
 	t.Cleanup(func() { conn.Close() })
 	h.conn, h.host, h.admin = conn, ctiv1.NewHostClient(conn), ctiv1.NewAdminClient(conn)
-	want := 0
-	for range sites {
-		want++
-	}
+	want := instances
 	waitFor(t, 20*time.Second, "every instance running", func() bool {
 		resp, err := h.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
 		if err != nil || len(resp.GetPlugins()) != want {

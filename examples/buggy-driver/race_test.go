@@ -1,0 +1,5 @@
+//go:build race
+
+package buggy_test
+
+const raceEnabled = true
