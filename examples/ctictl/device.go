@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -200,30 +201,55 @@ var deviceCommands = []*command{
 // adminCommands are the operators' commands of the Admin service.
 var adminCommands = []*command{
 	{
-		name:     "plugins",
-		args:     "[restart <site> <driver>]",
-		summary:  "list plugin instances (state, version, process, restarts, last error), or restart one now",
-		examples: []string{"ctictl plugins", "ctictl -json plugins", "ctictl plugins restart hq grandstream"},
-		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
-			if len(args) > 0 && args[0] == "restart" {
-				if err := nargs(args, 3, 3); err != nil {
+		name:    "plugins",
+		args:    "[restart <site> <driver> | swap <driver> [--binary PATH] [--sha256 HEX] [--site S]...]",
+		summary: "list plugin instances (state, version, process, restarts, swaps, last error), restart one, or swap a driver's binary",
+		details: "swap starts the new binary beside the old one and moves each site over only once the new process is ready; " +
+			"a binary that fails to start or crashes within its probation is rolled back. List one --site first for a canary, then the rest.",
+		examples: []string{"ctictl plugins", "ctictl -json plugins", "ctictl plugins restart hq grandstream",
+			"ctictl plugins swap grandstream --binary ./bin/plugins/cti-driver-grandstream.new --site hq"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			binary := fs.String("binary", "", "swap: the new driver binary `PATH` (default: the configured path, rebuilt in place)")
+			sum := fs.String("sha256", "", "swap: pin the new binary to this sha256 `HEX`")
+			var sites stringList
+			fs.Var(&sites, "site", "swap: only this `site`, in the order given (repeatable)")
+			return func(ctx context.Context, a *app, args []string) error {
+				switch {
+				case len(args) > 0 && args[0] == "restart":
+					if err := nargs(args, 3, 3); err != nil {
+						return err
+					}
+					p, err := unary(ctx, a, "RestartPlugin", a.admin.RestartPlugin, &ctiv1.RestartPluginRequest{Site: args[1], Driver: args[2]})
+					if err != nil {
+						return err
+					}
+					return a.print(p, func(w io.Writer) { printPlugins(w, []*ctiv1.PluginInstance{p}) })
+				case len(args) > 0 && args[0] == "swap":
+					if err := nargs(args, 2, 2); err != nil {
+						return err
+					}
+					req := &ctiv1.SwapPluginRequest{Driver: args[1], Binary: *binary, Sha256: *sum, Sites: sites}
+					resp, err := unary(ctx, a, "SwapPlugin", a.admin.SwapPlugin, req)
+					if err != nil {
+						return err
+					}
+					return a.print(resp, func(w io.Writer) {
+						printPlugins(w, resp.GetPlugins())
+						for i, p := range resp.GetPlugins() {
+							fmt.Fprintf(w, "swapped %s/%s in %dms\n", p.GetSite(), p.GetDriver(), resp.GetDurationsMs()[i])
+						}
+					})
+				}
+				if err := nargs(args, 0, 0); err != nil {
 					return err
 				}
-				p, err := unary(ctx, a, "RestartPlugin", a.admin.RestartPlugin, &ctiv1.RestartPluginRequest{Site: args[1], Driver: args[2]})
+				resp, err := unary(ctx, a, "ListPlugins", a.admin.ListPlugins, &ctiv1.ListPluginsRequest{})
 				if err != nil {
 					return err
 				}
-				return a.print(p, func(w io.Writer) { printPlugins(w, []*ctiv1.PluginInstance{p}) })
+				return a.print(resp, func(w io.Writer) { printPlugins(w, resp.GetPlugins()) })
 			}
-			if err := nargs(args, 0, 0); err != nil {
-				return err
-			}
-			resp, err := unary(ctx, a, "ListPlugins", a.admin.ListPlugins, &ctiv1.ListPluginsRequest{})
-			if err != nil {
-				return err
-			}
-			return a.print(resp, func(w io.Writer) { printPlugins(w, resp.GetPlugins()) })
-		}),
+		},
 	},
 	{
 		name:     "sites",

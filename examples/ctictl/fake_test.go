@@ -80,6 +80,16 @@ type fakeAdmin struct {
 	ctiv1.UnimplementedAdminServer
 	// listPlugins implements ListPlugins.
 	listPlugins func(context.Context, *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error)
+	// swapPlugin implements SwapPlugin.
+	swapPlugin func(context.Context, *ctiv1.SwapPluginRequest) (*ctiv1.SwapPluginResponse, error)
+}
+
+// SwapPlugin calls f.swapPlugin.
+func (f *fakeAdmin) SwapPlugin(ctx context.Context, r *ctiv1.SwapPluginRequest) (*ctiv1.SwapPluginResponse, error) {
+	if f.swapPlugin == nil {
+		return f.UnimplementedAdminServer.SwapPlugin(ctx, r)
+	}
+	return f.swapPlugin(ctx, r)
 }
 
 // ListPlugins calls f.listPlugins.

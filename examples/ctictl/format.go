@@ -174,7 +174,7 @@ func printState(w io.Writer, s *ctiv1.DeviceState) {
 // printPlugins prints ListPlugins results as a table.
 func printPlugins(w io.Writer, ps []*ctiv1.PluginInstance) {
 	tw := newTable(w)
-	row(tw, "SITE", "DRIVER", "STATE", "VERSION", "PID", "RESTARTS", "UPTIME", "DEVICES", "LAST-ERROR")
+	row(tw, "SITE", "DRIVER", "STATE", "VERSION", "PID", "RESTARTS", "SWAPS", "UPTIME", "DEVICES", "LAST-ERROR")
 	for _, p := range ps {
 		pid, uptime := "", ""
 		if p.GetPid() > 0 {
@@ -184,7 +184,7 @@ func printPlugins(w io.Writer, ps []*ctiv1.PluginInstance) {
 			uptime = (time.Duration(p.GetUptimeSeconds()) * time.Second).String()
 		}
 		row(tw, p.GetSite(), p.GetDriver(), enumWord(p.GetState()), p.GetVersion(), pid,
-			strconv.FormatUint(uint64(p.GetRestarts()), 10), uptime,
+			strconv.FormatUint(uint64(p.GetRestarts()), 10), strconv.FormatUint(uint64(p.GetSwaps()), 10), uptime,
 			strconv.FormatUint(uint64(p.GetDevices()), 10), p.GetLastError())
 	}
 	tw.Flush()

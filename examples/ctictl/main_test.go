@@ -179,10 +179,26 @@ func TestPlugins(t *testing.T) {
 	}})
 	code, out, errOut := runCLI(context.Background(), addr, "plugins")
 	expect(t, code, out, errOut, 0, ""+
-		"SITE    DRIVER       STATE       VERSION  PID   RESTARTS  UPTIME  DEVICES  LAST-ERROR\n"+
-		"branch  ipoffice     crash_loop  0.9.0    -     5         -       3        exit status 2: dial tcp 10.1.2.3:443: connection refused\n"+
-		"hq      grandstream  running     1.4.2    4242  1         1h2m5s  12       -\n", "")
+		"SITE    DRIVER       STATE       VERSION  PID   RESTARTS  SWAPS  UPTIME  DEVICES  LAST-ERROR\n"+
+		"branch  ipoffice     crash_loop  0.9.0    -     5         0      -       3        exit status 2: dial tcp 10.1.2.3:443: connection refused\n"+
+		"hq      grandstream  running     1.4.2    4242  1         0      1h2m5s  12       -\n", "")
 	reqs.check(t, &ctiv1.ListPluginsRequest{})
+}
+
+func TestPluginsSwapSendsTheCanaryOrder(t *testing.T) {
+	var reqs requests
+	addr := startFake(t, nil, &fakeAdmin{swapPlugin: func(_ context.Context, r *ctiv1.SwapPluginRequest) (*ctiv1.SwapPluginResponse, error) {
+		reqs.add(r)
+		return &ctiv1.SwapPluginResponse{Plugins: []*ctiv1.PluginInstance{
+			{Site: "hq", Driver: "grandstream", State: ctiv1.DriverState_DRIVER_STATE_RUNNING, Version: "1.5.0", Pid: 77, Swaps: 1, Devices: 3},
+		}, DurationsMs: []int64{57}}, nil
+	}})
+	code, out, errOut := runCLI(context.Background(), addr, "plugins", "swap", "grandstream", "--binary", "/opt/new", "--site", "hq")
+	expect(t, code, out, errOut, 0, ""+
+		"SITE  DRIVER       STATE    VERSION  PID  RESTARTS  SWAPS  UPTIME  DEVICES  LAST-ERROR\n"+
+		"hq    grandstream  running  1.5.0    77   0         1      -       3        -\n"+
+		"swapped hq/grandstream in 57ms\n", "")
+	reqs.check(t, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: "/opt/new", Sites: []string{"hq"}})
 }
 
 // TestVendorError checks how a failed RPC with a VendorError detail is

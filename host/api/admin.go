@@ -6,6 +6,8 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/ctihost/ctihost/host/supervisor"
+
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -56,6 +58,41 @@ func (a *AdminServer) RestartPlugin(ctx context.Context, req *ctiv1.RestartPlugi
 		}
 	}
 	return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), req.GetSite())
+}
+
+// SwapPlugin swaps the driver's instances at the requested sites in order,
+// stopping at the first that fails.
+func (a *AdminServer) SwapPlugin(ctx context.Context, req *ctiv1.SwapPluginRequest) (*ctiv1.SwapPluginResponse, error) {
+	var targets []*supervisor.Instance
+	for _, inst := range a.router.Instances() {
+		if inst.Driver() == req.GetDriver() && len(req.GetSites()) == 0 {
+			targets = append(targets, inst)
+		}
+	}
+	for _, site := range req.GetSites() {
+		found := false
+		for _, inst := range a.router.Instances() {
+			if inst.Driver() == req.GetDriver() && inst.Site() == site {
+				targets, found = append(targets, inst), true
+			}
+		}
+		if !found {
+			return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), site)
+		}
+	}
+	if len(targets) == 0 {
+		return nil, status.Errorf(codes.NotFound, "no instance of driver %q runs; see ListPlugins", req.GetDriver())
+	}
+	resp := &ctiv1.SwapPluginResponse{}
+	for _, inst := range targets {
+		took, err := inst.Swap(ctx, req.GetBinary(), req.GetSha256())
+		if err != nil {
+			return nil, status.Errorf(status.Code(err), "site %q: %s (sites swapped before it: %d)", inst.Site(), status.Convert(err).Message(), len(resp.GetPlugins()))
+		}
+		resp.Plugins = append(resp.Plugins, inst.Status())
+		resp.DurationsMs = append(resp.DurationsMs, took.Milliseconds())
+	}
+	return resp, nil
 }
 
 var _ ctiv1.AdminServer = (*AdminServer)(nil)

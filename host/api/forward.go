@@ -56,19 +56,36 @@ func forwardOnce[Req deviceRequest, Resp any](ctx context.Context, s *HostServer
 		if err != nil {
 			return zero, err
 		}
-		start := time.Now()
-		resp, err := rpc(conn.Driver, ctx, out)
-		s.logger.Trace("command", "method", method, "device", req.GetDevice(), "code", status.Code(err).String(), "took", time.Since(start), "attempt", attempt)
+		resp, err := call(ctx, s, conn, rt, method, out, rpc)
 		if err == nil {
 			return resp, nil
 		}
-		err = s.driverError(ctx, rt, conn, method, err)
 		if !errors.Is(err, errDied) || !idempotent[method] || attempt > 1 {
 			return zero, err
 		}
 		// The driver died under an idempotent command: running it again on
 		// the restarted driver is safe, and the app never sees the crash.
 	}
+}
+
+// call runs one attempt of a command on conn: call ids are translated both
+// ways (they differ after a swap) and conn is released afterwards, so a swap
+// can drain the process.
+func call[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, conn *supervisor.Conn, rt route, method string, req Req, rpc driverRPC[Req, Resp]) (Resp, error) {
+	defer conn.Release()
+	var zero Resp
+	attempt := proto.Clone(req).(Req)
+	conn.Request(attempt)
+	start := time.Now()
+	resp, err := rpc(conn.Driver, ctx, attempt)
+	s.logger.Trace("command", "method", method, "device", req.GetDevice(), "code", status.Code(err).String(), "took", time.Since(start))
+	if err != nil {
+		return zero, s.driverError(ctx, rt, conn, method, err)
+	}
+	if st, ok := any(resp).(*ctiv1.DeviceState); ok {
+		conn.State(st, rt.device)
+	}
+	return resp, nil
 }
 
 // idempotent lists the RPCs that are safe to run twice, so the host may

@@ -81,6 +81,7 @@ func (s *HostServer) instanceDevices(ctx context.Context, inst *supervisor.Insta
 		if resp, err := conn.Driver.ListDevices(cctx, &ctiv1.ListDevicesRequest{}); err == nil {
 			devices = resp.GetDevices()
 		}
+		conn.Release()
 	}
 	if devices == nil {
 		for _, d := range inst.ConfiguredDevices() {

@@ -9,6 +9,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -56,7 +57,12 @@ type Instance struct {
 	stopped   bool               // Stop was called: never restart
 	retry     *time.Timer        // pending restart
 
-	droppedEvents uint64 // malformed driver events not forwarded
+	droppedEvents uint64                         // malformed driver events not forwarded
+	statuses      map[string]*ctiv1.DeviceStatus // last status per device, for deduplication
+	swapping      bool                           // a swap is under way
+	swaps         uint32
+	rollbacks     uint32
+	trial         *probation // the last swap, while on probation
 }
 
 // callSet is the last snapshot of each call of a device, by call id.
@@ -71,6 +77,7 @@ func New(spec Spec, logger hclog.Logger, publish Publisher, policy Policy) *Inst
 	return &Instance{
 		spec: spec, logger: logger, publish: publish, policy: policy.withDefaults(), devices: devices,
 		state: ctiv1.DriverState_DRIVER_STATE_STOPPED, ready: make(chan struct{}), calls: map[string]callSet{},
+		statuses: map[string]*ctiv1.DeviceStatus{},
 	}
 }
 
@@ -116,8 +123,15 @@ func (i *Instance) run(ctx context.Context, restarted bool) error {
 		p.kill()
 		return fmt.Errorf("driver %q at site %q: stopped while starting", i.spec.Driver, i.spec.Site)
 	}
-	lost := i.calls
-	i.calls = map[string]callSet{}
+	// Apps' calls stay known across a restart: converge ends those the new
+	// process no longer reports.
+	lost := map[string]callSet{}
+	for dev, calls := range i.calls {
+		lost[dev] = callSet{}
+		for id, c := range calls {
+			lost[dev][id] = c
+		}
+	}
 	i.proc, i.info, i.startedAt, i.lastError = p, p.info, time.Now(), ""
 	if restarted {
 		i.restarts++
@@ -195,6 +209,7 @@ func (i *Instance) Client(ctx context.Context) (*Conn, error) {
 		state, p, ready, reason := i.state, i.proc, i.ready, i.lastError
 		i.mu.Unlock()
 		if state == ctiv1.DriverState_DRIVER_STATE_RUNNING && p != nil {
+			p.inflight.Add(1)
 			return &Conn{Driver: p.driver, proc: p, inst: i}, nil
 		}
 		if state != ctiv1.DriverState_DRIVER_STATE_DOWN && state != ctiv1.DriverState_DRIVER_STATE_STARTING {
@@ -223,11 +238,32 @@ func (i *Instance) unavailable(state ctiv1.DriverState, reason, hint string) err
 	return status.Error(codes.Unavailable, msg+hint)
 }
 
-// Conn is a running process's client, handed to one command.
+// Conn is a running process's client, handed to one command. The caller
+// MUST call Release when the command is done, so that a swap can drain the
+// process.
 type Conn struct {
 	Driver ctiv1.DriverClient
 	proc   *process
 	inst   *Instance
+}
+
+// Release ends the command's use of the process.
+func (c *Conn) Release() { c.proc.inflight.Add(-1) }
+
+// Request rewrites a command's call ids to the ones the process knows (they
+// differ after a swap). req's device must already be the driver's id.
+func (c *Conn) Request(req proto.Message) {
+	c.inst.mu.Lock()
+	defer c.inst.mu.Unlock()
+	c.proc.ids.request(req)
+}
+
+// State rewrites the call ids of a device state the process returned to the
+// ones apps know.
+func (c *Conn) State(st *ctiv1.DeviceState, device string) {
+	c.inst.mu.Lock()
+	defer c.inst.mu.Unlock()
+	c.proc.ids.state(st, device)
 }
 
 // DiedDuring returns the UNAVAILABLE error for a command that failed
@@ -254,6 +290,7 @@ func (i *Instance) Status() *ctiv1.PluginInstance {
 		Restarts: i.restarts, Binary: i.spec.Path, Sha256: i.spec.SHA256,
 		LastError: i.lastError, Devices: uint32(len(i.spec.Configure.GetDevices())),
 		RecentCrashes: uint32(len(i.recentCrashesLocked(time.Now()))),
+		Swaps:         i.swaps, Rollbacks: i.rollbacks,
 	}
 	if i.state == ctiv1.DriverState_DRIVER_STATE_RUNNING && i.proc != nil {
 		p.Pid = int64(i.proc.pid)

@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -38,7 +39,22 @@ type process struct {
 	mu        sync.Mutex
 	killedFor string // why the host killed it, if it did
 
-	crashHandled bool // guarded by the owning Instance's mu
+	crashHandled bool   // guarded by the owning Instance's mu
+	ids          *idMap // call ids of a swapped-in process; guarded likewise
+	inflight     atomic.Int64
+}
+
+// drain waits until no command uses the process, at most d, and reports
+// whether it got there.
+func (p *process) drain(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for p.inflight.Load() > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	return true
 }
 
 // launch starts the plugin at path, dispenses its driver and checks its

@@ -34,6 +34,13 @@ func (i *Instance) crashed(p *process, reason string) {
 		p.crashHandled = true
 		p.cancel() // its probe and pump stop: the process is gone
 	}
+	if t := i.trial; t != nil && p != nil && t.proc == p && now.Before(t.until) {
+		// The swapped-in binary crashed on probation: back to the old one.
+		i.spec.Path, i.spec.SHA256 = t.oldPath, t.oldSum
+		i.rollbacks++
+		reason = fmt.Sprintf("the swapped-in binary crashed within %s, rolling back to %s (version %s): %s", probationWindow, t.oldPath, t.oldVersion, reason)
+	}
+	i.trial = nil
 	i.proc = nil
 	i.crashes = append(i.recentCrashesLocked(now), now)
 	n := len(i.crashes)
@@ -87,7 +94,7 @@ func (i *Instance) pump(p *process) {
 		for err == nil {
 			var ev *ctiv1.Event
 			if ev, err = stream.Recv(); err == nil {
-				i.forward(ev)
+				i.forward(p, ev)
 			}
 		}
 		if p.ctx.Err() != nil {
@@ -141,16 +148,20 @@ func (i *Instance) probe(p *process) {
 	}
 }
 
-// forward checks, records and publishes one driver event. Events a driver
-// must not send (host-only payloads, no payload, unknown devices) are
-// dropped and counted rather than passed to apps.
-func (i *Instance) forward(ev *ctiv1.Event) {
+// forward checks, translates, records and publishes one event of process
+// p. Events a driver must not send (host-only payloads, no payload, unknown
+// devices) are dropped and counted rather than passed to apps; events that
+// repeat what apps already know (a new stream's snapshot, the overlap of a
+// swap) are not sent twice.
+func (i *Instance) forward(p *process, ev *ctiv1.Event) {
 	if ev.GetPayload() == nil || ev.GetGap() != nil || ev.GetDriverChanged() != nil ||
 		(ev.GetDevice() != "" && !i.devices[ev.GetDevice()]) {
 		i.dropped(ev)
 		return
 	}
-	i.track(ev)
+	if !i.track(p, ev) {
+		return
+	}
 	ev.Sequence = 0
 	ev.Site = i.spec.Site
 	if ev.Device != "" {
@@ -181,21 +192,38 @@ func (i *Instance) RejectedEvents() uint64 {
 	return i.droppedEvents
 }
 
-// track keeps the last snapshot of every call, so that calls that vanish
-// while the driver is down can be ended for apps after a restart.
-func (i *Instance) track(ev *ctiv1.Event) {
+// track translates the call ids of a swapped-in process, keeps the last
+// snapshot of every call and device status (so that calls that vanish while
+// the driver is down can be ended for apps after a restart), and reports
+// whether the event tells apps anything new.
+func (i *Instance) track(p *process, ev *ctiv1.Event) bool {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	dev := ev.GetDevice()
 	if c := ev.GetCallChanged().GetCall(); c != nil {
+		p.ids.call(dev, c, false)
+		if known := i.calls[dev][c.GetCallId()]; known != nil && proto.Equal(known, c) {
+			return false
+		}
 		if i.calls[dev] == nil {
 			i.calls[dev] = callSet{}
 		}
 		i.calls[dev][c.GetCallId()] = c
 	}
 	if c := ev.GetCallEnded().GetCall(); c != nil {
+		p.ids.call(dev, c, true)
+		if _, known := i.calls[dev][c.GetCallId()]; !known && p != nil {
+			return false // already ended, e.g. by both processes of a swap
+		}
 		delete(i.calls[dev], c.GetCallId())
 	}
+	if st := ev.GetDeviceChanged().GetStatus(); st != nil {
+		if known := i.statuses[dev]; known != nil && proto.Equal(known, st) {
+			return false
+		}
+		i.statuses[dev] = st
+	}
+	return true
 }
 
 // converge runs after a restart: every call apps knew before the crash that
@@ -222,7 +250,7 @@ func (i *Instance) converge(p *process, before map[string]callSet) {
 			last := proto.Clone(c).(*ctiv1.Call)
 			last.State = ctiv1.CallState_CALL_STATE_ENDED
 			last.AvailableOperations = nil
-			i.forward(&ctiv1.Event{Device: dev, Time: timestamppb.Now(), Payload: &ctiv1.Event_CallEnded{CallEnded: &ctiv1.CallEnded{
+			i.forward(p, &ctiv1.Event{Device: dev, Time: timestamppb.Now(), Payload: &ctiv1.Event_CallEnded{CallEnded: &ctiv1.CallEnded{
 				Call: last, Reason: ctiv1.EndReason_END_REASON_LOST,
 				VendorReason: "the driver restarted and no longer reports this call",
 			}}})

@@ -25,6 +25,138 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// SwapPluginRequest names the driver, the new binary and the sites.
+type SwapPluginRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The driver name (plugin block label).
+	Driver string `protobuf:"bytes,1,opt,name=driver,proto3" json:"driver,omitempty"`
+	// OPTIONAL. The new binary's path on the host; empty: the configured path
+	// (which may have been rebuilt in place).
+	Binary string `protobuf:"bytes,2,opt,name=binary,proto3" json:"binary,omitempty"`
+	// OPTIONAL. The new binary's sha256 as hex; a different binary is
+	// refused. Empty: not pinned.
+	Sha256 string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	// OPTIONAL. Only these sites, in this order; empty: every site of the
+	// driver, in site order.
+	Sites         []string `protobuf:"bytes,4,rep,name=sites,proto3" json:"sites,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SwapPluginRequest) Reset() {
+	*x = SwapPluginRequest{}
+	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SwapPluginRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SwapPluginRequest) ProtoMessage() {}
+
+func (x *SwapPluginRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SwapPluginRequest.ProtoReflect.Descriptor instead.
+func (*SwapPluginRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *SwapPluginRequest) GetDriver() string {
+	if x != nil {
+		return x.Driver
+	}
+	return ""
+}
+
+func (x *SwapPluginRequest) GetBinary() string {
+	if x != nil {
+		return x.Binary
+	}
+	return ""
+}
+
+func (x *SwapPluginRequest) GetSha256() string {
+	if x != nil {
+		return x.Sha256
+	}
+	return ""
+}
+
+func (x *SwapPluginRequest) GetSites() []string {
+	if x != nil {
+		return x.Sites
+	}
+	return nil
+}
+
+// SwapPluginResponse reports each swapped instance.
+type SwapPluginResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instances after the swap, in the order swapped.
+	Plugins []*PluginInstance `protobuf:"bytes,1,rep,name=plugins,proto3" json:"plugins,omitempty"`
+	// How long each swap took, from start of the new process to the old one
+	// stopped, in milliseconds, in the same order.
+	DurationsMs   []int64 `protobuf:"varint,2,rep,packed,name=durations_ms,json=durationsMs,proto3" json:"durations_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SwapPluginResponse) Reset() {
+	*x = SwapPluginResponse{}
+	mi := &file_cti_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SwapPluginResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SwapPluginResponse) ProtoMessage() {}
+
+func (x *SwapPluginResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SwapPluginResponse.ProtoReflect.Descriptor instead.
+func (*SwapPluginResponse) Descriptor() ([]byte, []int) {
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *SwapPluginResponse) GetPlugins() []*PluginInstance {
+	if x != nil {
+		return x.Plugins
+	}
+	return nil
+}
+
+func (x *SwapPluginResponse) GetDurationsMs() []int64 {
+	if x != nil {
+		return x.DurationsMs
+	}
+	return nil
+}
+
 // RestartPluginRequest names one instance.
 type RestartPluginRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -38,7 +170,7 @@ type RestartPluginRequest struct {
 
 func (x *RestartPluginRequest) Reset() {
 	*x = RestartPluginRequest{}
-	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	mi := &file_cti_v1_admin_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -50,7 +182,7 @@ func (x *RestartPluginRequest) String() string {
 func (*RestartPluginRequest) ProtoMessage() {}
 
 func (x *RestartPluginRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[0]
+	mi := &file_cti_v1_admin_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -63,7 +195,7 @@ func (x *RestartPluginRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RestartPluginRequest.ProtoReflect.Descriptor instead.
 func (*RestartPluginRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *RestartPluginRequest) GetSite() string {
@@ -89,7 +221,7 @@ type ListPluginsRequest struct {
 
 func (x *ListPluginsRequest) Reset() {
 	*x = ListPluginsRequest{}
-	mi := &file_cti_v1_admin_proto_msgTypes[1]
+	mi := &file_cti_v1_admin_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -101,7 +233,7 @@ func (x *ListPluginsRequest) String() string {
 func (*ListPluginsRequest) ProtoMessage() {}
 
 func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[1]
+	mi := &file_cti_v1_admin_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -114,7 +246,7 @@ func (x *ListPluginsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsRequest.ProtoReflect.Descriptor instead.
 func (*ListPluginsRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{3}
 }
 
 // ListPluginsResponse lists plugin instances.
@@ -128,7 +260,7 @@ type ListPluginsResponse struct {
 
 func (x *ListPluginsResponse) Reset() {
 	*x = ListPluginsResponse{}
-	mi := &file_cti_v1_admin_proto_msgTypes[2]
+	mi := &file_cti_v1_admin_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -140,7 +272,7 @@ func (x *ListPluginsResponse) String() string {
 func (*ListPluginsResponse) ProtoMessage() {}
 
 func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[2]
+	mi := &file_cti_v1_admin_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -153,7 +285,7 @@ func (x *ListPluginsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListPluginsResponse.ProtoReflect.Descriptor instead.
 func (*ListPluginsResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListPluginsResponse) GetPlugins() []*PluginInstance {
@@ -194,13 +326,18 @@ type PluginInstance struct {
 	Devices uint32 `protobuf:"varint,13,opt,name=devices,proto3" json:"devices,omitempty"`
 	// Crashes counted in the crash-loop window now.
 	RecentCrashes uint32 `protobuf:"varint,14,opt,name=recent_crashes,json=recentCrashes,proto3" json:"recent_crashes,omitempty"`
+	// Successful swaps since the host started.
+	Swaps uint32 `protobuf:"varint,15,opt,name=swaps,proto3" json:"swaps,omitempty"`
+	// Swaps rolled back (new binary failed to start, to become ready, or
+	// crashed in probation) since the host started.
+	Rollbacks     uint32 `protobuf:"varint,16,opt,name=rollbacks,proto3" json:"rollbacks,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PluginInstance) Reset() {
 	*x = PluginInstance{}
-	mi := &file_cti_v1_admin_proto_msgTypes[3]
+	mi := &file_cti_v1_admin_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -212,7 +349,7 @@ func (x *PluginInstance) String() string {
 func (*PluginInstance) ProtoMessage() {}
 
 func (x *PluginInstance) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[3]
+	mi := &file_cti_v1_admin_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -225,7 +362,7 @@ func (x *PluginInstance) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PluginInstance.ProtoReflect.Descriptor instead.
 func (*PluginInstance) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *PluginInstance) GetSite() string {
@@ -326,6 +463,20 @@ func (x *PluginInstance) GetRecentCrashes() uint32 {
 	return 0
 }
 
+func (x *PluginInstance) GetSwaps() uint32 {
+	if x != nil {
+		return x.Swaps
+	}
+	return 0
+}
+
+func (x *PluginInstance) GetRollbacks() uint32 {
+	if x != nil {
+		return x.Rollbacks
+	}
+	return 0
+}
+
 // ListSitesRequest is empty.
 type ListSitesRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -335,7 +486,7 @@ type ListSitesRequest struct {
 
 func (x *ListSitesRequest) Reset() {
 	*x = ListSitesRequest{}
-	mi := &file_cti_v1_admin_proto_msgTypes[4]
+	mi := &file_cti_v1_admin_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -347,7 +498,7 @@ func (x *ListSitesRequest) String() string {
 func (*ListSitesRequest) ProtoMessage() {}
 
 func (x *ListSitesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[4]
+	mi := &file_cti_v1_admin_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -360,7 +511,7 @@ func (x *ListSitesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSitesRequest.ProtoReflect.Descriptor instead.
 func (*ListSitesRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{6}
 }
 
 // ListSitesResponse lists sites.
@@ -374,7 +525,7 @@ type ListSitesResponse struct {
 
 func (x *ListSitesResponse) Reset() {
 	*x = ListSitesResponse{}
-	mi := &file_cti_v1_admin_proto_msgTypes[5]
+	mi := &file_cti_v1_admin_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -386,7 +537,7 @@ func (x *ListSitesResponse) String() string {
 func (*ListSitesResponse) ProtoMessage() {}
 
 func (x *ListSitesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[5]
+	mi := &file_cti_v1_admin_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -399,7 +550,7 @@ func (x *ListSitesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListSitesResponse.ProtoReflect.Descriptor instead.
 func (*ListSitesResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *ListSitesResponse) GetSites() []*Site {
@@ -422,7 +573,7 @@ type Site struct {
 
 func (x *Site) Reset() {
 	*x = Site{}
-	mi := &file_cti_v1_admin_proto_msgTypes[6]
+	mi := &file_cti_v1_admin_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -434,7 +585,7 @@ func (x *Site) String() string {
 func (*Site) ProtoMessage() {}
 
 func (x *Site) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[6]
+	mi := &file_cti_v1_admin_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -447,7 +598,7 @@ func (x *Site) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Site.ProtoReflect.Descriptor instead.
 func (*Site) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Site) GetName() string {
@@ -481,7 +632,7 @@ type SiteDevice struct {
 
 func (x *SiteDevice) Reset() {
 	*x = SiteDevice{}
-	mi := &file_cti_v1_admin_proto_msgTypes[7]
+	mi := &file_cti_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -493,7 +644,7 @@ func (x *SiteDevice) String() string {
 func (*SiteDevice) ProtoMessage() {}
 
 func (x *SiteDevice) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_admin_proto_msgTypes[7]
+	mi := &file_cti_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -506,7 +657,7 @@ func (x *SiteDevice) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SiteDevice.ProtoReflect.Descriptor instead.
 func (*SiteDevice) Descriptor() ([]byte, []int) {
-	return file_cti_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_cti_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *SiteDevice) GetDevice() string {
@@ -541,13 +692,21 @@ var File_cti_v1_admin_proto protoreflect.FileDescriptor
 
 const file_cti_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x12cti/v1/admin.proto\x12\x06cti.v1\x1a\x12cti/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"B\n" +
+	"\x12cti/v1/admin.proto\x12\x06cti.v1\x1a\x12cti/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x11SwapPluginRequest\x12\x16\n" +
+	"\x06driver\x18\x01 \x01(\tR\x06driver\x12\x16\n" +
+	"\x06binary\x18\x02 \x01(\tR\x06binary\x12\x16\n" +
+	"\x06sha256\x18\x03 \x01(\tR\x06sha256\x12\x14\n" +
+	"\x05sites\x18\x04 \x03(\tR\x05sites\"i\n" +
+	"\x12SwapPluginResponse\x120\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\x12!\n" +
+	"\fdurations_ms\x18\x02 \x03(\x03R\vdurationsMs\"B\n" +
 	"\x14RestartPluginRequest\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\"\x14\n" +
 	"\x12ListPluginsRequest\"G\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xc2\x03\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xf6\x03\n" +
 	"\x0ePluginInstance\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12)\n" +
@@ -566,7 +725,9 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"last_error\x18\f \x01(\tR\tlastError\x12\x18\n" +
 	"\adevices\x18\r \x01(\rR\adevices\x12%\n" +
-	"\x0erecent_crashes\x18\x0e \x01(\rR\rrecentCrashes\"\x12\n" +
+	"\x0erecent_crashes\x18\x0e \x01(\rR\rrecentCrashes\x12\x14\n" +
+	"\x05swaps\x18\x0f \x01(\rR\x05swaps\x12\x1c\n" +
+	"\trollbacks\x18\x10 \x01(\rR\trollbacks\"\x12\n" +
 	"\x10ListSitesRequest\"7\n" +
 	"\x11ListSitesResponse\x12\"\n" +
 	"\x05sites\x18\x01 \x03(\v2\f.cti.v1.SiteR\x05sites\"H\n" +
@@ -578,11 +739,13 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12\x14\n" +
 	"\x05model\x18\x03 \x01(\tR\x05model\x126\n" +
-	"\fdriver_state\x18\x04 \x01(\x0e2\x13.cti.v1.DriverStateR\vdriverState2\xd8\x01\n" +
+	"\fdriver_state\x18\x04 \x01(\x0e2\x13.cti.v1.DriverStateR\vdriverState2\x9d\x02\n" +
 	"\x05Admin\x12F\n" +
 	"\vListPlugins\x12\x1a.cti.v1.ListPluginsRequest\x1a\x1b.cti.v1.ListPluginsResponse\x12@\n" +
 	"\tListSites\x12\x18.cti.v1.ListSitesRequest\x1a\x19.cti.v1.ListSitesResponse\x12E\n" +
-	"\rRestartPlugin\x12\x1c.cti.v1.RestartPluginRequest\x1a\x16.cti.v1.PluginInstanceB/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
+	"\rRestartPlugin\x12\x1c.cti.v1.RestartPluginRequest\x1a\x16.cti.v1.PluginInstance\x12C\n" +
+	"\n" +
+	"SwapPlugin\x12\x19.cti.v1.SwapPluginRequest\x1a\x1a.cti.v1.SwapPluginResponseB/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
 
 var (
 	file_cti_v1_admin_proto_rawDescOnce sync.Once
@@ -596,37 +759,42 @@ func file_cti_v1_admin_proto_rawDescGZIP() []byte {
 	return file_cti_v1_admin_proto_rawDescData
 }
 
-var file_cti_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_cti_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_cti_v1_admin_proto_goTypes = []any{
-	(*RestartPluginRequest)(nil),  // 0: cti.v1.RestartPluginRequest
-	(*ListPluginsRequest)(nil),    // 1: cti.v1.ListPluginsRequest
-	(*ListPluginsResponse)(nil),   // 2: cti.v1.ListPluginsResponse
-	(*PluginInstance)(nil),        // 3: cti.v1.PluginInstance
-	(*ListSitesRequest)(nil),      // 4: cti.v1.ListSitesRequest
-	(*ListSitesResponse)(nil),     // 5: cti.v1.ListSitesResponse
-	(*Site)(nil),                  // 6: cti.v1.Site
-	(*SiteDevice)(nil),            // 7: cti.v1.SiteDevice
-	(DriverState)(0),              // 8: cti.v1.DriverState
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(*SwapPluginRequest)(nil),     // 0: cti.v1.SwapPluginRequest
+	(*SwapPluginResponse)(nil),    // 1: cti.v1.SwapPluginResponse
+	(*RestartPluginRequest)(nil),  // 2: cti.v1.RestartPluginRequest
+	(*ListPluginsRequest)(nil),    // 3: cti.v1.ListPluginsRequest
+	(*ListPluginsResponse)(nil),   // 4: cti.v1.ListPluginsResponse
+	(*PluginInstance)(nil),        // 5: cti.v1.PluginInstance
+	(*ListSitesRequest)(nil),      // 6: cti.v1.ListSitesRequest
+	(*ListSitesResponse)(nil),     // 7: cti.v1.ListSitesResponse
+	(*Site)(nil),                  // 8: cti.v1.Site
+	(*SiteDevice)(nil),            // 9: cti.v1.SiteDevice
+	(DriverState)(0),              // 10: cti.v1.DriverState
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_cti_v1_admin_proto_depIdxs = []int32{
-	3, // 0: cti.v1.ListPluginsResponse.plugins:type_name -> cti.v1.PluginInstance
-	8, // 1: cti.v1.PluginInstance.state:type_name -> cti.v1.DriverState
-	9, // 2: cti.v1.PluginInstance.started_at:type_name -> google.protobuf.Timestamp
-	6, // 3: cti.v1.ListSitesResponse.sites:type_name -> cti.v1.Site
-	7, // 4: cti.v1.Site.devices:type_name -> cti.v1.SiteDevice
-	8, // 5: cti.v1.SiteDevice.driver_state:type_name -> cti.v1.DriverState
-	1, // 6: cti.v1.Admin.ListPlugins:input_type -> cti.v1.ListPluginsRequest
-	4, // 7: cti.v1.Admin.ListSites:input_type -> cti.v1.ListSitesRequest
-	0, // 8: cti.v1.Admin.RestartPlugin:input_type -> cti.v1.RestartPluginRequest
-	2, // 9: cti.v1.Admin.ListPlugins:output_type -> cti.v1.ListPluginsResponse
-	5, // 10: cti.v1.Admin.ListSites:output_type -> cti.v1.ListSitesResponse
-	3, // 11: cti.v1.Admin.RestartPlugin:output_type -> cti.v1.PluginInstance
-	9, // [9:12] is the sub-list for method output_type
-	6, // [6:9] is the sub-list for method input_type
-	6, // [6:6] is the sub-list for extension type_name
-	6, // [6:6] is the sub-list for extension extendee
-	0, // [0:6] is the sub-list for field type_name
+	5,  // 0: cti.v1.SwapPluginResponse.plugins:type_name -> cti.v1.PluginInstance
+	5,  // 1: cti.v1.ListPluginsResponse.plugins:type_name -> cti.v1.PluginInstance
+	10, // 2: cti.v1.PluginInstance.state:type_name -> cti.v1.DriverState
+	11, // 3: cti.v1.PluginInstance.started_at:type_name -> google.protobuf.Timestamp
+	8,  // 4: cti.v1.ListSitesResponse.sites:type_name -> cti.v1.Site
+	9,  // 5: cti.v1.Site.devices:type_name -> cti.v1.SiteDevice
+	10, // 6: cti.v1.SiteDevice.driver_state:type_name -> cti.v1.DriverState
+	3,  // 7: cti.v1.Admin.ListPlugins:input_type -> cti.v1.ListPluginsRequest
+	6,  // 8: cti.v1.Admin.ListSites:input_type -> cti.v1.ListSitesRequest
+	2,  // 9: cti.v1.Admin.RestartPlugin:input_type -> cti.v1.RestartPluginRequest
+	0,  // 10: cti.v1.Admin.SwapPlugin:input_type -> cti.v1.SwapPluginRequest
+	4,  // 11: cti.v1.Admin.ListPlugins:output_type -> cti.v1.ListPluginsResponse
+	7,  // 12: cti.v1.Admin.ListSites:output_type -> cti.v1.ListSitesResponse
+	5,  // 13: cti.v1.Admin.RestartPlugin:output_type -> cti.v1.PluginInstance
+	1,  // 14: cti.v1.Admin.SwapPlugin:output_type -> cti.v1.SwapPluginResponse
+	11, // [11:15] is the sub-list for method output_type
+	7,  // [7:11] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_admin_proto_init() }
@@ -641,7 +809,7 @@ func file_cti_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_admin_proto_rawDesc), len(file_cti_v1_admin_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   8,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -25,6 +25,7 @@ const (
 	Admin_ListPlugins_FullMethodName   = "/cti.v1.Admin/ListPlugins"
 	Admin_ListSites_FullMethodName     = "/cti.v1.Admin/ListSites"
 	Admin_RestartPlugin_FullMethodName = "/cti.v1.Admin/RestartPlugin"
+	Admin_SwapPlugin_FullMethodName    = "/cti.v1.Admin/SwapPlugin"
 )
 
 // AdminClient is the client API for Admin service.
@@ -47,6 +48,18 @@ type AdminClient interface {
 	// process fails to start -> UNAVAILABLE with the reason (the supervisor
 	// keeps retrying with backoff).
 	RestartPlugin(ctx context.Context, in *RestartPluginRequest, opts ...grpc.CallOption) (*PluginInstance, error)
+	// SwapPlugin replaces the driver binary of the instances of one driver,
+	// site by site, without stopping them: the new process is started beside
+	// the old one, handshaken, configured and probed until it reports every
+	// device the old one could reach; then commands go to it, calls keep their
+	// ids, the old process finishes its in-flight commands and stops. If the
+	// new binary fails to start or to become ready, the instance keeps the old
+	// one; if it crashes within the probation window it is rolled back to the
+	// old binary. The swap stops at the first site that fails (canary: list
+	// one site first, then the rest). Errors: unknown driver or site ->
+	// NOT_FOUND; a site's swap failed -> ABORTED with the reason (sites before
+	// it stay swapped, see the response of ListPlugins).
+	SwapPlugin(ctx context.Context, in *SwapPluginRequest, opts ...grpc.CallOption) (*SwapPluginResponse, error)
 }
 
 type adminClient struct {
@@ -87,6 +100,16 @@ func (c *adminClient) RestartPlugin(ctx context.Context, in *RestartPluginReques
 	return out, nil
 }
 
+func (c *adminClient) SwapPlugin(ctx context.Context, in *SwapPluginRequest, opts ...grpc.CallOption) (*SwapPluginResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SwapPluginResponse)
+	err := c.cc.Invoke(ctx, Admin_SwapPlugin_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServer is the server API for Admin service.
 // All implementations must embed UnimplementedAdminServer
 // for forward compatibility.
@@ -107,6 +130,18 @@ type AdminServer interface {
 	// process fails to start -> UNAVAILABLE with the reason (the supervisor
 	// keeps retrying with backoff).
 	RestartPlugin(context.Context, *RestartPluginRequest) (*PluginInstance, error)
+	// SwapPlugin replaces the driver binary of the instances of one driver,
+	// site by site, without stopping them: the new process is started beside
+	// the old one, handshaken, configured and probed until it reports every
+	// device the old one could reach; then commands go to it, calls keep their
+	// ids, the old process finishes its in-flight commands and stops. If the
+	// new binary fails to start or to become ready, the instance keeps the old
+	// one; if it crashes within the probation window it is rolled back to the
+	// old binary. The swap stops at the first site that fails (canary: list
+	// one site first, then the rest). Errors: unknown driver or site ->
+	// NOT_FOUND; a site's swap failed -> ABORTED with the reason (sites before
+	// it stay swapped, see the response of ListPlugins).
+	SwapPlugin(context.Context, *SwapPluginRequest) (*SwapPluginResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }
 
@@ -125,6 +160,9 @@ func (UnimplementedAdminServer) ListSites(context.Context, *ListSitesRequest) (*
 }
 func (UnimplementedAdminServer) RestartPlugin(context.Context, *RestartPluginRequest) (*PluginInstance, error) {
 	return nil, status.Error(codes.Unimplemented, "method RestartPlugin not implemented")
+}
+func (UnimplementedAdminServer) SwapPlugin(context.Context, *SwapPluginRequest) (*SwapPluginResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SwapPlugin not implemented")
 }
 func (UnimplementedAdminServer) mustEmbedUnimplementedAdminServer() {}
 func (UnimplementedAdminServer) testEmbeddedByValue()               {}
@@ -201,6 +239,24 @@ func _Admin_RestartPlugin_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Admin_SwapPlugin_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SwapPluginRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServer).SwapPlugin(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Admin_SwapPlugin_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServer).SwapPlugin(ctx, req.(*SwapPluginRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // Admin_ServiceDesc is the grpc.ServiceDesc for Admin service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -219,6 +275,10 @@ var Admin_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RestartPlugin",
 			Handler:    _Admin_RestartPlugin_Handler,
+		},
+		{
+			MethodName: "SwapPlugin",
+			Handler:    _Admin_SwapPlugin_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
