@@ -110,8 +110,10 @@ func (s *HostServer) driverError(ctx context.Context, rt route, conn *supervisor
 			return diedError{died}
 		}
 	}
-	if code == codes.DeadlineExceeded && ctx.Err() != nil {
-		return status.Errorf(codes.DeadlineExceeded, "%s did not answer %s within %s", rt.describe(), method, s.timeout)
+	if code == codes.DeadlineExceeded {
+		// gRPC's deadline timer and ctx's may fire a moment apart, so the
+		// code alone decides.
+		return status.Errorf(codes.DeadlineExceeded, "%s did not answer %s within %s: %s", rt.describe(), method, s.timeout, status.Convert(err).Message())
 	}
 	return withDeviceRef(err, rt.inst.Site())
 }
