@@ -2,7 +2,6 @@ package buggy_test
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -69,54 +68,11 @@ func buildDriver(name, ldflags string) (string, error) {
 	return out, nil
 }
 
-// lab plays the far side of each simulated phone, by device id.
-type lab map[string]*acmesim.Phone
-
-func (l lab) phone(device string) (*acmesim.Phone, error) {
-	if p := l[device]; p != nil {
-		return p, nil
-	}
-	return nil, fmt.Errorf("lab has no phone for device %q", device)
-}
-
-func (l lab) RingIn(_ context.Context, device, from string) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	return p.RingIn(from)
-}
-
-func (l lab) RemoteAnswer(_ context.Context, device string) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	return p.RemoteAnswer()
-}
-
-func (l lab) RemoteHangup(_ context.Context, device string) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	return p.RemoteHangup()
-}
-
-func (l lab) SetReachable(_ context.Context, device string, up bool) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	p.SetReachable(up)
-	return nil
-}
-
 // phones starts one simulated phone per id on loopback and returns the lab
 // and the BUGGY-1 device configs that point at them.
-func phones(t *testing.T, ids ...string) (lab, []*ctiv1.DeviceConfig) {
+func phones(t *testing.T, ids ...string) (acmesim.Lab, []*ctiv1.DeviceConfig) {
 	t.Helper()
-	l := lab{}
+	l := acmesim.Lab{}
 	var devices []*ctiv1.DeviceConfig
 	for i, id := range ids {
 		token := fmt.Sprintf("tok-%d-s3cret", i)

@@ -1,7 +1,6 @@
 package acme_test
 
 import (
-	"context"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -44,53 +43,10 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// lab plays the far side of each simulated phone, by device id.
-type lab map[string]*acmesim.Phone
-
-func (l lab) phone(device string) (*acmesim.Phone, error) {
-	if p := l[device]; p != nil {
-		return p, nil
-	}
-	return nil, fmt.Errorf("lab has no phone for device %q", device)
-}
-
-func (l lab) RingIn(_ context.Context, device, from string) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	return p.RingIn(from)
-}
-
-func (l lab) RemoteAnswer(_ context.Context, device string) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	return p.RemoteAnswer()
-}
-
-func (l lab) RemoteHangup(_ context.Context, device string) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	return p.RemoteHangup()
-}
-
-func (l lab) SetReachable(_ context.Context, device string, up bool) error {
-	p, err := l.phone(device)
-	if err != nil {
-		return err
-	}
-	p.SetReachable(up)
-	return nil
-}
-
 // TestConformance runs the whole conformance kit against the driver binary
 // and two simulated phones on loopback.
 func TestConformance(t *testing.T) {
-	phones := lab{}
+	phones := acmesim.Lab{}
 	var devices []*ctiv1.DeviceConfig
 	for i, id := range []string{"desk-1", "desk-2"} {
 		token := fmt.Sprintf("tok-%d-s3cret", i)
