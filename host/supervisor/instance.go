@@ -15,7 +15,8 @@ import (
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
-// Spec is what an Instance runs.
+// Spec is what an Instance runs. Path and SHA256 change with a swap and
+// are read under the Instance's mu; the rest never changes.
 type Spec struct {
 	Site, Driver string
 	// Path is the plugin binary.
@@ -102,7 +103,10 @@ func (i *Instance) Start(ctx context.Context) error {
 // run starts one process. restarted says whether it replaces a dead one.
 func (i *Instance) run(ctx context.Context, restarted bool) error {
 	began := time.Now()
-	p, err := launch(ctx, i.spec.Path, i.spec.SHA256, i.logger, i.policy, i.spec.Secrets)
+	i.mu.Lock()
+	path, sum := i.spec.Path, i.spec.SHA256 // a swap or its rollback changes them
+	i.mu.Unlock()
+	p, err := launch(ctx, path, sum, i.logger, i.policy, i.spec.Secrets)
 	if err == nil {
 		cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
 		_, err = p.driver.Configure(cctx, i.spec.Configure)
