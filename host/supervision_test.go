@@ -168,10 +168,31 @@ func procCounts(t *testing.T, pid int) (fds, threads, children int) {
 	return fds, threads, children
 }
 
+// goroutines reads the host's go_goroutines from its metrics endpoint.
+func goroutines(t *testing.T, addr string) int {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
+			n, _ := strconv.Atoi(strings.TrimSpace(v))
+			return n
+		}
+	}
+	t.Fatal("no go_goroutines in the metrics")
+	return 0
+}
+
 func TestNoLeaksOverManyCrashRestartCyclesUnderLoad(t *testing.T) {
 	const cycles = 15
 	reception := newPhone(t, "reception", "GXP2135")
-	h := startHost(t, map[string][]*testPhone{"hq": {reception}}, `crash_loop_restarts = 1000`, `restart_backoff = "10ms"`, `max_restart_backoff = "50ms"`)
+	metricsAddr := freeAddr(t)
+	h := startHost(t, map[string][]*testPhone{"hq": {reception}}, `crash_loop_restarts = 1000`, `restart_backoff = "10ms"`, `max_restart_backoff = "50ms"`,
+		fmt.Sprintf("metrics = %q", metricsAddr))
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	hostPid := h.cmd.Process.Pid
@@ -182,6 +203,7 @@ func TestNoLeaksOverManyCrashRestartCyclesUnderLoad(t *testing.T) {
 	waitFor(t, 5*time.Second, "running", running)
 	time.Sleep(300 * time.Millisecond) // let the first process settle its connections
 	fds0, threads0, children0 := procCounts(t, hostPid)
+	goroutines0 := goroutines(t, metricsAddr)
 
 	var served, failed atomic.Int64
 	var firstErr atomic.Value
@@ -217,8 +239,12 @@ func TestNoLeaksOverManyCrashRestartCyclesUnderLoad(t *testing.T) {
 	wg.Wait()
 	time.Sleep(500 * time.Millisecond) // closed connections and exited goroutines settle
 	fds1, threads1, children1 := procCounts(t, hostPid)
-	t.Logf("%d kill -9 cycles under load: %d commands served, %d failed; fds %d -> %d, threads %d -> %d, plugin processes %d -> %d",
-		cycles, served.Load(), failed.Load(), fds0, fds1, threads0, threads1, children0, children1)
+	goroutines1 := goroutines(t, metricsAddr)
+	t.Logf("%d kill -9 cycles under load: %d commands served, %d failed; fds %d -> %d, threads %d -> %d, goroutines %d -> %d, plugin processes %d -> %d",
+		cycles, served.Load(), failed.Load(), fds0, fds1, threads0, threads1, goroutines0, goroutines1, children0, children1)
+	if goroutines1 > goroutines0+10 {
+		t.Errorf("goroutines %d -> %d after %d cycles: goroutines leak", goroutines0, goroutines1, cycles)
+	}
 	if children1 != children0 {
 		t.Errorf("plugin processes %d -> %d: a process leaked", children0, children1)
 	}

@@ -1,5 +1,5 @@
 // Package metrics exposes the host's Prometheus metrics: plugin instances
-// (up, restarts, crash loop), commands by operation and status code with a
+// (up, restarts, crash loop, swaps, rollbacks), commands by operation and status code with a
 // latency histogram, and events in, out and dropped. No label ever carries a
 // secret or a device credential: labels are site, driver, method and code.
 package metrics
@@ -97,12 +97,14 @@ var (
 	restartsDesc    = prometheus.NewDesc("ctihost_plugin_restarts_total", "Restarts of the plugin instance since the host started.", []string{"site", "driver"}, nil)
 	crashLoopDesc   = prometheus.NewDesc("ctihost_plugin_crash_loop", "1 while the instance is kept down after crashing too often.", []string{"site", "driver"}, nil)
 	crashesDesc     = prometheus.NewDesc("ctihost_plugin_recent_crashes", "Crashes counted in the crash-loop window now.", []string{"site", "driver"}, nil)
+	swapsDesc       = prometheus.NewDesc("ctihost_plugin_swaps_total", "Successful binary swaps of the instance.", []string{"site", "driver"}, nil)
+	rollbacksDesc   = prometheus.NewDesc("ctihost_plugin_rollbacks_total", "Swaps of the instance that were refused or rolled back.", []string{"site", "driver"}, nil)
 	subscribersDesc = prometheus.NewDesc("ctihost_event_subscribers", "Open event streams.", nil, nil)
 	eventsInDesc    = prometheus.NewDesc("ctihost_events_in_total", "Events published by drivers and the host.", nil, nil)
 )
 
 func (c *sourceCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{upDesc, restartsDesc, crashLoopDesc, crashesDesc, subscribersDesc, eventsInDesc} {
+	for _, d := range []*prometheus.Desc{upDesc, restartsDesc, crashLoopDesc, crashesDesc, swapsDesc, rollbacksDesc, subscribersDesc, eventsInDesc} {
 		ch <- d
 	}
 }
@@ -115,6 +117,8 @@ func (c *sourceCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(restartsDesc, prometheus.CounterValue, float64(p.GetRestarts()), p.GetSite(), p.GetDriver())
 		ch <- prometheus.MustNewConstMetric(crashLoopDesc, prometheus.GaugeValue, loop, p.GetSite(), p.GetDriver())
 		ch <- prometheus.MustNewConstMetric(crashesDesc, prometheus.GaugeValue, float64(p.GetRecentCrashes()), p.GetSite(), p.GetDriver())
+		ch <- prometheus.MustNewConstMetric(swapsDesc, prometheus.CounterValue, float64(p.GetSwaps()), p.GetSite(), p.GetDriver())
+		ch <- prometheus.MustNewConstMetric(rollbacksDesc, prometheus.CounterValue, float64(p.GetRollbacks()), p.GetSite(), p.GetDriver())
 	}
 	ch <- prometheus.MustNewConstMetric(subscribersDesc, prometheus.GaugeValue, float64(c.src.Subscribers()))
 	ch <- prometheus.MustNewConstMetric(eventsInDesc, prometheus.CounterValue, float64(c.src.EventsIn()))

@@ -32,7 +32,9 @@ func (i *Instance) crashed(p *process, reason string) {
 	}
 	if p != nil {
 		p.crashHandled = true
-		p.cancel() // its probe and pump stop: the process is gone
+		// Its probe and pump stop, and go-plugin's client for it (its gRPC
+		// connection and log readers) is released: the process is gone.
+		go p.kill()
 	}
 	if t := i.trial; t != nil && p != nil && t.proc == p && now.Before(t.until) {
 		// The swapped-in binary crashed on probation: back to the old one.
