@@ -7,11 +7,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"os/signal"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/ctihost/ctihost/host/api"
 	"github.com/ctihost/ctihost/host/bus"
@@ -26,19 +30,35 @@ const shutdownGrace = 3 * time.Second
 
 // host is a loaded, validated configuration ready to serve.
 type host struct {
+	path      string
 	cfg       *config.Config
 	logger    hclog.Logger
 	bus       *bus.Bus
-	instances []*supervisor.Instance
+	instances []*supervisor.Instance // changed only by serve's goroutine (reload)
 	router    *api.Router
 }
 
 // load reads the configuration, probes every driver it uses for its schema
 // and validates everything, returning all problems at once.
 func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Diagnostics) {
+	cfg, resolved, logger, diags := resolve(ctx, path, stderr)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	h := &host{path: path, cfg: cfg, logger: logger, bus: bus.New(cfg.Host.EventBuffer)}
+	for _, in := range resolved {
+		h.instances = append(h.instances, h.newInstance(in))
+	}
+	h.router = api.NewRouter(h.instances)
+	return h, diags
+}
+
+// resolve loads and checks the configuration at path: decode, probe the
+// drivers, validate every block against their schemas.
+func resolve(ctx context.Context, path string, stderr io.Writer) (*config.Config, []config.Instance, hclog.Logger, config.Diagnostics) {
 	cfg, diags := config.Load(path)
 	if cfg == nil {
-		return nil, diags
+		return nil, nil, nil, diags
 	}
 	logger := newLogger(cfg.Host.LogLevel, cfg.Host.LogFormat, stderr)
 	specs, probeDiags := probeDrivers(ctx, cfg, logger)
@@ -51,22 +71,16 @@ func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Dia
 		}
 		return diags[i].Column < diags[j].Column
 	})
-	if diags.HasErrors() {
-		return nil, diags
+	return cfg, resolved, logger, diags
+}
+
+// newInstance makes the supervised instance of one resolved (site, driver).
+func (h *host) newInstance(in config.Instance) *supervisor.Instance {
+	spec := supervisor.Spec{
+		Site: in.Site, Driver: in.Driver, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
+		Configure: in.Request, Secrets: in.Secrets,
 	}
-	h := &host{cfg: cfg, logger: logger, bus: bus.New(cfg.Host.EventBuffer)}
-	configs := map[*supervisor.Instance]*ctiv1.ConfigureRequest{}
-	for _, in := range resolved {
-		spec := supervisor.Spec{
-			Site: in.Site, Driver: in.Driver, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
-			Configure: in.Request, Secrets: in.Secrets,
-		}
-		inst := supervisor.New(spec, logger.Named("plugin").Named(in.Driver).With("site", in.Site), h.publish, policyOf(cfg.Host))
-		h.instances = append(h.instances, inst)
-		configs[inst] = in.Request
-	}
-	h.router = api.NewRouter(h.instances, configs)
-	return h, diags
+	return supervisor.New(spec, h.logger.Named("plugin").Named(in.Driver).With("site", in.Site), h.publish, policyOf(h.cfg.Host))
 }
 
 // probeDrivers starts each enabled plugin that serves a device once, in
@@ -153,18 +167,27 @@ func (h *host) serve(ctx context.Context) error {
 	go func() { served <- srv.Serve(lis) }()
 	h.logger.Info("host API listening", "listen", lis.Addr().String(), "instances", len(h.instances))
 
-	select {
-	case err = <-served:
-	case <-ctx.Done():
-		h.logger.Info("shutting down")
-		hostAPI.Close()
-		stopped := make(chan struct{})
-		go func() { srv.GracefulStop(); close(stopped) }()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	for {
 		select {
-		case <-stopped:
-		case <-time.After(shutdownGrace):
-			srv.Stop()
+		case <-hup:
+			h.reload(ctx)
+			continue // serve on with the new configuration
+		case err = <-served:
+		case <-ctx.Done():
+			h.logger.Info("shutting down")
+			hostAPI.Close() // open event streams end now rather than holding up the stop
+			stopped := make(chan struct{})
+			go func() { srv.GracefulStop(); close(stopped) }()
+			select {
+			case <-stopped:
+			case <-time.After(shutdownGrace):
+				srv.Stop()
+			}
 		}
+		break
 	}
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
@@ -200,7 +223,7 @@ type metricsSource struct{ h *host }
 
 func (s metricsSource) Plugins() []*ctiv1.PluginInstance {
 	var out []*ctiv1.PluginInstance
-	for _, inst := range s.h.instances {
+	for _, inst := range s.h.router.Instances() {
 		out = append(out, inst.Status())
 	}
 	return out
@@ -227,7 +250,7 @@ func (h *host) startInstances(ctx context.Context) {
 
 func (h *host) stopInstances() {
 	var wg sync.WaitGroup
-	for _, inst := range h.instances {
+	for _, inst := range h.router.Instances() {
 		wg.Add(1)
 		go func(inst *supervisor.Instance) { defer wg.Done(); inst.Stop() }(inst)
 	}
@@ -245,4 +268,69 @@ func isLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(hostPart)
 	return ip != nil && ip.IsLoopback()
+}
+
+// reload applies config.hcl again (SIGHUP), changing only what changed:
+// instances of new (site, driver) pairs start, removed ones stop, changed
+// settings or devices reconfigure the running process, a changed binary or
+// pin is swapped in, and untouched instances keep running. A configuration
+// with errors is refused as a whole and the host serves on unchanged.
+func (h *host) reload(ctx context.Context) {
+	began := time.Now()
+	cfg, resolved, _, diags := resolve(ctx, h.path, io.Discard)
+	if diags.HasErrors() {
+		for _, d := range diags {
+			h.logger.Error("config reload refused; serving on with the previous configuration", "problem", d.String())
+		}
+		return
+	}
+	if cfg.Host != h.cfg.Host {
+		h.logger.Warn("host block changes take effect at the next start of ctihost")
+	}
+	current := map[string]*supervisor.Instance{}
+	for _, inst := range h.instances {
+		current[inst.Site()+"/"+inst.Driver()] = inst
+	}
+	var next []*supervisor.Instance
+	var added, reconfigured, swapped, unchanged []*supervisor.Instance
+	for _, in := range resolved {
+		inst, ok := current[in.Site+"/"+in.Driver]
+		if !ok {
+			inst = h.newInstance(in)
+			added = append(added, inst)
+			next = append(next, inst)
+			continue
+		}
+		delete(current, in.Site+"/"+in.Driver)
+		next = append(next, inst)
+		changed := false
+		if !proto.Equal(inst.ConfigureRequest(), in.Request) {
+			if err := inst.Reconfigure(ctx, in.Request, in.Secrets); err != nil {
+				h.logger.Error("reload: reconfigure failed", "site", in.Site, "driver", in.Driver, "error", err)
+			}
+			reconfigured, changed = append(reconfigured, inst), true
+		}
+		if st := inst.Status(); st.GetBinary() != in.Plugin.Path || st.GetSha256() != in.Plugin.SHA256 {
+			if _, err := inst.Swap(ctx, in.Plugin.Path, in.Plugin.SHA256); err != nil {
+				h.logger.Error("reload: swap failed", "site", in.Site, "driver", in.Driver, "error", err)
+			}
+			swapped, changed = append(swapped, inst), true
+		}
+		if !changed {
+			unchanged = append(unchanged, inst)
+		}
+	}
+	for _, inst := range added {
+		if err := inst.Start(ctx); err != nil {
+			h.logger.Error("reload: driver failed to start", "site", inst.Site(), "driver", inst.Driver(), "error", err)
+		}
+	}
+	h.instances = next
+	h.router.Update(next)
+	for _, inst := range current { // removed from the file
+		inst.Stop()
+	}
+	h.cfg = cfg
+	h.logger.Info("config reloaded", "added", len(added), "removed", len(current), "reconfigured", len(reconfigured),
+		"swapped", len(swapped), "unchanged", len(unchanged), "took", time.Since(began))
 }

@@ -35,8 +35,9 @@ func (a *AdminServer) ListSites(context.Context, *ctiv1.ListSitesRequest) (*ctiv
 	resp := &ctiv1.ListSitesResponse{}
 	for _, name := range a.router.SiteNames() {
 		site := &ctiv1.Site{Name: name}
-		for _, ref := range a.router.sites[name] {
-			rt := a.router.routes[ref]
+		refs, routes := a.router.siteRoutes(name)
+		for n, ref := range refs {
+			rt := routes[n]
 			site.Devices = append(site.Devices, &ctiv1.SiteDevice{
 				Device: ref, Driver: rt.inst.Driver(), Model: rt.model,
 				DriverState: rt.inst.Status().GetState(),

@@ -4,9 +4,9 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/ctihost/ctihost/host/supervisor"
-	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 	"github.com/ctihost/ctihost/sdk"
 )
 
@@ -17,31 +17,51 @@ type route struct {
 	model  string
 }
 
-// Router maps "site/device" references to instances. It is built once from
-// the configuration and read concurrently afterwards.
+// Router maps "site/device" references to instances. Update replaces the
+// whole map at once (a config reload); it is safe for concurrent use.
 type Router struct {
+	mu        sync.RWMutex
 	instances []*supervisor.Instance
 	routes    map[string]route
 	sites     map[string][]string // site -> sorted device refs
 }
 
-// NewRouter indexes the devices each instance was configured with.
-func NewRouter(instances []*supervisor.Instance, configs map[*supervisor.Instance]*ctiv1.ConfigureRequest) *Router {
-	r := &Router{instances: instances, routes: map[string]route{}, sites: map[string][]string{}}
-	for _, inst := range instances {
-		if _, ok := r.sites[inst.Site()]; !ok {
-			r.sites[inst.Site()] = nil
-		}
-		for _, d := range configs[inst].GetDevices() {
-			ref := inst.Site() + "/" + d.GetDevice()
-			r.routes[ref] = route{inst: inst, device: d.GetDevice(), model: d.GetModel()}
-			r.sites[inst.Site()] = append(r.sites[inst.Site()], ref)
-		}
-	}
-	for site := range r.sites {
-		sort.Strings(r.sites[site])
-	}
+// NewRouter indexes the devices each instance is configured with.
+func NewRouter(instances []*supervisor.Instance) *Router {
+	r := &Router{}
+	r.Update(instances)
 	return r
+}
+
+// Update indexes a new set of instances, replacing the old one.
+func (r *Router) Update(instances []*supervisor.Instance) {
+	routes, sites := map[string]route{}, map[string][]string{}
+	for _, inst := range instances {
+		if _, ok := sites[inst.Site()]; !ok {
+			sites[inst.Site()] = nil
+		}
+		for _, d := range inst.ConfiguredDevices() {
+			ref := inst.Site() + "/" + d.GetDevice()
+			routes[ref] = route{inst: inst, device: d.GetDevice(), model: d.GetModel()}
+			sites[inst.Site()] = append(sites[inst.Site()], ref)
+		}
+	}
+	for site := range sites {
+		sort.Strings(sites[site])
+	}
+	r.mu.Lock()
+	r.instances, r.routes, r.sites = append([]*supervisor.Instance(nil), instances...), routes, sites
+	r.mu.Unlock()
+}
+
+// siteRoutes returns the routes of a site's devices in reference order.
+func (r *Router) siteRoutes(site string) (refs []string, routes []route) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	for _, ref := range r.sites[site] {
+		refs, routes = append(refs, ref), append(routes, r.routes[ref])
+	}
+	return refs, routes
 }
 
 // Resolve finds the route of a device reference.
@@ -50,9 +70,12 @@ func (r *Router) Resolve(ref string) (route, error) {
 	if !ok || site == "" || device == "" || strings.Contains(device, "/") {
 		return route{}, sdk.InvalidArgument("device %q is not a reference of the form site/device", ref).GRPCStatus().Err()
 	}
+	r.mu.RLock()
 	rt, ok := r.routes[ref]
+	_, knownSite := r.sites[site]
+	r.mu.RUnlock()
 	if !ok {
-		if _, known := r.sites[site]; !known {
+		if !knownSite {
 			return route{}, sdk.NotFound("site %q is not configured; known sites: %s", site, strings.Join(r.SiteNames(), ", ")).GRPCStatus().Err()
 		}
 		return route{}, sdk.NotFound("device %q is not configured at site %q", device, site).GRPCStatus().Err()
@@ -62,6 +85,8 @@ func (r *Router) Resolve(ref string) (route, error) {
 
 // SiteNames returns the configured sites, sorted.
 func (r *Router) SiteNames() []string {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	names := make([]string, 0, len(r.sites))
 	for s := range r.sites {
 		names = append(names, s)
@@ -73,7 +98,10 @@ func (r *Router) SiteNames() []string {
 // CheckSites returns NOT_FOUND for the first unknown site.
 func (r *Router) CheckSites(sites []string) error {
 	for _, s := range sites {
-		if _, ok := r.sites[s]; !ok {
+		r.mu.RLock()
+		_, ok := r.sites[s]
+		r.mu.RUnlock()
+		if !ok {
 			return sdk.NotFound("site %q is not configured; known sites: %s", s, strings.Join(r.SiteNames(), ", ")).GRPCStatus().Err()
 		}
 	}
@@ -82,7 +110,9 @@ func (r *Router) CheckSites(sites []string) error {
 
 // Instances returns every instance in site, then driver order.
 func (r *Router) Instances() []*supervisor.Instance {
+	r.mu.RLock()
 	out := append([]*supervisor.Instance(nil), r.instances...)
+	r.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Site() != out[j].Site() {
 			return out[i].Site() < out[j].Site()

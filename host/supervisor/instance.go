@@ -15,8 +15,9 @@ import (
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
-// Spec is what an Instance runs. Path and SHA256 change with a swap and
-// are read under the Instance's mu; the rest never changes.
+// Spec is what an Instance runs. Path, SHA256 (a swap), Configure and
+// Secrets (a config reload) change and are read under the Instance's mu;
+// Site and Driver never change.
 type Spec struct {
 	Site, Driver string
 	// Path is the plugin binary.
@@ -71,12 +72,8 @@ type callSet map[string]*ctiv1.Call
 
 // New returns an Instance that is not started yet.
 func New(spec Spec, logger hclog.Logger, publish Publisher, policy Policy) *Instance {
-	devices := map[string]bool{}
-	for _, d := range spec.Configure.GetDevices() {
-		devices[d.GetDevice()] = true
-	}
 	return &Instance{
-		spec: spec, logger: logger, publish: publish, policy: policy.withDefaults(), devices: devices,
+		spec: spec, logger: logger, publish: publish, policy: policy.withDefaults(), devices: deviceSet(spec.Configure),
 		state: ctiv1.DriverState_DRIVER_STATE_STOPPED, ready: make(chan struct{}), calls: map[string]callSet{},
 		statuses: map[string]*ctiv1.DeviceStatus{},
 	}
@@ -88,9 +85,46 @@ func (i *Instance) Site() string { return i.spec.Site }
 // Driver returns the driver name.
 func (i *Instance) Driver() string { return i.spec.Driver }
 
-// ConfiguredDevices returns the devices the instance was configured with.
+// ConfiguredDevices returns the devices the instance is configured with.
 func (i *Instance) ConfiguredDevices() []*ctiv1.DeviceConfig {
-	return i.spec.Configure.GetDevices()
+	return i.ConfigureRequest().GetDevices()
+}
+
+// ConfigureRequest returns the configuration the instance runs with.
+// Callers must not change it.
+func (i *Instance) ConfigureRequest() *ctiv1.ConfigureRequest {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.spec.Configure
+}
+
+// Reconfigure replaces the instance's configuration (a config reload): the
+// running process is configured at once (drivers keep the calls of devices
+// that stay), and every later start uses it.
+func (i *Instance) Reconfigure(ctx context.Context, req *ctiv1.ConfigureRequest, secrets []string) error {
+	i.mu.Lock()
+	i.spec.Configure, i.spec.Secrets = req, secrets
+	i.devices = deviceSet(req)
+	p := i.proc
+	i.mu.Unlock()
+	if p == nil {
+		return nil // takes effect when the instance (re)starts
+	}
+	cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
+	defer cancel()
+	if _, err := p.driver.Configure(cctx, req); err != nil {
+		return fmt.Errorf("driver %q at site %q refused the new configuration: %s", i.spec.Driver, i.spec.Site, status.Convert(err).Message())
+	}
+	i.logger.Info("reconfigured", "devices", len(req.GetDevices()))
+	return nil
+}
+
+func deviceSet(req *ctiv1.ConfigureRequest) map[string]bool {
+	devices := map[string]bool{}
+	for _, d := range req.GetDevices() {
+		devices[d.GetDevice()] = true
+	}
+	return devices
 }
 
 // Start launches and configures the plugin. If that fails the instance is
@@ -104,12 +138,12 @@ func (i *Instance) Start(ctx context.Context) error {
 func (i *Instance) run(ctx context.Context, restarted bool) error {
 	began := time.Now()
 	i.mu.Lock()
-	path, sum := i.spec.Path, i.spec.SHA256 // a swap or its rollback changes them
+	spec := i.spec // a swap, its rollback or a reload changes it
 	i.mu.Unlock()
-	p, err := launch(ctx, path, sum, i.logger, i.policy, i.spec.Secrets)
+	p, err := launch(ctx, spec.Path, spec.SHA256, i.logger, i.policy, spec.Secrets)
 	if err == nil {
 		cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
-		_, err = p.driver.Configure(cctx, i.spec.Configure)
+		_, err = p.driver.Configure(cctx, spec.Configure)
 		cancel()
 		if err != nil {
 			p.kill()

@@ -156,8 +156,10 @@ func (i *Instance) probe(p *process) {
 // repeat what apps already know (a new stream's snapshot, the overlap of a
 // swap) are not sent twice.
 func (i *Instance) forward(p *process, ev *ctiv1.Event) {
-	if ev.GetPayload() == nil || ev.GetGap() != nil || ev.GetDriverChanged() != nil ||
-		(ev.GetDevice() != "" && !i.devices[ev.GetDevice()]) {
+	i.mu.Lock()
+	known := ev.GetDevice() == "" || i.devices[ev.GetDevice()]
+	i.mu.Unlock()
+	if ev.GetPayload() == nil || ev.GetGap() != nil || ev.GetDriverChanged() != nil || !known {
 		i.dropped(ev)
 		return
 	}

@@ -95,12 +95,15 @@ func (i *Instance) Swap(ctx context.Context, path, sum string) (time.Duration, e
 // prepare starts, configures and waits for the new process until it is
 // ready, and matches its calls to the old process's ids.
 func (i *Instance) prepare(ctx context.Context, old *process, path, sum string) (*process, *idMap, error) {
-	next, err := launch(ctx, path, sum, i.logger, i.policy, i.spec.Secrets)
+	i.mu.Lock()
+	secrets, req := i.spec.Secrets, i.spec.Configure
+	i.mu.Unlock()
+	next, err := launch(ctx, path, sum, i.logger, i.policy, secrets)
 	if err != nil {
 		return nil, nil, err
 	}
 	cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
-	_, err = next.driver.Configure(cctx, i.spec.Configure)
+	_, err = next.driver.Configure(cctx, req)
 	cancel()
 	if err != nil {
 		next.kill()
@@ -142,7 +145,7 @@ func (i *Instance) awaitReady(ctx context.Context, old, next *process) (*idMap, 
 // the new one still lacks; err is a failure of the new process.
 func (i *Instance) compare(ctx context.Context, old, next *process) (ids *idMap, notReady string, err error) {
 	ids = newIDMap()
-	for _, d := range i.spec.Configure.GetDevices() {
+	for _, d := range i.ConfiguredDevices() {
 		dev := d.GetDevice()
 		cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
 		was, errOld := old.driver.GetDeviceState(cctx, &ctiv1.GetDeviceStateRequest{Device: dev})
