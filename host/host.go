@@ -273,7 +273,8 @@ func isLoopback(addr string) bool {
 // reload applies config.hcl again (SIGHUP), changing only what changed:
 // instances of new (site, driver) pairs start, removed ones stop, changed
 // settings or devices reconfigure the running process, a changed binary or
-// pin is swapped in, and untouched instances keep running. A configuration
+// pin is swapped in, crash-looping instances are retried, and untouched
+// instances keep running. A configuration
 // with errors is refused as a whole and the host serves on unchanged.
 func (h *host) reload(ctx context.Context) {
 	began := time.Now()
@@ -310,11 +311,18 @@ func (h *host) reload(ctx context.Context) {
 			}
 			reconfigured, changed = append(reconfigured, inst), true
 		}
-		if st := inst.Status(); st.GetBinary() != in.Plugin.Path || st.GetSha256() != in.Plugin.SHA256 {
+		if path, pin := inst.Binary(); path != in.Plugin.Path || pin != in.Plugin.SHA256 {
 			if _, err := inst.Swap(ctx, in.Plugin.Path, in.Plugin.SHA256); err != nil {
 				h.logger.Error("reload: swap failed", "site", in.Site, "driver", in.Driver, "error", err)
 			}
 			swapped, changed = append(swapped, inst), true
+		}
+		if inst.Status().GetState() == ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP {
+			// A reload is the operator's word that the cause may be fixed.
+			if err := inst.Restart(ctx); err != nil {
+				h.logger.Error("reload: restart of a crash-looping driver failed", "site", in.Site, "driver", in.Driver, "error", err)
+			}
+			changed = true
 		}
 		if !changed {
 			unchanged = append(unchanged, inst)

@@ -83,4 +83,28 @@ func TestSIGHUPAppliesOnlyTheDifferences(t *testing.T) {
 	if !strings.Contains(h.stderr.String(), "config reloaded") {
 		t.Errorf("no reload summary in the log")
 	}
+	resp, _ := h.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
+	if p := resp.GetPlugins()[0]; len(p.GetSha256()) != 64 || p.GetSwaps() != 0 {
+		t.Errorf("admin shows sha256 %q and %d swaps, want the running binary's checksum and no swap", p.GetSha256(), p.GetSwaps())
+	}
+}
+
+func TestSIGHUPRetriesACrashLoopingDriver(t *testing.T) {
+	a := newPhone(t, "a", "GXP2135")
+	listen := freeAddr(t)
+	path := writeConfig(t, listen, map[string][]*testPhone{"hq": {a}}, `crash_loop_restarts = 1`)
+	h := runHost(t, listen, path, 1)
+	if err := syscall.Kill(pidOf(t, h, "hq"), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	state := func() ctiv1.DriverState {
+		resp, err := h.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.GetPlugins()[0].GetState()
+	}
+	waitFor(t, 10*time.Second, "crash loop", func() bool { return state() == ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP })
+	h.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 10*time.Second, "the reload to restart it", func() bool { return state() == ctiv1.DriverState_DRIVER_STATE_RUNNING })
 }

@@ -90,6 +90,14 @@ func (i *Instance) ConfiguredDevices() []*ctiv1.DeviceConfig {
 	return i.ConfigureRequest().GetDevices()
 }
 
+// Binary returns the configured binary path and its sha256 pin ("" when
+// not pinned).
+func (i *Instance) Binary() (path, pin string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return i.spec.Path, i.spec.SHA256
+}
+
 // ConfigureRequest returns the configuration the instance runs with.
 // Callers must not change it.
 func (i *Instance) ConfigureRequest() *ctiv1.ConfigureRequest {
@@ -329,6 +337,9 @@ func (i *Instance) Status() *ctiv1.PluginInstance {
 		LastError: i.lastError, Devices: uint32(len(i.spec.Configure.GetDevices())),
 		RecentCrashes: uint32(len(i.recentCrashesLocked(time.Now()))),
 		Swaps:         i.swaps, Rollbacks: i.rollbacks,
+	}
+	if i.proc != nil {
+		p.Sha256 = i.proc.sha256
 	}
 	if i.state == ctiv1.DriverState_DRIVER_STATE_RUNNING && i.proc != nil {
 		p.Pid = int64(i.proc.pid)

@@ -8,6 +8,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"os"
 	"os/exec"
 	"strings"
 	"sync"
@@ -30,6 +32,7 @@ type process struct {
 	driver ctiv1.DriverClient
 	info   *ctiv1.DriverInfo
 	cmd    *exec.Cmd
+	sha256 string // of the binary started, hex
 	pid    int
 	stderr *tail
 
@@ -69,7 +72,10 @@ func launch(ctx context.Context, path, sum string, logger hclog.Logger, policy P
 		}
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}
 	}
-	p := &process{cmd: cfg.Cmd, stderr: newTail(sdk.NewRedactor(secrets...))}
+	p := &process{cmd: cfg.Cmd, stderr: newTail(sdk.NewRedactor(secrets...)), sha256: sum}
+	if sum == "" { // not pinned: still show operators what runs
+		p.sha256 = fileSHA256(path)
+	}
 	p.ctx, p.cancel = context.WithCancel(context.Background())
 	cfg.Stderr = p.stderr
 	p.client = plugin.NewClient(cfg)
@@ -115,6 +121,21 @@ func Probe(ctx context.Context, path, sum string, logger hclog.Logger, policy Po
 		return nil, nil, fmt.Errorf("get config schema: %s", status.Convert(err).Message())
 	}
 	return p.info, schema, nil
+}
+
+// fileSHA256 returns the hex sha256 of the file at path, or "" if it cannot
+// be read (launching it will then fail with the reason).
+func fileSHA256(path string) string {
+	f, err := os.Open(path)
+	if err != nil {
+		return ""
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return ""
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // kill ends the process on purpose and waits for it. Safe to call more

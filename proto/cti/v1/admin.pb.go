@@ -318,7 +318,8 @@ type PluginInstance struct {
 	UptimeSeconds int64 `protobuf:"varint,9,opt,name=uptime_seconds,json=uptimeSeconds,proto3" json:"uptime_seconds,omitempty"`
 	// The plugin binary's path.
 	Binary string `protobuf:"bytes,10,opt,name=binary,proto3" json:"binary,omitempty"`
-	// The binary's sha256 as hex, when pinned in config.hcl.
+	// The running binary's sha256 as hex: the pin from config.hcl, or
+	// computed when the process started. Empty while not running.
 	Sha256 string `protobuf:"bytes,11,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	// The last error or exit reason, for operators. Never contains secrets.
 	LastError string `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
