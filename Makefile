@@ -14,6 +14,7 @@ build:
 	$(GO) build -o $(BIN)/gssim ./plugins/grandstream/cmd/gssim
 	$(GO) build -o $(PLUGINS)/cti-driver-grandstream ./plugins/grandstream/cmd/cti-driver-grandstream
 	$(GO) build -o $(PLUGINS)/cti-driver-acme ./examples/driver-template/cmd/cti-driver-acme
+	$(GO) build -o $(PLUGINS)/cti-driver-buggy ./examples/buggy-driver/cmd/cti-driver-buggy
 
 ## run: the host on the simulated default site (config.hcl), simulated phones started for you
 run: build
