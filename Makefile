@@ -5,7 +5,7 @@ PLUGINS := $(BIN)/plugins
 # Go's race detector needs cgo.
 export CGO_ENABLED ?= 1
 
-.PHONY: build run test test-short bench proto check clean
+.PHONY: build run test bench proto check clean
 
 ## build: the host, the CLI, every driver and the simulators into ./bin
 build:
@@ -29,6 +29,10 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+## bench: measure the host beside its floors (examples/bench); table and bin/bench/results.json
+bench:
+	$(GO) run ./examples/bench -out $(BIN)/bench/results.json
 
 ## proto: regenerate proto/cti/v1/*.pb.go (pure Go: no protoc needed)
 proto:

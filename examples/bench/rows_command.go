@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/ctihost/ctihost/plugins/grandstream/gsapi"
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// benchDevice is the Grandstream phone every command and fault row uses.
+const benchDevice = "bench/desk"
+
+// commandRows measures one simple command (SendKeys ["VUP"], which needs no
+// call and changes nothing) through the host, beside its three floors, and
+// returns the rows and the host, which the fault rows reuse.
+func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost, error) {
+	phone, err := h.gsPhone("GXP2135")
+	if err != nil {
+		return nil, nil, err
+	}
+	addr := strings.TrimPrefix(phone.URL, "http://")
+	host, err := h.startHost(ctx, "commands", []device{{site: "bench", name: "desk", driver: "grandstream", model: "GXP2135", addr: addr}})
+	if err != nil {
+		return nil, nil, err
+	}
+	direct, err := gsapi.New(gsapi.Config{Host: addr, Passcode: benchPasscode})
+	if err != nil {
+		return nil, nil, err
+	}
+	echo, err := h.bareEcho()
+	if err != nil {
+		return nil, nil, err
+	}
+	twoHop, err := h.twoHop(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+
+	keys := []string{"VUP"}
+	paths := []struct {
+		name string
+		call func(context.Context) error
+	}{
+		{"host", func(ctx context.Context) error {
+			_, err := host.host.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: benchDevice, Keys: keys})
+			return err
+		}},
+		{"direct", func(ctx context.Context) error { return direct.SendKeys(ctx, 0, keys) }},
+		{"echo", func(ctx context.Context) error {
+			_, err := echo.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+			return err
+		}},
+		{"twohop", func(ctx context.Context) error {
+			_, err := twoHop.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: benchDevice})
+			return err
+		}},
+	}
+	lat := map[string][]time.Duration{}
+	warm := max(sz.commands/20, 5)
+	for _, p := range paths {
+		ds, err := timeCalls(ctx, p.call, warm, sz.commands)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s path: %w", p.name, err)
+		}
+		lat[p.name] = ds
+	}
+
+	var rows []row
+	for _, pc := range []float64{50, 99} {
+		q := func(name string) time.Duration { return percentile(lat[name], pc) }
+		label := fmt.Sprintf("command p%.0f", pc)
+		added := q("host") - q("direct")
+		ratio := float64(added) / float64(q("twohop"))
+		rows = append(rows,
+			measured(label+": app→host→grandstream→gssim (SendKeys VUP)", micros(q("host")), "µs"),
+			measured(label+": (a) gsapi→gssim direct", micros(q("direct")), "µs"),
+			measured(label+": (b) bare gRPC unary echo", micros(q("echo")), "µs"),
+			measured(label+": (c) bare two-hop forwarder→go-plugin echo", micros(q("twohop")), "µs"),
+			measured(label+": host added (host − a), ratio to (c)", micros(added), "µs").
+				against("<= 1.2 × (c)", ratio, ratio <= 1.2),
+		)
+	}
+	return rows, host, nil
+}
+
+// timeCalls makes warm unmeasured calls, then n sequential measured ones,
+// each bounded by 5s.
+func timeCalls(ctx context.Context, call func(context.Context) error, warm, n int) ([]time.Duration, error) {
+	ds := make([]time.Duration, 0, n)
+	for i := 0; i < warm+n; i++ {
+		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		began := time.Now()
+		err := call(cctx)
+		took := time.Since(began)
+		cancel()
+		if err != nil {
+			return nil, fmt.Errorf("call %d: %w", i, err)
+		}
+		if i >= warm {
+			ds = append(ds, took)
+		}
+	}
+	return ds, nil
+}
+
+// stubAdmin is the bare unary echo: ListPlugins answers an empty list.
+type stubAdmin struct{ ctiv1.UnimplementedAdminServer }
+
+func (stubAdmin) ListPlugins(context.Context, *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error) {
+	return &ctiv1.ListPluginsResponse{}, nil
+}
+
+// bareEcho serves stubAdmin in process on loopback and returns a client
+// on its own connection.
+func (h *harness) bareEcho() (ctiv1.AdminClient, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	srv := grpc.NewServer()
+	ctiv1.RegisterAdminServer(srv, stubAdmin{})
+	go srv.Serve(l)
+	h.onClose(srv.Stop)
+	conn, err := grpc.NewClient(l.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	h.onClose(func() { conn.Close() })
+	return ctiv1.NewAdminClient(conn), nil
+}
+
+// twoHop starts the bare two-hop floor (cmd/bench-twohop) and returns a
+// client once it answers.
+func (h *harness) twoHop(ctx context.Context) (ctiv1.HostClient, error) {
+	listen, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	proc, err := h.start(nil, filepath.Join(h.dir, "bench-twohop"), "forward", "-listen", listen)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(listen, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, err
+	}
+	h.onClose(func() { conn.Close() })
+	c := ctiv1.NewHostClient(conn)
+	err = waitUntil(ctx, 15*time.Second, func() bool {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		_, err := c.GetDeviceState(cctx, &ctiv1.GetDeviceStateRequest{Device: benchDevice})
+		return err == nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("bench-twohop did not answer: %w\n%s", err, proc.stderr.tail())
+	}
+	return c, nil
+}
