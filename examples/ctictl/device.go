@@ -27,14 +27,14 @@ func forwardMode(s string) (ctiv1.ForwardMode, error) {
 	return 0, usagef("forward mode must be always, busy or noanswer, got %q", s)
 }
 
-// deviceCommands are the commands that change a device's settings or an
-// agent's queues.
-var deviceCommands = []*command{
-	{
-		name:     "dnd",
+// onOffCommand builds a `<name> <site/device> on|off` command that calls
+// send with the device and the switch.
+func onOffCommand(name, summary string, send func(ctx context.Context, a *app, dev string, on bool) error) *command {
+	return &command{
+		name:     name,
 		args:     "<site/device> on|off",
-		summary:  "switch do-not-disturb on or off",
-		examples: []string{"ctictl dnd hq/reception on", "ctictl dnd hq/reception off"},
+		summary:  summary,
+		examples: []string{"ctictl " + name + " hq/reception on", "ctictl " + name + " hq/reception off"},
 		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
 			dev, err := deviceArgs(args, 1, 1)
 			if err != nil {
@@ -44,9 +44,17 @@ var deviceCommands = []*command{
 			if err != nil {
 				return err
 			}
-			return do(ctx, a, "SetDND", a.host.SetDND, &ctiv1.SetDNDRequest{Device: dev, Enabled: on})
+			return send(ctx, a, dev, on)
 		}),
-	},
+	}
+}
+
+// deviceCommands are the commands that change a device's settings or an
+// agent's queues.
+var deviceCommands = []*command{
+	onOffCommand("dnd", "switch do-not-disturb on or off", func(ctx context.Context, a *app, dev string, on bool) error {
+		return do(ctx, a, "SetDND", a.host.SetDND, &ctiv1.SetDNDRequest{Device: dev, Enabled: on})
+	}),
 	{
 		name:     "forward",
 		args:     "<site/device> always|busy|noanswer <dest>",
@@ -84,23 +92,9 @@ var deviceCommands = []*command{
 			return do(ctx, a, "ClearForward", a.host.ClearForward, req)
 		}),
 	},
-	{
-		name:     "mute",
-		args:     "<site/device> on|off",
-		summary:  "mute or unmute the device in its active call",
-		examples: []string{"ctictl mute hq/reception on"},
-		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
-			dev, err := deviceArgs(args, 1, 1)
-			if err != nil {
-				return err
-			}
-			on, err := onOff(args[1])
-			if err != nil {
-				return err
-			}
-			return do(ctx, a, "SetMute", a.host.SetMute, &ctiv1.SetMuteRequest{Device: dev, Muted: on})
-		}),
-	},
+	onOffCommand("mute", "mute or unmute the device in its active call", func(ctx context.Context, a *app, dev string, on bool) error {
+		return do(ctx, a, "SetMute", a.host.SetMute, &ctiv1.SetMuteRequest{Device: dev, Muted: on})
+	}),
 	{
 		name:     "speaker",
 		args:     "<site/device>",

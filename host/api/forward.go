@@ -80,7 +80,7 @@ func call[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, conn 
 	resp, err := rpc(conn.Driver, ctx, attempt)
 	s.logger.Trace("command", "method", method, "device", req.GetDevice(), "code", status.Code(err).String(), "took", time.Since(start))
 	if err != nil {
-		return zero, s.driverError(ctx, rt, conn, method, err)
+		return zero, s.driverError(rt, conn, method, err)
 	}
 	if st, ok := any(resp).(*ctiv1.DeviceState); ok {
 		conn.State(st, rt.device)
@@ -103,7 +103,7 @@ var errDied = errors.New("driver died during the command")
 // driverError explains a failed driver call to the app. A command that was
 // in flight when its driver died is reported, never retried: its outcome
 // is unknown.
-func (s *HostServer) driverError(ctx context.Context, rt route, conn *supervisor.Conn, method string, err error) error {
+func (s *HostServer) driverError(rt route, conn *supervisor.Conn, method string, err error) error {
 	code := status.Code(err)
 	if code == codes.Unavailable || code == codes.Canceled || code == codes.Internal {
 		if died := conn.DiedDuring(method); died != nil {
