@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"github.com/hashicorp/go-hclog"
@@ -27,8 +28,17 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	flags.SetOutput(stderr)
 	configPath := flags.String("config", "config.hcl", "path to the HCL configuration")
 	checkOnly := flags.Bool("check", false, "validate the configuration (starting each driver once to read its schema) and exit")
+	cpuProfile := flags.String("cpuprofile", "", "write a CPU profile of the host (not its plugins) to this `file` until it stops (see make bench)")
 	if err := flags.Parse(args); err != nil {
 		return 2
+	}
+	if *cpuProfile != "" {
+		stopProfile, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			fmt.Fprintf(stderr, "ctihost: %v\n", err)
+			return 1
+		}
+		defer stopProfile()
 	}
 	h, diags := load(ctx, *configPath, stderr)
 	diags.Format(stderr)
@@ -45,6 +55,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// startCPUProfile profiles the host until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // newLogger builds the host logger from the host block.

@@ -125,11 +125,12 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 		case <-ctx.Done():
 		}
 	}()
-	err := s.bus.Subscribe(ctx, req.GetFromSequence(), bus.NewFilter(req), func(ev *ctiv1.Event) error {
-		if gap := ev.GetGap(); gap != nil {
+	err := s.bus.Subscribe(ctx, req.GetFromSequence(), bus.NewFilter(req), func(ev *bus.Encoded) error {
+		if gap := ev.Event.GetGap(); gap != nil {
 			s.metrics.EventsDropped("gap", gap.GetToSequence()-gap.GetFromSequence()+1)
 		}
-		if err := stream.Send(ev); err != nil {
+		// SendMsg with the encoded event: wireCodec sends its bytes.
+		if err := stream.SendMsg(ev); err != nil {
 			return err
 		}
 		s.metrics.EventOut()

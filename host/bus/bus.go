@@ -6,6 +6,10 @@
 // slow subscriber never blocks a driver or another subscriber: it only falls
 // behind, and when the buffer has overwritten what it has not read yet it
 // receives a Gap event and continues with the oldest event still held.
+//
+// Every event is encoded once, when it is published, and subscribers send
+// those bytes: the cost of an event does not grow with the number of apps
+// watching it.
 package bus
 
 import (
@@ -13,6 +17,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -21,12 +26,28 @@ import (
 // batch is how many events a subscriber takes from the buffer per lock.
 const batch = 256
 
+// Encoded is an event and its protobuf wire form, made once for every
+// subscriber. Neither may be changed.
+type Encoded struct {
+	Event *ctiv1.Event
+	Wire  []byte
+}
+
+// encode stamps nothing: it only pairs ev with its wire form.
+func encode(ev *ctiv1.Event) *Encoded {
+	// An Event always marshals: it holds no maps or invalid UTF-8 the host
+	// did not check, and a failure would leave Wire nil, which callers of
+	// Wire treat like any other event (it encodes as empty).
+	wire, _ := proto.Marshal(ev)
+	return &Encoded{Event: ev, Wire: wire}
+}
+
 // Bus is the event bus. Safe for concurrent use.
 type Bus struct {
 	mu     sync.Mutex
-	ring   []*ctiv1.Event // ring[seq % len(ring)]
-	next   uint64         // sequence the next event gets; starts at 1
-	notify chan struct{}  // closed and replaced on every publish
+	ring   []*Encoded    // ring[seq % len(ring)]
+	next   uint64        // sequence the next event gets; starts at 1
+	notify chan struct{} // closed and replaced on every publish
 
 	subscribers atomic.Int64
 	published   atomic.Uint64
@@ -37,18 +58,18 @@ func New(capacity int) *Bus {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &Bus{ring: make([]*ctiv1.Event, capacity), next: 1, notify: make(chan struct{})}
+	return &Bus{ring: make([]*Encoded, capacity), next: 1, notify: make(chan struct{})}
 }
 
-// Publish stamps ev with the next sequence number, stores it and wakes the
-// subscribers. It never blocks on a subscriber. ev must not be changed
-// after it is published.
+// Publish stamps ev with the next sequence number, encodes it, stores it
+// and wakes the subscribers. It never blocks on a subscriber. ev must not
+// be changed after it is published.
 func (b *Bus) Publish(ev *ctiv1.Event) uint64 {
 	b.mu.Lock()
 	seq := b.next
 	b.next++
 	ev.Sequence = seq
-	b.ring[seq%uint64(len(b.ring))] = ev
+	b.ring[seq%uint64(len(b.ring))] = encode(ev)
 	wake := b.notify
 	b.notify = make(chan struct{})
 	b.mu.Unlock()
@@ -82,7 +103,7 @@ func (b *Bus) oldest() uint64 {
 // published from now on) that passes filter, in sequence order, until ctx
 // ends or send fails. When events the subscriber asked for are no longer
 // buffered it first receives a Gap event (sequence 0) naming them.
-func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send func(*ctiv1.Event) error) error {
+func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send func(*Encoded) error) error {
 	b.subscribers.Add(1)
 	defer b.subscribers.Add(-1)
 
@@ -102,10 +123,10 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 	}
 	b.mu.Unlock()
 
-	events := make([]*ctiv1.Event, 0, batch)
+	events := make([]*Encoded, 0, batch)
 	for {
 		b.mu.Lock()
-		var gap *ctiv1.Event
+		var gap *Encoded
 		if oldest := b.oldest(); cursor < oldest {
 			gap = gapEvent(cursor, oldest-1, "events are older than the host's replay buffer or were overwritten before this subscriber read them; resynchronise with GetDeviceState")
 			cursor = oldest
@@ -123,7 +144,7 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 			}
 		}
 		for _, ev := range events {
-			if filter.Match(ev) {
+			if filter.Match(ev.Event) {
 				if err := send(ev); err != nil {
 					return err
 				}
@@ -140,9 +161,9 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 	}
 }
 
-func gapEvent(from, to uint64, reason string) *ctiv1.Event {
-	return &ctiv1.Event{
+func gapEvent(from, to uint64, reason string) *Encoded {
+	return encode(&ctiv1.Event{
 		Time:    timestamppb.Now(),
 		Payload: &ctiv1.Event_Gap{Gap: &ctiv1.Gap{FromSequence: from, ToSequence: to, Reason: reason}},
-	}
+	})
 }

@@ -3,8 +3,11 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
+
+	"google.golang.org/protobuf/proto"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -21,7 +24,16 @@ func collect(t *testing.T, b *Bus, from uint64, f *Filter, n int) []*ctiv1.Event
 	var got []*ctiv1.Event
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := b.Subscribe(ctx, from, f, func(ev *ctiv1.Event) error {
+	err := b.Subscribe(ctx, from, f, func(e *Encoded) error {
+		// Subscribers send the wire form: it must be the event itself,
+		// sequence number included.
+		ev := &ctiv1.Event{}
+		if err := proto.Unmarshal(e.Wire, ev); err != nil {
+			return err
+		}
+		if !proto.Equal(ev, e.Event) {
+			return fmt.Errorf("wire form %v differs from the event %v", ev, e.Event)
+		}
 		got = append(got, ev)
 		if len(got) == n {
 			return errStop
@@ -80,14 +92,15 @@ func TestSlowSubscriberNeverBlocksPublisherOrOthers(t *testing.T) {
 	stuck := make(chan struct{})
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	go b.Subscribe(ctx, 0, nil, func(*ctiv1.Event) error { <-stuck; return nil })
+	go b.Subscribe(ctx, 0, nil, func(*Encoded) error { <-stuck; return nil })
 	for b.Subscribers() == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	fast := make(chan []*ctiv1.Event)
 	go func() {
 		var got []*ctiv1.Event
-		b.Subscribe(ctx, 1, nil, func(ev *ctiv1.Event) error {
+		b.Subscribe(ctx, 1, nil, func(e *Encoded) error {
+			ev := e.Event
 			got = append(got, ev)
 			if ev.GetSequence() == 1000 {
 				return errStop
@@ -136,7 +149,7 @@ func TestFilter(t *testing.T) {
 		{"driver event of the device's site", driverDown, true},
 		{"driver event of another site", otherSite, false},
 		{"kind not asked for", device, false},
-		{"gap always", gapEvent(1, 2, "x"), true},
+		{"gap always", gapEvent(1, 2, "x").Event, true},
 	}
 	for _, c := range cases {
 		if got := f.Match(c.ev); got != c.want {

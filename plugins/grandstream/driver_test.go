@@ -275,3 +275,38 @@ func TestHashOnlyEndsAGXPNumber(t *testing.T) {
 		t.Errorf("dial 1#2: %v, want InvalidArgument", err)
 	}
 }
+
+// A command asks for an early poll, and a burst of commands (keys typed one
+// by one) settles into far fewer polls than commands.
+func TestABurstOfCommandsSettlesIntoFewPolls(t *testing.T) {
+	r := newRig(t, map[string]string{"desk": "GXP2135"})
+	const presses = 20
+	began := time.Now()
+	for i := range presses {
+		if _, err := r.d.SendKeys(context.Background(), &ctiv1.SendKeysRequest{Device: "desk", Keys: []string{"VUP"}}); err != nil {
+			t.Fatalf("press %d: %v", i, err)
+		}
+	}
+	burst := time.Since(began)
+	lineReads := func() int {
+		n := 0
+		for _, req := range r.sims["desk"].Requests() {
+			if strings.Contains(req, "line_status") {
+				n++
+			}
+		}
+		return n
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for lineReads() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no early poll after the commands (the poll interval is an hour)")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(3 * commandSettle) // room for any poll still owed
+	// At most one poll per settle period the burst lasted, plus the last.
+	if n, most := lineReads(), 2+int(burst/commandSettle); n > most {
+		t.Errorf("%d line reads after %d commands sent in %s: want at most %d", n, presses, burst, most)
+	}
+}

@@ -86,6 +86,20 @@ func (p *phone) run(ctx context.Context, interval, jitter time.Duration, sem cha
 		case <-timer.C:
 		case <-p.kick:
 			timer.Stop()
+			// A command was sent: give the phone a moment to act on it, and
+			// let a burst of commands (keys typed one at a time) settle into
+			// one poll instead of one poll each.
+			settle := time.NewTimer(commandSettle)
+			select {
+			case <-ctx.Done():
+				settle.Stop()
+				return
+			case <-settle.C:
+			}
+		}
+		select {
+		case <-p.kick: // this poll also answers a kick sent since
+		default:
 		}
 		select {
 		case sem <- struct{}{}:
@@ -101,7 +115,13 @@ func (p *phone) run(ctx context.Context, interval, jitter time.Duration, sem cha
 	}
 }
 
-// requestPoll asks for an early poll, e.g. after a command.
+// commandSettle is how long after a command the phone is polled early.
+// Modeled: the guide does not say how soon a phone's line status reflects a
+// command; the wait also spares the phone's small web server a poll per key
+// of a key sequence.
+const commandSettle = 100 * time.Millisecond
+
+// requestPoll asks for an early poll, commandSettle after a command.
 func (p *phone) requestPoll() {
 	select {
 	case p.kick <- struct{}{}:
