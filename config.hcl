@@ -15,6 +15,8 @@ host {
 plugin "grandstream" {
   # path   = "./bin/plugins/cti-driver-grandstream" (the default)
   # sha256 = "…" pins the binary: a different one is refused.
+  # isolation = "site" (the default) runs one process per site, as here;
+  # "driver" runs one process for every site (cheaper, but shares crashes).
   config {
     poll_interval        = "500ms"
     poll_jitter          = "50ms"

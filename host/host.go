@@ -74,14 +74,25 @@ func resolve(ctx context.Context, path string, stderr io.Writer) (*config.Config
 	return cfg, resolved, logger, diags
 }
 
-// newInstance makes the supervised instance of one resolved (site, driver).
+// newInstance makes the supervised instance of one resolved (site, driver),
+// or of a driver shared by its sites.
 func (h *host) newInstance(in config.Instance) *supervisor.Instance {
 	spec := supervisor.Spec{
-		Site: in.Site, Driver: in.Driver, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
+		Site: in.Site, Shared: in.Shared, Driver: in.Driver, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
 		Configure: in.Request, Secrets: in.Secrets,
 	}
-	return supervisor.New(spec, h.logger.Named("plugin").Named(in.Driver).With("site", in.Site), h.publish, policyOf(h.cfg.Host))
+	logger := h.logger.Named("plugin").Named(in.Driver)
+	if in.Shared {
+		logger = logger.With("isolation", config.IsolationDriver)
+	} else {
+		logger = logger.With("site", in.Site)
+	}
+	return supervisor.New(spec, logger, h.publish, policyOf(h.cfg.Host))
 }
+
+// instanceKey identifies an instance across reloads: "site/driver", or
+// "/driver" for a driver shared by its sites (site names are never empty).
+func instanceKey(site, driver string) string { return site + "/" + driver }
 
 // probeDrivers starts each enabled plugin that serves a device once, in
 // parallel, to read its info and config schema. A plugin that cannot start
@@ -241,7 +252,7 @@ func (h *host) startInstances(ctx context.Context) {
 		go func(inst *supervisor.Instance) {
 			defer wg.Done()
 			if err := inst.Start(ctx); err != nil {
-				h.logger.Error("driver failed to start", "site", inst.Site(), "driver", inst.Driver(), "error", err)
+				h.logger.Error("driver failed to start", "instance", inst.Describe(), "error", err)
 			}
 		}(inst)
 	}
@@ -274,8 +285,11 @@ func isLoopback(addr string) bool {
 // instances of new (site, driver) pairs start, removed ones stop, changed
 // settings or devices reconfigure the running process, a changed binary or
 // pin is swapped in, crash-looping instances are retried, and untouched
-// instances keep running. A configuration
-// with errors is refused as a whole and the host serves on unchanged.
+// instances keep running. A shared instance (isolation = "driver") is one
+// instance of its driver: sites joining or leaving it reconfigure it in
+// place. A changed isolation replaces the driver's instances: the new ones
+// start, then the old ones stop. A configuration with errors is refused as
+// a whole and the host serves on unchanged.
 func (h *host) reload(ctx context.Context) {
 	began := time.Now()
 	cfg, resolved, _, diags := resolve(ctx, h.path, io.Discard)
@@ -290,37 +304,38 @@ func (h *host) reload(ctx context.Context) {
 	}
 	current := map[string]*supervisor.Instance{}
 	for _, inst := range h.instances {
-		current[inst.Site()+"/"+inst.Driver()] = inst
+		current[instanceKey(inst.Site(), inst.Driver())] = inst
 	}
 	var next []*supervisor.Instance
 	var added, reconfigured, swapped, unchanged []*supervisor.Instance
 	for _, in := range resolved {
-		inst, ok := current[in.Site+"/"+in.Driver]
+		key := instanceKey(in.Site, in.Driver)
+		inst, ok := current[key]
 		if !ok {
 			inst = h.newInstance(in)
 			added = append(added, inst)
 			next = append(next, inst)
 			continue
 		}
-		delete(current, in.Site+"/"+in.Driver)
+		delete(current, key)
 		next = append(next, inst)
 		changed := false
 		if !proto.Equal(inst.ConfigureRequest(), in.Request) {
 			if err := inst.Reconfigure(ctx, in.Request, in.Secrets); err != nil {
-				h.logger.Error("reload: reconfigure failed", "site", in.Site, "driver", in.Driver, "error", err)
+				h.logger.Error("reload: reconfigure failed", "instance", inst.Describe(), "error", err)
 			}
 			reconfigured, changed = append(reconfigured, inst), true
 		}
 		if path, pin := inst.Binary(); path != in.Plugin.Path || pin != in.Plugin.SHA256 {
 			if _, err := inst.Swap(ctx, in.Plugin.Path, in.Plugin.SHA256); err != nil {
-				h.logger.Error("reload: swap failed", "site", in.Site, "driver", in.Driver, "error", err)
+				h.logger.Error("reload: swap failed", "instance", inst.Describe(), "error", err)
 			}
 			swapped, changed = append(swapped, inst), true
 		}
 		if inst.Status().GetState() == ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP {
 			// A reload is the operator's word that the cause may be fixed.
 			if err := inst.Restart(ctx); err != nil {
-				h.logger.Error("reload: restart of a crash-looping driver failed", "site", in.Site, "driver", in.Driver, "error", err)
+				h.logger.Error("reload: restart of a crash-looping driver failed", "instance", inst.Describe(), "error", err)
 			}
 			changed = true
 		}
@@ -328,15 +343,27 @@ func (h *host) reload(ctx context.Context) {
 			unchanged = append(unchanged, inst)
 		}
 	}
+	// Where a changed isolation moves a site's devices of a driver to a new
+	// instance, the new one starts (and announces itself there) before the
+	// old one stops, which must then not tell that site's apps last that
+	// the driver stopped.
+	takenOver := map[string]bool{} // "site/driver"
 	for _, inst := range added {
 		if err := inst.Start(ctx); err != nil {
-			h.logger.Error("reload: driver failed to start", "site", inst.Site(), "driver", inst.Driver(), "error", err)
+			h.logger.Error("reload: driver failed to start", "instance", inst.Describe(), "error", err)
+		}
+		for _, site := range inst.Sites() {
+			takenOver[instanceKey(site, inst.Driver())] = true
 		}
 	}
 	h.instances = next
 	h.router.Update(next)
-	for _, inst := range current { // removed from the file
-		inst.Stop()
+	for _, inst := range current { // removed from the file, or replaced
+		sites := map[string]bool{}
+		for _, site := range inst.Sites() {
+			sites[site] = takenOver[instanceKey(site, inst.Driver())]
+		}
+		inst.StopExcept(sites)
 	}
 	h.cfg = cfg
 	h.logger.Info("config reloaded", "added", len(added), "removed", len(current), "reconfigured", len(reconfigured),

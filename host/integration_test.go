@@ -156,6 +156,15 @@ func startHost(t *testing.T, sites map[string][]*testPhone, hostExtra ...string)
 // waits until its instances (one per site here) run.
 func runHost(t *testing.T, listen, path string, instances int) *runningHost {
 	t.Helper()
+	h := launchHost(t, listen, path)
+	waitFor(t, 20*time.Second, "every instance running", func() bool { return h.running(instances) })
+	return h
+}
+
+// launchHost starts ctihost with the config at path and connects to it on
+// listen, without waiting for anything. The host is stopped at cleanup.
+func launchHost(t *testing.T, listen, path string) *runningHost {
+	t.Helper()
 	h := &runningHost{stderr: &syncBuffer{}, done: make(chan struct{})}
 	h.cmd = exec.Command(filepath.Join(binDir, "ctihost"), "-config", path)
 	h.cmd.Env = append(os.Environ(), "IT_PASSCODE="+secretPasscode)
@@ -184,20 +193,22 @@ func runHost(t *testing.T, listen, path string, instances int) *runningHost {
 	}
 	t.Cleanup(func() { conn.Close() })
 	h.conn, h.host, h.admin = conn, ctiv1.NewHostClient(conn), ctiv1.NewAdminClient(conn)
-	want := instances
-	waitFor(t, 20*time.Second, "every instance running", func() bool {
-		resp, err := h.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
-		if err != nil || len(resp.GetPlugins()) != want {
+	return h
+}
+
+// running reports whether the host runs exactly want instances, all of
+// them RUNNING.
+func (h *runningHost) running(want int) bool {
+	resp, err := h.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
+	if err != nil || len(resp.GetPlugins()) != want {
+		return false
+	}
+	for _, p := range resp.GetPlugins() {
+		if p.GetState() != ctiv1.DriverState_DRIVER_STATE_RUNNING {
 			return false
 		}
-		for _, p := range resp.GetPlugins() {
-			if p.GetState() != ctiv1.DriverState_DRIVER_STATE_RUNNING {
-				return false
-			}
-		}
-		return true
-	})
-	return h
+	}
+	return true
 }
 
 func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {

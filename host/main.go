@@ -1,5 +1,6 @@
 // Command ctihost is the CTI host: it loads config.hcl, starts one driver
-// plugin process per (site, driver) pair, and serves the Host and Admin gRPC
+// plugin process per (site, driver) pair (or, for a plugin block with
+// isolation = "driver", one per driver), and serves the Host and Admin gRPC
 // APIs. See README.md.
 package main
 

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +18,8 @@ import (
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
-// pidOf returns the plugin pid serving site.
+// pidOf returns the plugin pid serving site (a shared instance serves
+// several).
 func pidOf(t *testing.T, h *runningHost, site string) int {
 	t.Helper()
 	resp, err := h.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
@@ -25,7 +27,7 @@ func pidOf(t *testing.T, h *runningHost, site string) int {
 		t.Fatal(err)
 	}
 	for _, p := range resp.GetPlugins() {
-		if p.GetSite() == site {
+		if p.GetSite() == site || slices.Contains(p.GetSites(), site) {
 			return int(p.GetPid())
 		}
 	}

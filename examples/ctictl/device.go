@@ -199,7 +199,8 @@ var adminCommands = []*command{
 		args:    "[restart <site> <driver> | swap <driver> [--binary PATH] [--sha256 HEX] [--site S]...]",
 		summary: "list plugin instances (state, version, process, restarts, swaps, last error), restart one, or swap a driver's binary",
 		details: "swap starts the new binary beside the old one and moves each site over only once the new process is ready; " +
-			"a binary that fails to start or crashes within its probation is rolled back. List one --site first for a canary, then the rest.",
+			"a binary that fails to start or crashes within its probation is rolled back. List one --site first for a canary, then the rest. " +
+			"A process shared by several sites (isolation = \"driver\") is named by any of its sites, and restarted or swapped for all of them.",
 		examples: []string{"ctictl plugins", "ctictl -json plugins", "ctictl plugins restart hq grandstream",
 			"ctictl plugins swap grandstream --binary ./bin/plugins/cti-driver-grandstream.new --site hq"},
 		setup: func(fs *flag.FlagSet) runFunc {
@@ -230,7 +231,7 @@ var adminCommands = []*command{
 					return a.print(resp, func(w io.Writer) {
 						printPlugins(w, resp.GetPlugins())
 						for i, p := range resp.GetPlugins() {
-							fmt.Fprintf(w, "swapped %s/%s in %dms\n", p.GetSite(), p.GetDriver(), resp.GetDurationsMs()[i])
+							fmt.Fprintf(w, "swapped %s/%s in %dms\n", siteCell(p), p.GetDriver(), resp.GetDurationsMs()[i])
 						}
 					})
 				}

@@ -183,11 +183,26 @@ func printPlugins(w io.Writer, ps []*ctiv1.PluginInstance) {
 		if p.GetUptimeSeconds() > 0 {
 			uptime = (time.Duration(p.GetUptimeSeconds()) * time.Second).String()
 		}
-		row(tw, p.GetSite(), p.GetDriver(), enumWord(p.GetState()), p.GetVersion(), pid,
+		row(tw, siteCell(p), p.GetDriver(), enumWord(p.GetState()), p.GetVersion(), pid,
 			strconv.FormatUint(uint64(p.GetRestarts()), 10), strconv.FormatUint(uint64(p.GetSwaps()), 10), uptime,
 			strconv.FormatUint(uint64(p.GetDevices()), 10), p.GetLastError())
 	}
 	tw.Flush()
+}
+
+// siteCell is an instance's site or, for one process shared by several
+// sites (isolation = "driver"), the first few of its sites and a count of
+// the others: "branch,hq (shared)", "a,b,c +997 (shared)".
+func siteCell(p *ctiv1.PluginInstance) string {
+	if p.GetSite() != "" || len(p.GetSites()) == 0 {
+		return p.GetSite()
+	}
+	const named = 3
+	sites := p.GetSites()
+	if len(sites) <= named {
+		return strings.Join(sites, ",") + " (shared)"
+	}
+	return fmt.Sprintf("%s +%d (shared)", strings.Join(sites[:named], ","), len(sites)-named)
 }
 
 // printSites prints ListSites results as a table, one row per device.

@@ -175,13 +175,19 @@ func TestPlugins(t *testing.T) {
 				Restarts: 5, Devices: 3, LastError: "exit status 2:\tdial tcp 10.1.2.3:443: connection refused\n"},
 			{Site: "hq", Driver: "grandstream", State: ctiv1.DriverState_DRIVER_STATE_RUNNING, Version: "1.4.2",
 				Pid: 4242, Restarts: 1, UptimeSeconds: 3725, Devices: 12},
+			{Sites: []string{"branch", "hq"}, Driver: "acme", State: ctiv1.DriverState_DRIVER_STATE_RUNNING, Version: "0.1.0",
+				Pid: 4243, UptimeSeconds: 60, Devices: 4},
+			{Sites: []string{"a", "b", "c", "d", "e"}, Driver: "yealink", State: ctiv1.DriverState_DRIVER_STATE_RUNNING, Version: "2.0.0",
+				Pid: 4244, UptimeSeconds: 60, Devices: 10},
 		}}, nil
 	}})
 	code, out, errOut := runCLI(context.Background(), addr, "plugins")
 	expect(t, code, out, errOut, 0, ""+
-		"SITE    DRIVER       STATE       VERSION  PID   RESTARTS  SWAPS  UPTIME  DEVICES  LAST-ERROR\n"+
-		"branch  ipoffice     crash_loop  0.9.0    -     5         0      -       3        exit status 2: dial tcp 10.1.2.3:443: connection refused\n"+
-		"hq      grandstream  running     1.4.2    4242  1         0      1h2m5s  12       -\n", "")
+		"SITE                DRIVER       STATE       VERSION  PID   RESTARTS  SWAPS  UPTIME  DEVICES  LAST-ERROR\n"+
+		"branch              ipoffice     crash_loop  0.9.0    -     5         0      -       3        exit status 2: dial tcp 10.1.2.3:443: connection refused\n"+
+		"hq                  grandstream  running     1.4.2    4242  1         0      1h2m5s  12       -\n"+
+		"branch,hq (shared)  acme         running     0.1.0    4243  0         0      1m0s    4        -\n"+
+		"a,b,c +2 (shared)   yealink      running     2.0.0    4244  0         0      1m0s    10       -\n", "")
 	reqs.check(t, &ctiv1.ListPluginsRequest{})
 }
 

@@ -44,11 +44,13 @@ func TestMain(m *testing.M) {
 }
 
 // TestConformance runs the whole conformance kit against the driver binary
-// and two simulated phones on loopback.
+// and two simulated phones on loopback. The second id is in the form a
+// process shared by several sites gets (isolation = "driver"): ids are
+// opaque and may contain "/".
 func TestConformance(t *testing.T) {
 	phones := acmesim.Lab{}
 	var devices []*ctiv1.DeviceConfig
-	for i, id := range []string{"desk-1", "desk-2"} {
+	for i, id := range []string{"desk-1", "branch/desk-2"} {
 		token := fmt.Sprintf("tok-%d-s3cret", i)
 		phones[id] = acmesim.NewPhone(token, 2)
 		srv := httptest.NewServer(phones[id])

@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"fmt"
+	"slices"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -20,7 +22,8 @@ type AdminServer struct {
 // NewAdminServer returns the operators' API.
 func NewAdminServer(r *Router) *AdminServer { return &AdminServer{router: r} }
 
-// ListPlugins reports every instance.
+// ListPlugins reports every instance; a shared one lists the sites it
+// serves.
 func (a *AdminServer) ListPlugins(context.Context, *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error) {
 	resp := &ctiv1.ListPluginsResponse{}
 	for _, inst := range a.router.Instances() {
@@ -48,21 +51,36 @@ func (a *AdminServer) ListSites(context.Context, *ctiv1.ListSitesRequest) (*ctiv
 	return resp, nil
 }
 
-// RestartPlugin restarts one instance now and forgets its crash history.
+// RestartPlugin restarts one instance now and forgets its crash history. A
+// shared instance is found by any site it serves, or by an empty site.
 func (a *AdminServer) RestartPlugin(ctx context.Context, req *ctiv1.RestartPluginRequest) (*ctiv1.PluginInstance, error) {
+	inst := a.find(req.GetDriver(), req.GetSite())
+	if inst == nil {
+		return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), req.GetSite())
+	}
+	if err := inst.Restart(ctx); err != nil {
+		return nil, status.Errorf(codes.Unavailable, "%v", err)
+	}
+	return inst.Status(), nil
+}
+
+// find returns the instance of driver that serves site, or nil. The empty
+// site names the driver's shared instance.
+func (a *AdminServer) find(driver, site string) *supervisor.Instance {
 	for _, inst := range a.router.Instances() {
-		if inst.Site() == req.GetSite() && inst.Driver() == req.GetDriver() {
-			if err := inst.Restart(ctx); err != nil {
-				return nil, status.Errorf(codes.Unavailable, "%v", err)
-			}
-			return inst.Status(), nil
+		if inst.Driver() != driver {
+			continue
+		}
+		if inst.Site() == site || (site != "" && inst.Shared() && inst.Serves(site)) {
+			return inst
 		}
 	}
-	return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), req.GetSite())
+	return nil
 }
 
 // SwapPlugin swaps the driver's instances at the requested sites in order,
-// stopping at the first that fails.
+// stopping at the first that fails. A shared instance is swapped once, however
+// many of its sites are requested.
 func (a *AdminServer) SwapPlugin(ctx context.Context, req *ctiv1.SwapPluginRequest) (*ctiv1.SwapPluginResponse, error) {
 	var targets []*supervisor.Instance
 	for _, inst := range a.router.Instances() {
@@ -71,14 +89,12 @@ func (a *AdminServer) SwapPlugin(ctx context.Context, req *ctiv1.SwapPluginReque
 		}
 	}
 	for _, site := range req.GetSites() {
-		found := false
-		for _, inst := range a.router.Instances() {
-			if inst.Driver() == req.GetDriver() && inst.Site() == site {
-				targets, found = append(targets, inst), true
-			}
-		}
-		if !found {
+		inst := a.find(req.GetDriver(), site)
+		if inst == nil {
 			return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), site)
+		}
+		if !slices.Contains(targets, inst) {
+			targets = append(targets, inst)
 		}
 	}
 	if len(targets) == 0 {
@@ -88,12 +104,21 @@ func (a *AdminServer) SwapPlugin(ctx context.Context, req *ctiv1.SwapPluginReque
 	for _, inst := range targets {
 		took, err := inst.Swap(ctx, req.GetBinary(), req.GetSha256())
 		if err != nil {
-			return nil, status.Errorf(status.Code(err), "site %q: %s (sites swapped before it: %d)", inst.Site(), status.Convert(err).Message(), len(resp.GetPlugins()))
+			return nil, status.Errorf(status.Code(err), "%s: %s (instances swapped before it: %d)", where(inst), status.Convert(err).Message(), len(resp.GetPlugins()))
 		}
 		resp.Plugins = append(resp.Plugins, inst.Status())
 		resp.DurationsMs = append(resp.DurationsMs, took.Milliseconds())
 	}
 	return resp, nil
+}
+
+// where names an instance's sites in a message: `site "hq"`, or `sites
+// branch, hq` for a shared instance.
+func where(inst *supervisor.Instance) string {
+	if !inst.Shared() {
+		return fmt.Sprintf("site %q", inst.Site())
+	}
+	return "sites " + supervisor.SiteList(inst.Sites())
 }
 
 var _ ctiv1.AdminServer = (*AdminServer)(nil)

@@ -115,12 +115,13 @@ func (s *HostServer) driverError(rt route, conn *supervisor.Conn, method string,
 		// code alone decides.
 		return status.Errorf(codes.DeadlineExceeded, "%s did not answer %s within %s: %s", rt.describe(), method, s.timeout, status.Convert(err).Message())
 	}
-	return withDeviceRef(err, rt.inst.Site())
+	return withDeviceRef(err, rt.inst)
 }
 
 // withDeviceRef rewrites the VendorError detail's device to the app's
-// "site/device" reference, as every device field an app sees.
-func withDeviceRef(err error, site string) error {
+// "site/device" reference, as every device field an app sees (a shared
+// instance's driver already uses the references).
+func withDeviceRef(err error, inst *supervisor.Instance) error {
 	st, ok := status.FromError(err)
 	if !ok || len(st.Details()) == 0 {
 		return err
@@ -133,7 +134,7 @@ func withDeviceRef(err error, site string) error {
 		}
 		if v, isVendor := d.(*ctiv1.VendorError); isVendor && v.GetDevice() != "" {
 			v = proto.Clone(v).(*ctiv1.VendorError)
-			v.Device = site + "/" + v.GetDevice()
+			_, v.Device = inst.Ref(v.GetDevice())
 			m = v
 		}
 		if withDetail, err := out.WithDetails(m); err == nil {

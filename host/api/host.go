@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -41,7 +42,8 @@ func (s *HostServer) Close() { s.once.Do(func() { close(s.closing) }) }
 
 // ListDevices asks every running instance (of the requested sites) for its
 // devices in parallel. An instance that is down still lists its configured
-// devices, without capabilities, so apps see what exists.
+// devices, without capabilities, so apps see what exists. A shared instance
+// lists only the devices of the requested sites.
 func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequest) (*ctiv1.ListDevicesResponse, error) {
 	if err := s.router.CheckSites(req.GetSites()); err != nil {
 		return nil, err
@@ -56,13 +58,13 @@ func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequ
 		out []*ctiv1.Device
 	)
 	for _, inst := range s.router.Instances() {
-		if len(wanted) > 0 && !wanted[inst.Site()] {
+		if len(wanted) > 0 && !slices.ContainsFunc(req.GetSites(), inst.Serves) {
 			continue
 		}
 		wg.Add(1)
 		go func(inst *supervisor.Instance) {
 			defer wg.Done()
-			devices := s.instanceDevices(ctx, inst)
+			devices := s.instanceDevices(ctx, inst, wanted)
 			mu.Lock()
 			out = append(out, devices...)
 			mu.Unlock()
@@ -73,7 +75,9 @@ func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequ
 	return &ctiv1.ListDevicesResponse{Devices: out}, nil
 }
 
-func (s *HostServer) instanceDevices(ctx context.Context, inst *supervisor.Instance) []*ctiv1.Device {
+// instanceDevices lists one instance's devices as apps see them, only those
+// of the wanted sites if any are.
+func (s *HostServer) instanceDevices(ctx context.Context, inst *supervisor.Instance, wanted map[string]bool) []*ctiv1.Device {
 	var devices []*ctiv1.Device
 	cctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
@@ -88,11 +92,16 @@ func (s *HostServer) instanceDevices(ctx context.Context, inst *supervisor.Insta
 			devices = append(devices, &ctiv1.Device{Device: d.GetDevice(), Model: d.GetModel(), Configured: true})
 		}
 	}
+	out := devices[:0]
 	for _, d := range devices {
-		d.Device = inst.Site() + "/" + d.GetDevice()
-		d.Site, d.Driver = inst.Site(), inst.Driver()
+		site, ref := inst.Ref(d.GetDevice())
+		if site == "" || (len(wanted) > 0 && !wanted[site]) || !inst.Serves(site) {
+			continue // a shared driver's device of no site it serves, or of a site not asked for
+		}
+		d.Device, d.Site, d.Driver = ref, site, inst.Driver()
+		out = append(out, d)
 	}
-	return devices
+	return out
 }
 
 // GetDeviceState forwards to the driver and rewrites the device reference.

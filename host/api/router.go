@@ -1,7 +1,6 @@
 package api
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -17,8 +16,10 @@ type route struct {
 	model  string
 }
 
-// Router maps "site/device" references to instances. Update replaces the
-// whole map at once (a config reload); it is safe for concurrent use.
+// Router maps "site/device" references to instances. A shared instance
+// (one process for every site of its driver) is reached through the
+// references of every site it serves. Update replaces the whole map at once
+// (a config reload); it is safe for concurrent use.
 type Router struct {
 	mu        sync.RWMutex
 	instances []*supervisor.Instance
@@ -37,13 +38,15 @@ func NewRouter(instances []*supervisor.Instance) *Router {
 func (r *Router) Update(instances []*supervisor.Instance) {
 	routes, sites := map[string]route{}, map[string][]string{}
 	for _, inst := range instances {
-		if _, ok := sites[inst.Site()]; !ok {
-			sites[inst.Site()] = nil
+		for _, site := range inst.Sites() {
+			if _, ok := sites[site]; !ok {
+				sites[site] = nil
+			}
 		}
 		for _, d := range inst.ConfiguredDevices() {
-			ref := inst.Site() + "/" + d.GetDevice()
+			site, ref := inst.Ref(d.GetDevice())
 			routes[ref] = route{inst: inst, device: d.GetDevice(), model: d.GetModel()}
-			sites[inst.Site()] = append(sites[inst.Site()], ref)
+			sites[site] = append(sites[site], ref)
 		}
 	}
 	for site := range sites {
@@ -108,7 +111,8 @@ func (r *Router) CheckSites(sites []string) error {
 	return nil
 }
 
-// Instances returns every instance in site, then driver order.
+// Instances returns every instance in site, then driver order; shared
+// instances (no site of their own) come first.
 func (r *Router) Instances() []*supervisor.Instance {
 	r.mu.RLock()
 	out := append([]*supervisor.Instance(nil), r.instances...)
@@ -123,6 +127,4 @@ func (r *Router) Instances() []*supervisor.Instance {
 }
 
 // describe is used in messages.
-func (rt route) describe() string {
-	return fmt.Sprintf("driver %q at site %q", rt.inst.Driver(), rt.inst.Site())
-}
+func (rt route) describe() string { return rt.inst.Describe() }

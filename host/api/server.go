@@ -15,7 +15,8 @@ import (
 // NewGRPCServer returns the host's gRPC server with the Host and Admin
 // services, server reflection (for grpcurl) and grpc.health.v1. The health
 // service reports SERVING overall and, per site ("site/<name>"), SERVING
-// only while every instance of the site runs.
+// only while every instance serving the site runs (a shared instance serves
+// several).
 func NewGRPCServer(ctx context.Context, host *HostServer, admin *AdminServer) *grpc.Server {
 	// ForceServerCodecV2 is marked experimental in grpc-go; if it goes, the
 	// build breaks here rather than the events slowing down unnoticed.
@@ -37,8 +38,10 @@ func watchHealth(ctx context.Context, hs *health.Server, r *Router) {
 		up := map[string]bool{}
 		for _, inst := range r.Instances() {
 			running := inst.Status().GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING
-			prev, seen := up[inst.Site()]
-			up[inst.Site()] = running && (prev || !seen)
+			for _, site := range inst.Sites() {
+				prev, seen := up[site]
+				up[site] = running && (prev || !seen)
+			}
 		}
 		for site, ok := range up {
 			st := healthpb.HealthCheckResponse_SERVING

@@ -63,6 +63,9 @@ type Plugin struct {
 	Path string
 	// SHA256 is the pinned lower-case hex digest of the binary, or "".
 	SHA256 string
+	// Isolation is IsolationSite (the default: one process per site) or
+	// IsolationDriver (one process serves every site of the driver).
+	Isolation string
 	// Range is the block header in the file.
 	Range hcl.Range
 
@@ -70,6 +73,17 @@ type Plugin struct {
 	bodyAt   hcl.Range       // its header, or the plugin's
 	disabled hcl.Range       // where enabled = false is written
 }
+
+// The values of a plugin block's isolation attribute.
+const (
+	// IsolationSite runs one process of the driver per site that uses it:
+	// a crash or a hang affects that site only.
+	IsolationSite = "site"
+	// IsolationDriver runs one process of the driver for every site that
+	// uses it: one process instead of one per site, but a crash or a hang
+	// affects all of those sites.
+	IsolationDriver = "driver"
+)
 
 // Site is one site block.
 type Site struct {

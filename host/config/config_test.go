@@ -6,6 +6,7 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -124,6 +125,7 @@ func render(t *testing.T, path string) []byte {
 	}
 	type instance struct {
 		Site     string            `json:"site"`
+		Sites    []string          `json:"sites,omitempty"` // shown for shared instances only
 		Driver   string            `json:"driver"`
 		Plugin   string            `json:"plugin"`
 		Settings map[string]string `json:"settings"`
@@ -158,7 +160,13 @@ func render(t *testing.T, path string) []byte {
 		if in.Plugin == nil || in.Plugin.Name != in.Driver || in.Request.GetSite() != in.Site {
 			t.Errorf("instance %s/%s: plugin or request does not match the instance", in.Site, in.Driver)
 		}
+		if in.Shared != (in.Site == "") || in.Shared != (in.Plugin.Isolation == IsolationDriver) || (!in.Shared && !slices.Equal(in.Sites, []string{in.Site})) {
+			t.Errorf("instance %s/%s: shared %v, sites %q, isolation %q do not agree", in.Site, in.Driver, in.Shared, in.Sites, in.Plugin.Isolation)
+		}
 		v := instance{Site: in.Site, Driver: in.Driver, Plugin: rel(in.Plugin.Path), Settings: in.Request.GetSettings(), Secrets: in.Secrets}
+		if in.Shared {
+			v.Sites = in.Sites
+		}
 		for _, d := range in.Request.GetDevices() {
 			v.Devices = append(v.Devices, device{Device: d.GetDevice(), Model: d.GetModel(), Settings: d.GetSettings()})
 		}

@@ -40,6 +40,8 @@ var (
 		{Name: "enabled", Type: ctiv1.ConfigType_CONFIG_TYPE_BOOL, DefaultValue: "true", Description: "whether the host starts this driver"},
 		{Name: "path", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the driver binary, by default <plugin_dir>/cti-driver-<name>"},
 		{Name: "sha256", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the expected SHA-256 of the driver binary, 64 hex digits"},
+		{Name: "isolation", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: IsolationSite, AllowedValues: []string{IsolationSite, IsolationDriver},
+			Description: `how many sites one driver process serves: "site", one process per site, or "driver", one process for every site of the driver`},
 	}
 	deviceAttrs = []*ctiv1.ConfigAttribute{
 		{Name: "driver", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Required: true, Description: "the plugin block label of the driver that serves this device"},
@@ -249,6 +251,10 @@ func (c *Config) decodePlugin(s *sink, b *hclsyntax.Block, seen map[string]hcl.R
 		}
 	}
 	p.Enabled = v["enabled"].text != "false"
+	p.Isolation = IsolationSite
+	if iso, ok := v["isolation"]; ok {
+		p.Isolation = iso.text
+	}
 	if !p.Enabled {
 		p.disabled = v["enabled"].rng
 	}

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -95,4 +96,72 @@ func TestResolveConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestIsolation checks the plugin block's isolation attribute: "site" (the
+// default) gives one instance per (site, driver); "driver" gives one
+// instance for every site of the driver, whose device ids are "site/device";
+// any other value is an error at the value's position.
+func TestIsolation(t *testing.T) {
+	setTestEnv(t)
+	src := func(isolation string) []byte {
+		return []byte(`plugin "grandstream" {` + isolation + `}
+site "hq" {
+  device "reception" {
+    driver   = "grandstream"
+    model    = "GXP2135"
+    host     = "127.0.0.1:18101"
+    passcode = env("CTIHOST_TEST_GXP_HQ")
+  }
+}
+site "branch" {
+  device "reception" {
+    driver   = "grandstream"
+    model    = "GXP2135"
+    host     = "127.0.0.1:18201"
+    passcode = env("CTIHOST_TEST_GXP_HQ")
+  }
+}
+`)
+	}
+	for _, c := range []struct {
+		name, attr string
+		want       []string // site:sites:devices of each instance
+	}{
+		{"default", "", []string{"branch:branch:reception", "hq:hq:reception"}},
+		{"site", `isolation = "site"`, []string{"branch:branch:reception", "hq:hq:reception"}},
+		{"driver", `isolation = "driver"`, []string{":branch,hq:hq/reception,branch/reception"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			cfg, diags := Parse(src(c.attr), filepath.Join(t.TempDir(), "config.hcl"))
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			inst, diags := cfg.Resolve(testSpecs())
+			if diags.HasErrors() {
+				t.Fatal(diags)
+			}
+			var got []string
+			for _, in := range inst {
+				var devices []string
+				for _, d := range in.Request.GetDevices() {
+					devices = append(devices, d.GetDevice())
+				}
+				if in.Request.GetSite() != in.Site || in.Shared != (in.Site == "") {
+					t.Errorf("instance %q: request site %q, shared %v", in.Site, in.Request.GetSite(), in.Shared)
+				}
+				got = append(got, in.Site+":"+strings.Join(in.Sites, ",")+":"+strings.Join(devices, ","))
+			}
+			if strings.Join(got, " ") != strings.Join(c.want, " ") {
+				t.Errorf("instances %q, want %q", got, c.want)
+			}
+		})
+	}
+	t.Run("bad value", func(t *testing.T) {
+		_, diags := Parse(src(`isolation = "process"`), "config.hcl")
+		want := `config.hcl:1:35: error: plugin "grandstream": attribute "isolation" must be one of "site", "driver", got "process"`
+		if len(diags) != 1 || !strings.HasPrefix(diags[0].String(), want) {
+			t.Errorf("diagnostics %v, want one starting %s", diags, want)
+		}
+	})
 }

@@ -20,16 +20,26 @@ type DriverSpec struct {
 	Models []string
 }
 
-// Instance is one (site, driver) pair to start: one plugin process serving
-// the site's devices of that driver.
+// Instance is one plugin process to start: with the plugin's default
+// isolation ("site") one (site, driver) pair, serving the site's devices of
+// that driver; with isolation = "driver" one process shared by every site
+// that uses the driver.
 type Instance struct {
-	Site   string
+	// Site is the site served; empty for a shared instance.
+	Site string
+	// Shared is true for a plugin block with isolation = "driver": the
+	// instance serves Sites, and its device ids are "site/device".
+	Shared bool
+	// Sites are the sites served, sorted: Site alone unless Shared.
+	Sites  []string
 	Driver string
 	// Plugin is the driver's plugin block.
 	Plugin *Plugin
 	// Request is the Configure call for the instance: the plugin's settings
-	// and the site's devices of the driver, checked, defaults applied,
-	// secrets resolved, values as text (see ctiv1.ConfigType).
+	// and the devices of the driver at Site (ids as in the device blocks)
+	// or, when Shared, at every site (ids "site/device", Request.Site
+	// empty), checked, defaults applied, secrets resolved, values as text
+	// (see ctiv1.ConfigType).
 	Request *ctiv1.ConfigureRequest
 	// Secrets are the resolved values of the secret settings in Request, so
 	// that callers can redact them from logs and errors.
@@ -44,8 +54,10 @@ type Instance struct {
 // could not be started) is an error; that plugin's config block is then not
 // checked.
 //
-// It returns one Instance per (site, enabled driver) pair that has devices,
-// sorted by site then driver, or nil instances when there is any error. The
+// It returns one Instance per (site, enabled driver) pair that has devices
+// or, for a driver with isolation = "driver", one per driver, sorted by site
+// (empty for the shared ones, which come first) then driver, or nil
+// instances when there is any error. The
 // diagnostics cover only what Load or Parse could not check, so Resolve may
 // be called on a Config that came back with errors to report everything at
 // once; devices whose driver Load already rejected are skipped. Resolve
@@ -81,11 +93,18 @@ func (c *Config) Resolve(specs map[string]DriverSpec) ([]Instance, Diagnostics) 
 			if dc == nil {
 				continue
 			}
+			p := c.plugin(d.Driver)
 			key := [2]string{site.Name, d.Driver}
+			if p.Isolation == IsolationDriver {
+				// One process for every site: its device ids are the
+				// app-facing references, unique across sites.
+				key[0] = ""
+				dc.Device = site.Name + "/" + dc.GetDevice()
+			}
 			inst := byKey[key]
 			if inst == nil {
-				inst = &Instance{Site: site.Name, Driver: d.Driver, Plugin: c.plugin(d.Driver),
-					Request: &ctiv1.ConfigureRequest{Site: site.Name, Settings: map[string]string{}}}
+				inst = &Instance{Site: key[0], Shared: key[0] == "", Driver: d.Driver, Plugin: p,
+					Request: &ctiv1.ConfigureRequest{Site: key[0], Settings: map[string]string{}}}
 				for name, v := range plugins[d.Driver] {
 					inst.Request.Settings[name] = v.text
 					if v.secret {
@@ -95,6 +114,9 @@ func (c *Config) Resolve(specs map[string]DriverSpec) ([]Instance, Diagnostics) 
 				byKey[key] = inst
 			}
 			inst.Request.Devices = append(inst.Request.Devices, dc)
+			if n := len(inst.Sites); n == 0 || inst.Sites[n-1] != site.Name { // a site's devices come together
+				inst.Sites = append(inst.Sites, site.Name)
+			}
 			for _, sec := range secrets {
 				inst.Secrets = addSecret(inst.Secrets, sec)
 			}
@@ -113,6 +135,7 @@ func (c *Config) Resolve(specs map[string]DriverSpec) ([]Instance, Diagnostics) 
 	}) {
 		inst := byKey[key]
 		sort.Strings(inst.Secrets)
+		sort.Strings(inst.Sites)
 		out = append(out, *inst)
 	}
 	return out, diags

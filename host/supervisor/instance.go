@@ -3,6 +3,9 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"slices"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,9 +20,16 @@ import (
 
 // Spec is what an Instance runs. Path, SHA256 (a swap), Configure and
 // Secrets (a config reload) change and are read under the Instance's mu;
-// Site and Driver never change.
+// Site, Shared and Driver never change.
 type Spec struct {
-	Site, Driver string
+	// Site is the site served; empty when Shared.
+	Site string
+	// Shared is true for one process serving every site of its driver
+	// (isolation = "driver"): the device ids in Configure are then the
+	// apps' "site/device" references, and the sites served are their
+	// prefixes.
+	Shared bool
+	Driver string
 	// Path is the plugin binary.
 	Path string
 	// SHA256 is the binary's expected checksum as hex; empty: not pinned.
@@ -36,16 +46,18 @@ type Spec struct {
 type Publisher func(*ctiv1.Event)
 
 // Instance is one supervised plugin process serving one (site, driver)
-// pair: started, probed, restarted with backoff when it dies or hangs,
-// stopped with the host. Safe for concurrent use.
+// pair, or every site of its driver when shared: started, probed,
+// restarted with backoff when it dies or hangs, stopped with the host.
+// Safe for concurrent use.
 type Instance struct {
 	spec    Spec
 	logger  hclog.Logger
 	publish Publisher
 	policy  Policy
-	devices map[string]bool // configured device ids
 
 	mu        sync.Mutex
+	devices   map[string]bool // configured device ids
+	sites     []string        // the sites served, sorted
 	state     ctiv1.DriverState
 	proc      *process      // the current process, nil when not running
 	ready     chan struct{} // closed to wake waiting commands (see wakeLocked)
@@ -72,18 +84,99 @@ type callSet map[string]*ctiv1.Call
 
 // New returns an Instance that is not started yet.
 func New(spec Spec, logger hclog.Logger, publish Publisher, policy Policy) *Instance {
-	return &Instance{
+	i := &Instance{
 		spec: spec, logger: logger, publish: publish, policy: policy.withDefaults(), devices: deviceSet(spec.Configure),
 		state: ctiv1.DriverState_DRIVER_STATE_STOPPED, ready: make(chan struct{}), calls: map[string]callSet{},
 		statuses: map[string]*ctiv1.DeviceStatus{},
 	}
+	i.sites = i.sitesOf(spec.Configure)
+	return i
 }
 
-// Site returns the site served.
+// Site returns the site served; "" for a shared instance, which serves
+// Sites.
 func (i *Instance) Site() string { return i.spec.Site }
+
+// Shared reports whether the instance is one process serving every site of
+// its driver (isolation = "driver").
+func (i *Instance) Shared() bool { return i.spec.Shared }
+
+// Sites returns the sites served, sorted: Site alone unless shared. A
+// config reload may change a shared instance's sites.
+func (i *Instance) Sites() []string {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	return slices.Clone(i.sites)
+}
+
+// Serves reports whether the instance serves site.
+func (i *Instance) Serves(site string) bool {
+	if !i.spec.Shared {
+		return site == i.spec.Site
+	}
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	_, found := slices.BinarySearch(i.sites, site)
+	return found
+}
+
+// Ref maps a device id of the driver to the site it belongs to and the
+// apps' "site/device" reference. A per-site instance's ids are device names
+// (the reference adds the site); a shared instance's ids are the references
+// themselves (site is their prefix, or "" for an id without one, which no
+// configured device has).
+func (i *Instance) Ref(device string) (site, ref string) {
+	if !i.spec.Shared {
+		return i.spec.Site, i.spec.Site + "/" + device
+	}
+	site, _, ok := strings.Cut(device, "/")
+	if !ok {
+		return "", device
+	}
+	return site, device
+}
 
 // Driver returns the driver name.
 func (i *Instance) Driver() string { return i.spec.Driver }
+
+// Describe names the instance in messages: `driver "x" at site "hq"`, or
+// for a shared instance `driver "x" (serving sites branch, hq)`, with at
+// most a few sites named.
+func (i *Instance) Describe() string {
+	if !i.spec.Shared {
+		return fmt.Sprintf("driver %q at site %q", i.spec.Driver, i.spec.Site)
+	}
+	return fmt.Sprintf("driver %q (serving sites %s)", i.spec.Driver, SiteList(i.Sites()))
+}
+
+// maxNamedSites is how many sites SiteList names before it counts the rest.
+const maxNamedSites = 4
+
+// SiteList joins sites for a message, naming at most a few:
+// "a, b, c, d and 996 more".
+func SiteList(sites []string) string {
+	if len(sites) <= maxNamedSites {
+		return strings.Join(sites, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(sites[:maxNamedSites], ", "), len(sites)-maxNamedSites)
+}
+
+// sitesOf returns the sites a configuration serves, sorted.
+func (i *Instance) sitesOf(req *ctiv1.ConfigureRequest) []string {
+	if !i.spec.Shared {
+		return []string{i.spec.Site}
+	}
+	seen := map[string]bool{}
+	var sites []string
+	for _, d := range req.GetDevices() {
+		if site, _ := i.Ref(d.GetDevice()); site != "" && !seen[site] {
+			seen[site] = true
+			sites = append(sites, site)
+		}
+	}
+	sort.Strings(sites)
+	return sites
+}
 
 // ConfiguredDevices returns the devices the instance is configured with.
 func (i *Instance) ConfiguredDevices() []*ctiv1.DeviceConfig {
@@ -109,22 +202,43 @@ func (i *Instance) ConfigureRequest() *ctiv1.ConfigureRequest {
 // Reconfigure replaces the instance's configuration (a config reload): the
 // running process is configured at once (drivers keep the calls of devices
 // that stay), and every later start uses it.
+//
+// A shared instance's sites follow its devices: apps at a site it no longer
+// serves get a STOPPED DriverChanged event, apps at a site it now serves
+// get its current state, as if a per-site instance had stopped or started
+// there.
 func (i *Instance) Reconfigure(ctx context.Context, req *ctiv1.ConfigureRequest, secrets []string) error {
 	i.mu.Lock()
 	i.spec.Configure, i.spec.Secrets = req, secrets
 	i.devices = deviceSet(req)
-	p := i.proc
+	was := i.sites
+	i.sites = i.sitesOf(req)
+	added, removed := diffSites(i.sites, was), diffSites(was, i.sites)
+	p, state := i.proc, i.state
 	i.mu.Unlock()
+	i.announceTo(removed, ctiv1.DriverState_DRIVER_STATE_STOPPED, "the site no longer has devices of this driver")
+	i.announceTo(added, state, "")
 	if p == nil {
 		return nil // takes effect when the instance (re)starts
 	}
 	cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
 	defer cancel()
 	if _, err := p.driver.Configure(cctx, req); err != nil {
-		return fmt.Errorf("driver %q at site %q refused the new configuration: %s", i.spec.Driver, i.spec.Site, status.Convert(err).Message())
+		return fmt.Errorf("%s refused the new configuration: %s", i.Describe(), status.Convert(err).Message())
 	}
-	i.logger.Info("reconfigured", "devices", len(req.GetDevices()))
+	i.logger.Info("reconfigured", "devices", len(req.GetDevices()), "sites", len(i.Sites()))
 	return nil
+}
+
+// diffSites returns the sites of a that are not in b (both sorted).
+func diffSites(a, b []string) []string {
+	var out []string
+	for _, s := range a {
+		if _, found := slices.BinarySearch(b, s); !found {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 func deviceSet(req *ctiv1.ConfigureRequest) map[string]bool {
@@ -159,7 +273,7 @@ func (i *Instance) run(ctx context.Context, restarted bool) error {
 		}
 	}
 	if err != nil {
-		err = fmt.Errorf("driver %q at site %q: %w", i.spec.Driver, i.spec.Site, err)
+		err = fmt.Errorf("%s: %w", i.Describe(), err)
 		i.crashed(nil, err.Error()) // never became the current process
 		return err
 	}
@@ -167,7 +281,7 @@ func (i *Instance) run(ctx context.Context, restarted bool) error {
 	if i.stopped {
 		i.mu.Unlock()
 		p.kill()
-		return fmt.Errorf("driver %q at site %q: stopped while starting", i.spec.Driver, i.spec.Site)
+		return fmt.Errorf("%s: stopped while starting", i.Describe())
 	}
 	// Apps' calls stay known across a restart: converge ends those the new
 	// process no longer reports.
@@ -202,7 +316,13 @@ func (i *Instance) run(ctx context.Context, restarted bool) error {
 
 // Stop ends the plugin process and any pending restart. Safe to call more
 // than once.
-func (i *Instance) Stop() {
+func (i *Instance) Stop() { i.StopExcept(nil) }
+
+// StopExcept is Stop, but announces the stop only at the sites not in
+// taken over: there another instance of the driver has already announced
+// itself (a reload changed the driver's isolation), and apps must not be
+// told last that the driver stopped.
+func (i *Instance) StopExcept(takenOver map[string]bool) {
 	i.mu.Lock()
 	i.stopped = true
 	if i.retry != nil {
@@ -217,7 +337,13 @@ func (i *Instance) Stop() {
 		p.kill()
 	}
 	if wasRunning || p != nil {
-		i.announce(ctiv1.DriverState_DRIVER_STATE_STOPPED, "stopped by the host")
+		var sites []string
+		for _, site := range i.Sites() {
+			if !takenOver[site] {
+				sites = append(sites, site)
+			}
+		}
+		i.announceTo(sites, ctiv1.DriverState_DRIVER_STATE_STOPPED, "stopped by the host")
 	}
 }
 
@@ -227,7 +353,7 @@ func (i *Instance) Restart(ctx context.Context) error {
 	i.mu.Lock()
 	if i.stopped {
 		i.mu.Unlock()
-		return status.Errorf(codes.FailedPrecondition, "driver %q at site %q is stopped", i.spec.Driver, i.spec.Site)
+		return status.Errorf(codes.FailedPrecondition, "%s is stopped", i.Describe())
 	}
 	if i.retry != nil {
 		i.retry.Stop()
@@ -277,7 +403,7 @@ func (i *Instance) Client(ctx context.Context) (*Conn, error) {
 }
 
 func (i *Instance) unavailable(state ctiv1.DriverState, reason, hint string) error {
-	msg := fmt.Sprintf("driver %q at site %q is %s", i.spec.Driver, i.spec.Site, stateWord(state))
+	msg := fmt.Sprintf("%s is %s", i.Describe(), stateWord(state))
 	if reason != "" {
 		msg += ": " + reason
 	}
@@ -322,8 +448,8 @@ func (c *Conn) DiedDuring(method string) error {
 	}
 	reason := c.proc.describeExit()
 	c.inst.crashed(c.proc, reason) // the event pump may not have noticed yet
-	return status.Errorf(codes.Unavailable, "driver %q at site %q went down during %s; the command's outcome is unknown, check the device state before retrying: %s",
-		c.inst.spec.Driver, c.inst.spec.Site, method, reason)
+	return status.Errorf(codes.Unavailable, "%s went down during %s; the command's outcome is unknown, check the device state before retrying: %s",
+		c.inst.Describe(), method, reason)
 }
 
 // Status reports the instance for the Admin API.
@@ -331,7 +457,7 @@ func (i *Instance) Status() *ctiv1.PluginInstance {
 	i.mu.Lock()
 	defer i.mu.Unlock()
 	p := &ctiv1.PluginInstance{
-		Site: i.spec.Site, Driver: i.spec.Driver, State: i.state,
+		Site: i.spec.Site, Sites: slices.Clone(i.sites), Driver: i.spec.Driver, State: i.state,
 		Version: i.info.GetVersion(), ApiVersion: i.info.GetApiVersion(),
 		Restarts: i.restarts, Binary: i.spec.Path, Sha256: i.spec.SHA256,
 		LastError: i.lastError, Devices: uint32(len(i.spec.Configure.GetDevices())),
@@ -381,21 +507,31 @@ func (i *Instance) wakeLocked() {
 	}
 }
 
-// announce publishes a DriverChanged host event.
+// announce publishes a DriverChanged host event at every site served: apps
+// watch driver events by site.
 func (i *Instance) announce(state ctiv1.DriverState, reason string) {
-	i.mu.Lock()
-	ev := &ctiv1.Event{
-		Site: i.spec.Site,
-		Time: timestamppb.Now(),
-		Payload: &ctiv1.Event_DriverChanged{DriverChanged: &ctiv1.DriverChanged{
-			Driver: i.spec.Driver, State: state, Reason: reason, Version: i.info.GetVersion(),
-		}},
+	i.announceTo(i.Sites(), state, reason)
+}
+
+// announceTo publishes a DriverChanged host event at each of sites.
+func (i *Instance) announceTo(sites []string, state ctiv1.DriverState, reason string) {
+	if len(sites) == 0 {
+		return
 	}
+	i.mu.Lock()
+	changed := &ctiv1.DriverChanged{Driver: i.spec.Driver, State: state, Reason: reason, Version: i.info.GetVersion()}
 	if i.proc != nil {
-		ev.GetDriverChanged().Pid = int64(i.proc.pid)
+		changed.Pid = int64(i.proc.pid)
 	}
 	i.mu.Unlock()
-	i.publish(ev)
+	now := time.Now()
+	for n, site := range sites {
+		c := changed
+		if n > 0 {
+			c = proto.Clone(changed).(*ctiv1.DriverChanged) // events share nothing: the bus keeps each as it is
+		}
+		i.publish(&ctiv1.Event{Site: site, Time: timestamppb.New(now), Payload: &ctiv1.Event_DriverChanged{DriverChanged: c}})
+	}
 }
 
 func stateWord(s ctiv1.DriverState) string {

@@ -167,13 +167,25 @@ func (i *Instance) forward(p *process, ev *ctiv1.Event) {
 		return
 	}
 	ev.Sequence = 0
-	ev.Site = i.spec.Site
-	if ev.Device != "" {
-		ev.Device = i.spec.Site + "/" + ev.Device
-	}
 	if ev.Time == nil {
 		ev.Time = timestamppb.Now()
 	}
+	if ev.Device == "" {
+		// About the whole instance: it concerns every site served.
+		sites := i.Sites()
+		for n, site := range sites {
+			out := ev
+			if n < len(sites)-1 {
+				out = proto.Clone(ev).(*ctiv1.Event) // events share nothing: the bus keeps each as it is
+			}
+			out.Site = site
+			i.publish(out)
+		}
+		return
+	}
+	// A per-site instance's device ids are names within its site; a shared
+	// instance's are already "site/device" references.
+	ev.Site, ev.Device = i.Ref(ev.Device)
 	i.publish(ev)
 }
 

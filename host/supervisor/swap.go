@@ -43,7 +43,7 @@ func (i *Instance) Swap(ctx context.Context, path, sum string) (time.Duration, e
 	if i.state != ctiv1.DriverState_DRIVER_STATE_RUNNING || i.proc == nil || i.swapping {
 		state := i.state
 		i.mu.Unlock()
-		return 0, status.Errorf(codes.FailedPrecondition, "driver %q at site %q is %s, not running: restart it instead of swapping", i.spec.Driver, i.spec.Site, stateWord(state))
+		return 0, status.Errorf(codes.FailedPrecondition, "%s is %s, not running: restart it instead of swapping", i.Describe(), stateWord(state))
 	}
 	i.swapping = true
 	old, oldPath, oldSum, oldVersion := i.proc, i.spec.Path, i.spec.SHA256, i.info.GetVersion()
@@ -70,7 +70,7 @@ func (i *Instance) Swap(ctx context.Context, path, sum string) (time.Duration, e
 	if i.proc != old || i.stopped {
 		i.mu.Unlock()
 		next.kill()
-		return time.Since(began), status.Errorf(codes.Aborted, "driver %q at site %q changed state during the swap; nothing was swapped", i.spec.Driver, i.spec.Site)
+		return time.Since(began), status.Errorf(codes.Aborted, "%s changed state during the swap; nothing was swapped", i.Describe())
 	}
 	i.proc, i.info, i.startedAt = next, next.info, time.Now()
 	i.spec.Path, i.spec.SHA256 = path, sum

@@ -36,8 +36,8 @@ type SwapPluginRequest struct {
 	// OPTIONAL. The new binary's sha256 as hex; a different binary is
 	// refused. Empty: not pinned.
 	Sha256 string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	// OPTIONAL. Only these sites, in this order; empty: every site of the
-	// driver, in site order.
+	// OPTIONAL. Only the instances serving these sites, in this order; empty:
+	// every instance of the driver, in site order.
 	Sites         []string `protobuf:"bytes,4,rep,name=sites,proto3" json:"sites,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -160,7 +160,8 @@ func (x *SwapPluginResponse) GetDurationsMs() []int64 {
 // RestartPluginRequest names one instance.
 type RestartPluginRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The site.
+	// REQUIRED. The site: the instance's site, or any site a shared instance
+	// serves (empty also names a shared instance).
 	Site string `protobuf:"bytes,1,opt,name=site,proto3" json:"site,omitempty"`
 	// REQUIRED. The driver name (plugin block label).
 	Driver        string `protobuf:"bytes,2,opt,name=driver,proto3" json:"driver,omitempty"`
@@ -295,10 +296,11 @@ func (x *ListPluginsResponse) GetPlugins() []*PluginInstance {
 	return nil
 }
 
-// PluginInstance is one driver process serving one site.
+// PluginInstance is one driver process serving one site or, shared
+// (isolation = "driver"), every site that uses the driver.
 type PluginInstance struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// The site served.
+	// The site served; empty for a shared instance (see sites).
 	Site string `protobuf:"bytes,1,opt,name=site,proto3" json:"site,omitempty"`
 	// The driver name (plugin block label).
 	Driver string `protobuf:"bytes,2,opt,name=driver,proto3" json:"driver,omitempty"`
@@ -323,7 +325,7 @@ type PluginInstance struct {
 	Sha256 string `protobuf:"bytes,11,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	// The last error or exit reason, for operators. Never contains secrets.
 	LastError string `protobuf:"bytes,12,opt,name=last_error,json=lastError,proto3" json:"last_error,omitempty"`
-	// How many devices the instance serves.
+	// How many devices the instance serves (at every site it serves).
 	Devices uint32 `protobuf:"varint,13,opt,name=devices,proto3" json:"devices,omitempty"`
 	// Crashes counted in the crash-loop window now.
 	RecentCrashes uint32 `protobuf:"varint,14,opt,name=recent_crashes,json=recentCrashes,proto3" json:"recent_crashes,omitempty"`
@@ -331,7 +333,12 @@ type PluginInstance struct {
 	Swaps uint32 `protobuf:"varint,15,opt,name=swaps,proto3" json:"swaps,omitempty"`
 	// Swaps rolled back (new binary failed to start, to become ready, or
 	// crashed in probation) since the host started.
-	Rollbacks     uint32 `protobuf:"varint,16,opt,name=rollbacks,proto3" json:"rollbacks,omitempty"`
+	Rollbacks uint32 `protobuf:"varint,16,opt,name=rollbacks,proto3" json:"rollbacks,omitempty"`
+	// Every site the instance serves, sorted: the one site of a per-site
+	// instance, all the sites of a shared one. A crash or a restart of the
+	// process concerns each of them. Set by hosts that know isolation; an
+	// older host leaves it empty (read site then).
+	Sites         []string `protobuf:"bytes,17,rep,name=sites,proto3" json:"sites,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -476,6 +483,13 @@ func (x *PluginInstance) GetRollbacks() uint32 {
 		return x.Rollbacks
 	}
 	return 0
+}
+
+func (x *PluginInstance) GetSites() []string {
+	if x != nil {
+		return x.Sites
+	}
+	return nil
 }
 
 // ListSitesRequest is empty.
@@ -707,7 +721,7 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\"\x14\n" +
 	"\x12ListPluginsRequest\"G\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xf6\x03\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\x8c\x04\n" +
 	"\x0ePluginInstance\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12)\n" +
@@ -728,7 +742,8 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\adevices\x18\r \x01(\rR\adevices\x12%\n" +
 	"\x0erecent_crashes\x18\x0e \x01(\rR\rrecentCrashes\x12\x14\n" +
 	"\x05swaps\x18\x0f \x01(\rR\x05swaps\x12\x1c\n" +
-	"\trollbacks\x18\x10 \x01(\rR\trollbacks\"\x12\n" +
+	"\trollbacks\x18\x10 \x01(\rR\trollbacks\x12\x14\n" +
+	"\x05sites\x18\x11 \x03(\tR\x05sites\"\x12\n" +
 	"\x10ListSitesRequest\"7\n" +
 	"\x11ListSitesResponse\x12\"\n" +
 	"\x05sites\x18\x01 \x03(\v2\f.cti.v1.SiteR\x05sites\"H\n" +

@@ -34,9 +34,17 @@ const (
 //
 // Admin reports plugin instances and sites and lets an operator restart an
 // instance.
+//
+// A plugin instance is one driver process. By default (the plugin block's
+// isolation = "site") there is one per (site, driver) pair; with isolation =
+// "driver" one shared instance serves every site that uses the driver, and
+// its PluginInstance has an empty site and lists the sites it serves in
+// sites. Requests that name a site and a driver find a shared instance by
+// any site it serves.
 type AdminClient interface {
-	// ListPlugins lists every plugin instance, one per (site, driver) pair, in
-	// site then driver order. Never fails.
+	// ListPlugins lists every plugin instance, one per (site, driver) pair or
+	// one per shared driver, in site then driver order (shared instances, with
+	// an empty site, first). Never fails.
 	ListPlugins(ctx context.Context, in *ListPluginsRequest, opts ...grpc.CallOption) (*ListPluginsResponse, error)
 	// ListSites lists sites with their devices and which driver serves each.
 	// Never fails.
@@ -44,7 +52,8 @@ type AdminClient interface {
 	// RestartPlugin stops the instance's process (if running) and starts a new
 	// one now, forgetting its crash history: the way out of CRASH_LOOP once
 	// the cause is fixed. Apps see a RESTARTED event and their calls converge
-	// as after a crash. Errors: unknown site or driver -> NOT_FOUND; the new
+	// as after a crash. A shared instance is restarted for every site it
+	// serves. Errors: unknown site or driver -> NOT_FOUND; the new
 	// process fails to start -> UNAVAILABLE with the reason (the supervisor
 	// keeps retrying with backoff).
 	RestartPlugin(ctx context.Context, in *RestartPluginRequest, opts ...grpc.CallOption) (*PluginInstance, error)
@@ -56,9 +65,11 @@ type AdminClient interface {
 	// new binary fails to start or to become ready, the instance keeps the old
 	// one; if it crashes within the probation window it is rolled back to the
 	// old binary. The swap stops at the first site that fails (canary: list
-	// one site first, then the rest). Errors: unknown driver or site ->
-	// NOT_FOUND; a site's swap failed -> ABORTED with the reason (sites before
-	// it stay swapped, see the response of ListPlugins).
+	// one site first, then the rest). A shared instance is swapped once, for
+	// every site it serves, however many of its sites are listed (a canary
+	// needs isolation = "site"). Errors: unknown driver or site -> NOT_FOUND;
+	// a site's swap failed -> ABORTED with the reason (sites before it stay
+	// swapped, see the response of ListPlugins).
 	SwapPlugin(ctx context.Context, in *SwapPluginRequest, opts ...grpc.CallOption) (*SwapPluginResponse, error)
 }
 
@@ -116,9 +127,17 @@ func (c *adminClient) SwapPlugin(ctx context.Context, in *SwapPluginRequest, opt
 //
 // Admin reports plugin instances and sites and lets an operator restart an
 // instance.
+//
+// A plugin instance is one driver process. By default (the plugin block's
+// isolation = "site") there is one per (site, driver) pair; with isolation =
+// "driver" one shared instance serves every site that uses the driver, and
+// its PluginInstance has an empty site and lists the sites it serves in
+// sites. Requests that name a site and a driver find a shared instance by
+// any site it serves.
 type AdminServer interface {
-	// ListPlugins lists every plugin instance, one per (site, driver) pair, in
-	// site then driver order. Never fails.
+	// ListPlugins lists every plugin instance, one per (site, driver) pair or
+	// one per shared driver, in site then driver order (shared instances, with
+	// an empty site, first). Never fails.
 	ListPlugins(context.Context, *ListPluginsRequest) (*ListPluginsResponse, error)
 	// ListSites lists sites with their devices and which driver serves each.
 	// Never fails.
@@ -126,7 +145,8 @@ type AdminServer interface {
 	// RestartPlugin stops the instance's process (if running) and starts a new
 	// one now, forgetting its crash history: the way out of CRASH_LOOP once
 	// the cause is fixed. Apps see a RESTARTED event and their calls converge
-	// as after a crash. Errors: unknown site or driver -> NOT_FOUND; the new
+	// as after a crash. A shared instance is restarted for every site it
+	// serves. Errors: unknown site or driver -> NOT_FOUND; the new
 	// process fails to start -> UNAVAILABLE with the reason (the supervisor
 	// keeps retrying with backoff).
 	RestartPlugin(context.Context, *RestartPluginRequest) (*PluginInstance, error)
@@ -138,9 +158,11 @@ type AdminServer interface {
 	// new binary fails to start or to become ready, the instance keeps the old
 	// one; if it crashes within the probation window it is rolled back to the
 	// old binary. The swap stops at the first site that fails (canary: list
-	// one site first, then the rest). Errors: unknown driver or site ->
-	// NOT_FOUND; a site's swap failed -> ABORTED with the reason (sites before
-	// it stay swapped, see the response of ListPlugins).
+	// one site first, then the rest). A shared instance is swapped once, for
+	// every site it serves, however many of its sites are listed (a canary
+	// needs isolation = "site"). Errors: unknown driver or site -> NOT_FOUND;
+	// a site's swap failed -> ABORTED with the reason (sites before it stay
+	// swapped, see the response of ListPlugins).
 	SwapPlugin(context.Context, *SwapPluginRequest) (*SwapPluginResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }

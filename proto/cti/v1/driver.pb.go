@@ -487,12 +487,15 @@ func (x *ConfigAttribute) GetAllowedValues() []string {
 // ConfigureRequest carries one instance's whole configuration.
 type ConfigureRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. The site this instance serves, for logs only.
+	// OPTIONAL. The site this process serves, for logs only. Empty when one
+	// process serves several sites (isolation = "driver"); then the devices
+	// of every site are in devices. A driver MUST NOT depend on it.
 	Site string `protobuf:"bytes,1,opt,name=site,proto3" json:"site,omitempty"`
 	// Driver-level settings, validated against driver_settings, defaults
 	// applied, secrets resolved. Values as text (see ConfigType).
 	Settings map[string]string `protobuf:"bytes,2,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	// The site's devices served by this driver.
+	// Every device this process serves: the site's devices of this driver
+	// or, with isolation = "driver", those of every site.
 	Devices       []*DeviceConfig `protobuf:"bytes,3,rep,name=devices,proto3" json:"devices,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -552,7 +555,14 @@ func (x *ConfigureRequest) GetDevices() []*DeviceConfig {
 // DeviceConfig is one configured device.
 type DeviceConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// REQUIRED. Device id, unique within the site (device block label).
+	// REQUIRED. Device id: an opaque, non-empty string, unique among the
+	// devices of this Configure. It is the device block label when the process
+	// serves one site, and the app-facing "site/device" reference when it
+	// serves several (isolation = "driver"), so it may contain "/" and other
+	// characters a file or URL path does not allow. A driver MUST NOT parse
+	// it, MUST accept any id, and MUST use it exactly as given in every
+	// `device` field it answers with (events, DeviceState, Device,
+	// VendorError).
 	Device string `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
 	// REQUIRED. Model, one of DriverInfo.models[].model.
 	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`

@@ -62,11 +62,14 @@ const (
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// Driver controls the devices of one vendor at one site.
+// Driver controls the devices of one vendor at one site, or at several.
 //
-// One plugin process serves one (site, driver) pair: the host calls
-// GetInfo and GetConfigSchema, then Configure with that site's devices, then
-// opens WatchEvents and sends commands. All RPCs MUST be safe to call
+// One plugin process serves one (site, driver) pair by default; with the
+// plugin block's isolation = "driver" one process serves every site that uses
+// the driver. Either way the host calls GetInfo and GetConfigSchema, then
+// Configure with every device the process serves, then opens WatchEvents and
+// sends commands. A driver needs no code for either mode: device ids are
+// opaque (see DeviceConfig.device). All RPCs MUST be safe to call
 // concurrently. Every RPC MUST honour the caller's deadline and cancellation.
 //
 // Errors common to every command RPC (condition -> code -> what the caller
@@ -538,11 +541,14 @@ type Driver_WatchEventsClient = grpc.ServerStreamingClient[Event]
 // All implementations must embed UnimplementedDriverServer
 // for forward compatibility.
 //
-// Driver controls the devices of one vendor at one site.
+// Driver controls the devices of one vendor at one site, or at several.
 //
-// One plugin process serves one (site, driver) pair: the host calls
-// GetInfo and GetConfigSchema, then Configure with that site's devices, then
-// opens WatchEvents and sends commands. All RPCs MUST be safe to call
+// One plugin process serves one (site, driver) pair by default; with the
+// plugin block's isolation = "driver" one process serves every site that uses
+// the driver. Either way the host calls GetInfo and GetConfigSchema, then
+// Configure with every device the process serves, then opens WatchEvents and
+// sends commands. A driver needs no code for either mode: device ids are
+// opaque (see DeviceConfig.device). All RPCs MUST be safe to call
 // concurrently. Every RPC MUST honour the caller's deadline and cancellation.
 //
 // Errors common to every command RPC (condition -> code -> what the caller
