@@ -34,7 +34,8 @@ const (
 // harness owns everything a run starts: a temp dir with the binaries, the
 // processes and the in-process servers. close stops them all, in reverse.
 type harness struct {
-	dir string
+	dir        string
+	profileDir string // if set, each host writes <tag>.pprof here
 
 	mu       sync.Mutex
 	cleanups []func()
@@ -51,6 +52,7 @@ func newHarness(ctx context.Context) (*harness, error) {
 	builds := []struct{ out, pkg string }{
 		{"ctihost", "./host"},
 		{"plugins/cti-driver-grandstream", "./plugins/grandstream/cmd/cti-driver-grandstream"},
+		{"gssim", "./plugins/grandstream/cmd/gssim"}, // the phone rows' simulated phones
 		{"plugins/cti-driver-buggy", "./examples/buggy-driver/cmd/cti-driver-buggy"},
 		{"bench-twohop", "./examples/bench/cmd/bench-twohop"},
 	}
@@ -210,26 +212,41 @@ type device struct {
 	site, name, driver, model, addr string
 }
 
+// hostConfig is what a row changes in the generated config.
+type hostConfig struct {
+	hostAttrs string // extra attributes of the host block, as HCL lines
+	isolation string // every plugin's isolation; "" is the default, one process per site
+}
+
 // startHost writes a config for the devices and runs ctihost with it,
 // waiting until every plugin instance runs.
 func (h *harness) startHost(ctx context.Context, tag string, devices []device) (*runningHost, error) {
+	return h.startHostWith(ctx, tag, devices, hostConfig{})
+}
+
+// startHostWith is startHost with changes to the generated config.
+func (h *harness) startHostWith(ctx context.Context, tag string, devices []device, hc hostConfig) (*runningHost, error) {
 	listen, err := freeAddr()
 	if err != nil {
 		return nil, err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "host {\n  listen = %q\n  plugin_dir = %q\n  log_level = \"warn\"\n}\n", listen, filepath.Join(h.dir, "plugins"))
+	fmt.Fprintf(&b, "host {\n  listen = %q\n  plugin_dir = %q\n  log_level = \"warn\"\n%s}\n", listen, filepath.Join(h.dir, "plugins"), hc.hostAttrs)
+	isolation := ""
+	if hc.isolation != "" {
+		isolation = fmt.Sprintf("  isolation = %q\n", hc.isolation)
+	}
 	drivers := map[string]bool{}
 	sites := map[string][]device{}
 	var order []string
 	for _, d := range devices {
 		if !drivers[d.driver] {
 			drivers[d.driver] = true
+			fmt.Fprintf(&b, "plugin %q {\n%s", d.driver, isolation)
 			if d.driver == "grandstream" {
-				b.WriteString("plugin \"grandstream\" {\n  config {\n    poll_interval = \"1s\"\n  }\n}\n")
-			} else {
-				fmt.Fprintf(&b, "plugin %q {}\n", d.driver)
+				b.WriteString("  config {\n    poll_interval = \"1s\"\n  }\n")
 			}
+			b.WriteString("}\n")
 		}
 		if _, ok := sites[d.site]; !ok {
 			order = append(order, d.site)
@@ -252,7 +269,11 @@ func (h *harness) startHost(ctx context.Context, tag string, devices []device) (
 		return nil, err
 	}
 	env := append(os.Environ(), "BENCH_PASSCODE="+benchPasscode)
-	proc, err := h.start(env, filepath.Join(h.dir, "ctihost"), "-config", path)
+	args := []string{"-config", path}
+	if h.profileDir != "" {
+		args = append(args, "-cpuprofile", filepath.Join(h.profileDir, tag+".pprof"))
+	}
+	proc, err := h.start(env, filepath.Join(h.dir, "ctihost"), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +283,16 @@ func (h *harness) startHost(ctx context.Context, tag string, devices []device) (
 	}
 	h.onClose(func() { conn.Close() })
 	rh := &runningHost{proc: proc, listen: listen, conn: conn, host: ctiv1.NewHostClient(conn), admin: ctiv1.NewAdminClient(conn)}
-	want := len(order)
+	// One instance per (site, driver), or per driver when shared.
+	instances := map[string]bool{}
+	for _, d := range devices {
+		if hc.isolation == "driver" {
+			instances[d.driver] = true
+		} else {
+			instances[d.site+"/"+d.driver] = true
+		}
+	}
+	want := len(instances)
 	err = waitUntil(ctx, 30*time.Second, func() bool {
 		select {
 		case <-proc.done:

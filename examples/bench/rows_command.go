@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"path/filepath"
-	"strings"
 	"time"
 
 	"google.golang.org/grpc"
@@ -22,11 +22,13 @@ const benchDevice = "bench/desk"
 // call and changes nothing) through the host, beside its three floors, and
 // returns the rows and the host, which the fault rows reuse.
 func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost, error) {
-	phone, err := h.gsPhone("GXP2135")
+	// The phone runs in its own process, as a real phone is its own
+	// machine: every path below pays the same wake-up of another process to
+	// reach it, and (a) measures exactly that.
+	addr, err := h.gssimPhone(ctx, "GXP2135")
 	if err != nil {
 		return nil, nil, err
 	}
-	addr := strings.TrimPrefix(phone.URL, "http://")
 	host, err := h.startHost(ctx, "commands", []device{{site: "bench", name: "desk", driver: "grandstream", model: "GXP2135", addr: addr}})
 	if err != nil {
 		return nil, nil, err
@@ -53,6 +55,10 @@ func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost
 			_, err := host.host.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: benchDevice, Keys: keys})
 			return err
 		}},
+		{"hoststate", func(ctx context.Context) error {
+			_, err := host.host.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: benchDevice})
+			return err
+		}},
 		{"direct", func(ctx context.Context) error { return direct.SendKeys(ctx, 0, keys) }},
 		{"echo", func(ctx context.Context) error {
 			_, err := echo.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
@@ -63,14 +69,21 @@ func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost
 			return err
 		}},
 	}
-	lat := map[string][]time.Duration{}
+	// The paths take turns, one call each, so that every path sees the
+	// same machine: a noisy second on a shared 2-core box then lands on all
+	// of them alike instead of on whichever path ran during it.
+	lat := make(map[string][]time.Duration, len(paths))
 	warm := max(sz.commands/20, 5)
-	for _, p := range paths {
-		ds, err := timeCalls(ctx, p.call, warm, sz.commands)
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s path: %w", p.name, err)
+	for i := 0; i < warm+sz.commands; i++ {
+		for _, p := range paths {
+			took, err := timeCall(ctx, p.call)
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s path, call %d: %w", p.name, i, err)
+			}
+			if i >= warm {
+				lat[p.name] = append(lat[p.name], took)
+			}
 		}
-		lat[p.name] = ds
 	}
 
 	var rows []row
@@ -81,6 +94,7 @@ func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost
 		ratio := float64(added) / float64(q("twohop"))
 		rows = append(rows,
 			measured(label+": app→host→grandstream→gssim (SendKeys VUP)", micros(q("host")), "µs"),
+			measured(label+": app→host→grandstream GetDeviceState (no device request)", micros(q("hoststate")), "µs"),
 			measured(label+": (a) gsapi→gssim direct", micros(q("direct")), "µs"),
 			measured(label+": (b) bare gRPC unary echo", micros(q("echo")), "µs"),
 			measured(label+": (c) bare two-hop forwarder→go-plugin echo", micros(q("twohop")), "µs"),
@@ -91,24 +105,13 @@ func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost
 	return rows, host, nil
 }
 
-// timeCalls makes warm unmeasured calls, then n sequential measured ones,
-// each bounded by 5s.
-func timeCalls(ctx context.Context, call func(context.Context) error, warm, n int) ([]time.Duration, error) {
-	ds := make([]time.Duration, 0, n)
-	for i := 0; i < warm+n; i++ {
-		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		began := time.Now()
-		err := call(cctx)
-		took := time.Since(began)
-		cancel()
-		if err != nil {
-			return nil, fmt.Errorf("call %d: %w", i, err)
-		}
-		if i >= warm {
-			ds = append(ds, took)
-		}
-	}
-	return ds, nil
+// timeCall times one call, bounded by 5s.
+func timeCall(ctx context.Context, call func(context.Context) error) (time.Duration, error) {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	began := time.Now()
+	err := call(cctx)
+	return time.Since(began), err
 }
 
 // stubAdmin is the bare unary echo: ListPlugins answers an empty list.
@@ -164,4 +167,31 @@ func (h *harness) twoHop(ctx context.Context) (ctiv1.HostClient, error) {
 		return nil, fmt.Errorf("bench-twohop did not answer: %w\n%s", err, proc.stderr.tail())
 	}
 	return c, nil
+}
+
+// gssimPhone runs one simulated phone in a gssim process of its own and
+// returns its address once it answers.
+func (h *harness) gssimPhone(ctx context.Context, model string) (string, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return "", err
+	}
+	env := append(os.Environ(), "GXP_PASSCODE="+benchPasscode)
+	proc, err := h.start(env, filepath.Join(h.dir, "gssim"), "-phone", addr+"="+model, "-auto-answer", "0")
+	if err != nil {
+		return "", err
+	}
+	client, err := gsapi.New(gsapi.Config{Host: addr, Passcode: benchPasscode})
+	if err != nil {
+		return "", err
+	}
+	err = waitUntil(ctx, 15*time.Second, func() bool {
+		cctx, cancel := context.WithTimeout(ctx, time.Second)
+		defer cancel()
+		return client.SendKeys(cctx, 0, []string{"VUP"}) == nil
+	})
+	if err != nil {
+		return "", fmt.Errorf("gssim did not answer: %w\n%s", err, proc.stderr.tail())
+	}
+	return addr, nil
 }

@@ -10,7 +10,6 @@ package grandstream
 
 import (
 	"context"
-	"net/http"
 	"sort"
 	"strconv"
 	"sync"
@@ -55,7 +54,7 @@ func (d *Driver) GetConfigSchema(context.Context, *ctiv1.GetConfigSchemaRequest)
 		DriverSettings: []*ctiv1.ConfigAttribute{
 			{Name: "poll_interval", Type: dur, DefaultValue: "1s", Description: "how often each phone's line status is polled"},
 			{Name: "poll_jitter", Type: dur, DefaultValue: "100ms", Description: "random spread added to each poll interval so phones are not polled in step"},
-			{Name: "max_concurrent_polls", Type: num, DefaultValue: "64", Description: "polls in flight at once across all phones of the site"},
+			{Name: "max_concurrent_polls", Type: num, DefaultValue: "0", Description: "polls in flight at once across all phones of the site; 0 scales with the site: phones × 100ms / poll_interval, at least 64"},
 			{Name: "request_timeout", Type: dur, DefaultValue: "2s", Description: "deadline of one HTTP request to a phone"},
 		},
 		DeviceSettings: []*ctiv1.ConfigAttribute{
@@ -83,14 +82,17 @@ func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*cti
 	if err != nil {
 		return nil, err
 	}
-	limit, err := intSetting(s, "max_concurrent_polls", 64)
+	limit, err := intSetting(s, "max_concurrent_polls", 0)
 	if err != nil {
 		return nil, err
 	}
-	if limit < 1 || interval <= 0 {
-		return nil, sdk.InvalidArgument("max_concurrent_polls and poll_interval must be positive")
+	if interval <= 0 {
+		return nil, sdk.InvalidArgument("poll_interval must be positive")
 	}
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2, IdleConnTimeout: 90 * time.Second}}
+	if limit == 0 {
+		limit = pollLimit(len(req.GetDevices()), interval)
+	}
+	hc := newHTTPClient()
 
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -119,7 +121,7 @@ func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*cti
 	for _, p := range next {
 		go p.run(ctx, interval, jitter, sem)
 	}
-	d.logger.Info("configured", "devices", len(next), "poll_interval", interval.String())
+	d.logger.Info("configured", "devices", len(next), "poll_interval", interval.String(), "max_concurrent_polls", limit)
 	return &ctiv1.ConfigureResponse{}, nil
 }
 

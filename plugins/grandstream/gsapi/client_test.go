@@ -3,12 +3,14 @@ package gsapi
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+	"testing/iotest"
 	"time"
 )
 
@@ -284,5 +286,24 @@ func TestClientIsSafeForConcurrentUse(t *testing.T) {
 	defer rec.mu.Unlock()
 	if len(rec.uris) != 32 {
 		t.Errorf("%d requests, want 32", len(rec.uris))
+	}
+}
+
+// readAnswer reads what io.ReadAll reads, whatever the announced length.
+func TestReadAnswerMatchesReadAll(t *testing.T) {
+	for _, body := range []string{"", "x", strings.Repeat("a", 511), strings.Repeat("b", 512), strings.Repeat("c", 5000)} {
+		for _, length := range []int64{-1, 0, int64(len(body)), int64(len(body)) / 2, int64(len(body)) + 10, maxAnswer + 1} {
+			got, err := readAnswer(iotest.OneByteReader(strings.NewReader(body)), length)
+			if err != nil || string(got) != body {
+				t.Errorf("body of %d bytes, announced %d: read %d bytes, %v", len(body), length, len(got), err)
+			}
+			got, err = readAnswer(strings.NewReader(body), length)
+			if err != nil || string(got) != body {
+				t.Errorf("body of %d bytes, announced %d: read %d bytes, %v", len(body), length, len(got), err)
+			}
+		}
+	}
+	if _, err := readAnswer(iotest.ErrReader(io.ErrUnexpectedEOF), 10); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("a failing reader: %v, want its error", err)
 	}
 }

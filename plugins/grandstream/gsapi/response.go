@@ -8,6 +8,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // envelope is a decoded CTI answer: {"response": "success"|"error", "body":
@@ -137,6 +138,15 @@ func answerText(data []byte) string {
 type flexInt int
 
 func (f *flexInt) UnmarshalJSON(b []byte) error {
+	if n, ok := plainDigits(b); ok { // the common case, without json.Unmarshal's allocations
+		*f = flexInt(n)
+		return nil
+	}
+	return f.decodeAny(b)
+}
+
+// decodeAny is UnmarshalJSON for every shape.
+func (f *flexInt) decodeAny(b []byte) error {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -175,6 +185,19 @@ func (f *flexInt) UnmarshalJSON(b []byte) error {
 type flexBool bool
 
 func (f *flexBool) UnmarshalJSON(b []byte) error {
+	switch string(b) { // the common cases, without json.Unmarshal's allocations
+	case "0", "false":
+		*f = false
+		return nil
+	case "1", "true":
+		*f = true
+		return nil
+	}
+	return f.decodeAny(b)
+}
+
+// decodeAny is UnmarshalJSON for every shape.
+func (f *flexBool) decodeAny(b []byte) error {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -190,7 +213,7 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 		}
 	}
 	var n flexInt
-	if err := n.UnmarshalJSON(b); err != nil {
+	if err := n.decodeAny(b); err != nil {
 		return err
 	}
 	*f = n != 0
@@ -201,6 +224,15 @@ func (f *flexBool) UnmarshalJSON(b []byte) error {
 type flexString string
 
 func (f *flexString) UnmarshalJSON(b []byte) error {
+	if s, ok := plainString(b); ok { // the common case, without json.Unmarshal's allocations
+		*f = flexString(s)
+		return nil
+	}
+	return f.decodeAny(b)
+}
+
+// decodeAny is UnmarshalJSON for every shape.
+func (f *flexString) decodeAny(b []byte) error {
 	var v any
 	if err := json.Unmarshal(b, &v); err != nil {
 		return err
@@ -218,6 +250,41 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 		return fmt.Errorf("want a string, got %s", jsonKind(v))
 	}
 	return nil
+}
+
+// The flex types are decoded once per line per poll, thousands of times a
+// second on a large site; json.Unmarshal into an any costs several
+// allocations each time. plainDigits and plainString take the shapes phones
+// send, with exactly json.Unmarshal's result, and leave the rest to it. b is
+// one JSON value that encoding/json has already checked.
+
+// plainDigits reads an unquoted run of 1 to 9 decimal digits (below 2^31,
+// so flexInt's range check cannot fail).
+func plainDigits(b []byte) (int, bool) {
+	if len(b) == 0 || len(b) > 9 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// plainString reads a quoted string without escapes whose bytes are valid
+// UTF-8 (json.Unmarshal would replace invalid bytes).
+func plainString(b []byte) (string, bool) {
+	if len(b) < 2 || b[0] != '"' || b[len(b)-1] != '"' {
+		return "", false
+	}
+	inner := b[1 : len(b)-1]
+	if bytes.IndexByte(inner, '\\') >= 0 || !utf8.Valid(inner) {
+		return "", false
+	}
+	return string(inner), true
 }
 
 func jsonKind(v any) string {

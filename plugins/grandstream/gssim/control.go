@@ -143,11 +143,11 @@ func (p *Phone) serveSim(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	action := strings.TrimPrefix(r.URL.Path, "/sim/")
 	method := http.MethodPost
-	if action == "state" || action == "requests" {
+	if action == "state" || action == "requests" || action == "polls" {
 		method = http.MethodGet
 	}
 	switch action {
-	case "ring", "answer", "hangup", "fault", "state", "requests":
+	case "ring", "answer", "hangup", "fault", "state", "requests", "polls":
 	default:
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "unknown control " + strconv.Quote(action)})
 		return
@@ -172,6 +172,9 @@ func (p *Phone) serveSim(w http.ResponseWriter, r *http.Request) {
 		return
 	case "requests":
 		writeJSON(w, http.StatusOK, p.Requests())
+		return
+	case "polls":
+		writeJSON(w, http.StatusOK, p.Polls())
 		return
 	case "ring":
 		var n int

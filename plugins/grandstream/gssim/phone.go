@@ -51,6 +51,9 @@ const dpAccounts = 10
 // maxRequests bounds the request log.
 const maxRequests = 10000
 
+// maxPolls bounds the poll log: enough for a minute of one-second polls.
+const maxPolls = 64
+
 // Phone is a simulated phone. It implements http.Handler and is safe for
 // concurrent use. Create it with New and Close it when done to stop pending
 // auto-answer timers.
@@ -65,6 +68,7 @@ type Phone struct {
 	rebooted int
 	resets   int
 	requests []string
+	polls    []time.Time // arrivals of the line status function, see Polls
 	timers   map[*time.Timer]struct{}
 	closed   bool
 }

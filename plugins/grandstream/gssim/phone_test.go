@@ -346,3 +346,32 @@ func TestCallerHangsUpOrGivesUp(t *testing.T) {
 		mustDo(t, p, "/cgi-bin/api-device_operation?passcode=admin&hs=1&line=1&cmd=rejectcall", answerTrue)
 	})
 }
+
+func TestPollsRecordLineStatusRequestsOnly(t *testing.T) {
+	for _, tc := range []struct{ model, poll string }{
+		{"GXP2135", "/cgi-bin/api-get_line_status?passcode=admin"},
+		{"DP750", "/cgi-bin/api-get_hs_line_status?passcode=admin&hs=1"},
+	} {
+		p := newPhone(t, Options{Model: tc.model})
+		before := time.Now()
+		for range maxPolls + 5 {
+			do(t, p, tc.poll)
+		}
+		do(t, p, "/cgi-bin/api-sys_operation?passcode=admin&request=REBOOT") // not a poll
+		do(t, p, "/sim/state")
+		polls := p.Polls()
+		if len(polls) < maxPolls/2 || len(polls) > maxPolls {
+			t.Errorf("%s: %d polls logged, want %d..%d", tc.model, len(polls), maxPolls/2, maxPolls)
+		}
+		for i, at := range polls {
+			if at.Before(before) || (i > 0 && at.Before(polls[i-1])) {
+				t.Errorf("%s: poll %d at %v: before the first request or out of order", tc.model, i, at)
+			}
+		}
+		code, body := do(t, p, "/sim/polls")
+		var got []time.Time
+		if err := json.Unmarshal([]byte(body), &got); err != nil || code != http.StatusOK || len(got) != len(polls) {
+			t.Errorf("%s: GET /sim/polls = %d %s (%v), want %d times", tc.model, code, body, err, len(polls))
+		}
+	}
+}

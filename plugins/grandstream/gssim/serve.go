@@ -17,6 +17,7 @@ import (
 //	POST /sim/fault?mode=MODE           none|wrong-passcode|slow|http500|garbage|html|drop
 //	GET  /sim/state                     State as JSON
 //	GET  /sim/requests                  Requests as a JSON array
+//	GET  /sim/polls                     Polls as a JSON array of RFC 3339 times
 //
 // /sim/ never needs the passcode and ignores faults; control failures answer
 // 409 (400 for bad parameters) with {"error": "..."}.
@@ -34,6 +35,12 @@ func (p *Phone) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		p.requests = append(p.requests[:0], p.requests[len(p.requests)-maxRequests/2:]...)
 	}
 	p.requests = append(p.requests, r.URL.Path+"?"+r.URL.RawQuery)
+	if fn := strings.TrimPrefix(r.URL.Path, "/cgi-bin/"); fn == "api-get_line_status" || fn == "api-get_hs_line_status" {
+		if len(p.polls) >= maxPolls {
+			p.polls = append(p.polls[:0], p.polls[len(p.polls)-maxPolls/2:]...)
+		}
+		p.polls = append(p.polls, time.Now())
+	}
 	fault := p.fault
 	p.mu.Unlock()
 
@@ -101,6 +108,16 @@ func (p *Phone) Requests() []string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]string(nil), p.requests...)
+}
+
+// Polls returns when the phone's line status function (api-get_line_status
+// on GXP, api-get_hs_line_status on DP: what a driver polls) was requested,
+// oldest first, whatever the answer; the log keeps at least the last 32. A
+// benchmark reads it to see how regularly a driver polls the phone.
+func (p *Phone) Polls() []time.Time {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]time.Time(nil), p.polls...)
 }
 
 // SetFault sets how the phone misbehaves from now on; FaultNone restores
