@@ -246,16 +246,7 @@ func TestSIGHUPMovesSitesInAndOutOfASharedDriver(t *testing.T) {
 		if shared {
 			shareDriver(t, next)
 		}
-		src, err := os.ReadFile(next)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, src, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := h.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
+		reloadWith(t, h, path, next)
 		reloads++
 		waitFor(t, 20*time.Second, "the reload", func() bool { return strings.Count(h.stderr.String(), "config reloaded") == reloads })
 	}

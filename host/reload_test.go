@@ -37,17 +37,7 @@ func TestSIGHUPAppliesOnlyTheDifferences(t *testing.T) {
 	hqPid := pidOf(t, h, "hq")
 	rewrite := func(sites map[string][]*testPhone, extra ...string) {
 		t.Helper()
-		next := writeConfig(t, listen, sites, extra...)
-		src, err := os.ReadFile(next)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, src, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		if err := h.cmd.Process.Signal(syscall.SIGHUP); err != nil {
-			t.Fatal(err)
-		}
+		reloadWith(t, h, path, writeConfig(t, listen, sites, extra...))
 	}
 
 	// A device joins hq and a new site appears.
@@ -107,4 +97,20 @@ func TestSIGHUPRetriesACrashLoopingDriver(t *testing.T) {
 	waitFor(t, 10*time.Second, "crash loop", func() bool { return state() == ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP })
 	h.cmd.Process.Signal(syscall.SIGHUP)
 	waitFor(t, 10*time.Second, "the reload to restart it", func() bool { return state() == ctiv1.DriverState_DRIVER_STATE_RUNNING })
+}
+
+// reloadWith copies the config at next over the host's config file at path
+// and sends the host SIGHUP.
+func reloadWith(t *testing.T, h *runningHost, path, next string) {
+	t.Helper()
+	src, err := os.ReadFile(next)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, src, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 }

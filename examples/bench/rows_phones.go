@@ -683,19 +683,23 @@ func machineTicks() (busy, total int64) {
 }
 
 // vmRSS is a process's resident memory in bytes, from /proc/<pid>/status.
-func vmRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+func vmRSS(pid int) (int64, error) { return procKB(pid, "status", "VmRSS") }
+
+// procKB reads the "key: N kB" line of /proc/<pid>/<file>, in bytes.
+func procKB(pid int, file, key string) (int64, error) {
+	path := fmt.Sprintf("/proc/%d/%s", pid, file)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return 0, err
 	}
 	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+		if v, ok := strings.CutPrefix(line, key+":"); ok {
 			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
 			if err != nil {
-				return 0, fmt.Errorf("/proc/%d/status: VmRSS %q: %w", pid, v, err)
+				return 0, fmt.Errorf("%s: %s %q: %w", path, key, v, err)
 			}
 			return kb << 10, nil
 		}
 	}
-	return 0, fmt.Errorf("/proc/%d/status has no VmRSS line (has the process exited?)", pid)
+	return 0, fmt.Errorf("%s has no %s line (has the process exited?)", path, key)
 }

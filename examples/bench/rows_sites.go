@@ -3,9 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -129,19 +126,4 @@ func mib(b int64) float64 { return float64(b) / (1 << 20) }
 // /proc/<pid>/smaps_rollup: its private memory plus its share of pages it
 // shares with others (the same plugin binary's code, mapped by every
 // process of it). Summed over processes it is the memory they really take.
-func pssOf(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", pid))
-	if err != nil {
-		return 0, err
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "Pss:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("/proc/%d/smaps_rollup: Pss %q: %w", pid, v, err)
-			}
-			return kb << 10, nil
-		}
-	}
-	return 0, fmt.Errorf("/proc/%d/smaps_rollup has no Pss line", pid)
-}
+func pssOf(pid int) (int64, error) { return procKB(pid, "smaps_rollup", "Pss") }
