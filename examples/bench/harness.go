@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/ctihost/ctihost/examples/driver-template/acmesim"
-	"github.com/ctihost/ctihost/plugins/grandstream/gssim"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -52,7 +51,7 @@ func newHarness(ctx context.Context) (*harness, error) {
 	builds := []struct{ out, pkg string }{
 		{"ctihost", "./host"},
 		{"plugins/cti-driver-grandstream", "./plugins/grandstream/cmd/cti-driver-grandstream"},
-		{"gssim", "./plugins/grandstream/cmd/gssim"}, // the phone rows' simulated phones
+		{"gssim", "./plugins/grandstream/cmd/gssim"}, // every simulated Grandstream phone runs in its own process
 		{"plugins/cti-driver-buggy", "./examples/buggy-driver/cmd/cti-driver-buggy"},
 		{"bench-twohop", "./examples/bench/cmd/bench-twohop"},
 	}
@@ -122,17 +121,6 @@ func freeAddr() (string, error) {
 	}
 	defer l.Close()
 	return l.Addr().String(), nil
-}
-
-// gsPhone starts a simulated Grandstream phone on loopback.
-func (h *harness) gsPhone(model string) (*httptest.Server, error) {
-	sim, err := gssim.New(gssim.Options{Model: model, Passcode: benchPasscode})
-	if err != nil {
-		return nil, err
-	}
-	srv := httptest.NewServer(sim)
-	h.onClose(srv.Close)
-	return srv, nil
 }
 
 // acmePhone starts a simulated ACME phone (the buggy driver's device).
