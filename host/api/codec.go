@@ -17,6 +17,9 @@ func newWireCodec() wireCodec { return wireCodec{proto: encoding.GetCodecV2(prot
 
 func (c wireCodec) Marshal(v any) (mem.BufferSlice, error) {
 	if e, ok := v.(*bus.Encoded); ok {
+		if e.Wire == nil {
+			return c.proto.Marshal(e.Event) // its error ends the stream
+		}
 		// SliceBuffer is never returned to a pool, so the bytes shared by
 		// every subscriber stay intact after gRPC frees the buffer.
 		return mem.BufferSlice{mem.SliceBuffer(e.Wire)}, nil

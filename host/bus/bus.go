@@ -27,7 +27,7 @@ import (
 const batch = 256
 
 // Encoded is an event and its protobuf wire form, made once for every
-// subscriber. Neither may be changed.
+// subscriber. Neither may be changed. Wire is nil if ev did not marshal.
 type Encoded struct {
 	Event *ctiv1.Event
 	Wire  []byte
@@ -35,9 +35,10 @@ type Encoded struct {
 
 // encode stamps nothing: it only pairs ev with its wire form.
 func encode(ev *ctiv1.Event) *Encoded {
-	// An Event always marshals: it holds no maps or invalid UTF-8 the host
-	// did not check, and a failure would leave Wire nil, which callers of
-	// Wire treat like any other event (it encodes as empty).
+	// Events come decoded from a plugin (so their strings are valid UTF-8)
+	// or from the host, and marshal. Should one not, Wire stays nil and the
+	// sender encodes Event itself, failing that stream with the error
+	// rather than sending an empty event.
 	wire, _ := proto.Marshal(ev)
 	return &Encoded{Event: ev, Wire: wire}
 }
