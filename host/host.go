@@ -18,11 +18,13 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ctihost/ctihost/host/api"
+	"github.com/ctihost/ctihost/host/auth"
 	"github.com/ctihost/ctihost/host/bus"
 	"github.com/ctihost/ctihost/host/config"
 	"github.com/ctihost/ctihost/host/metrics"
 	"github.com/ctihost/ctihost/host/supervisor"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk"
 )
 
 // shutdownGrace bounds how long open API streams may delay a shutdown.
@@ -34,23 +36,50 @@ type host struct {
 	cfg       *config.Config
 	logger    hclog.Logger
 	bus       *bus.Bus
-	instances []*supervisor.Instance // changed only by serve's goroutine (reload)
+	instances []*supervisor.Instance // changed only by the reload goroutine
 	router    *api.Router
+
+	logOut   *redactingWriter  // the log's output, redacting every known secret
+	resolved []config.Instance // the configuration in force (reload replaces it)
+
+	// Set by serve: who may call the API, and which binaries it may start.
+	guard      *api.Guard
+	clients    *auth.Clients
+	binaries   *supervisor.Binaries
+	localToken string
 }
 
 // load reads the configuration, probes every driver it uses for its schema
 // and validates everything, returning all problems at once.
 func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Diagnostics) {
-	cfg, resolved, logger, diags := resolve(ctx, path, stderr)
+	// Every log line, the plugins' relayed stderr included, is redacted
+	// with the secrets of the configuration in force.
+	out := newRedactingWriter(stderr, nil)
+	cfg, resolved, logger, diags := resolve(ctx, path, out)
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	h := &host{path: path, cfg: cfg, logger: logger, bus: bus.New(cfg.Host.EventBuffer)}
+	h := &host{path: path, cfg: cfg, logger: logger, logOut: out, resolved: resolved, bus: bus.New(cfg.Host.EventBuffer)}
+	h.redactSecrets(cfg, resolved)
 	for _, in := range resolved {
 		h.instances = append(h.instances, h.newInstance(in))
 	}
 	h.router = api.NewRouter(h.instances)
 	return h, diags
+}
+
+// redactSecrets makes the log redact every secret of a configuration: the
+// instances' resolved secrets (values from env() and file() included), the
+// client tokens and the local token.
+func (h *host) redactSecrets(cfg *config.Config, resolved []config.Instance) {
+	secrets := tokenSecrets(cfg)
+	for _, in := range resolved {
+		secrets = append(secrets, in.Secrets...)
+	}
+	if h.localToken != "" {
+		secrets = append(secrets, h.localToken)
+	}
+	h.logOut.setRedactor(sdk.NewRedactor(secrets...))
 }
 
 // resolve loads and checks the configuration at path: decode, probe the
@@ -78,8 +107,9 @@ func resolve(ctx context.Context, path string, stderr io.Writer) (*config.Config
 // or of a driver shared by its sites.
 func (h *host) newInstance(in config.Instance) *supervisor.Instance {
 	spec := supervisor.Spec{
-		Site: in.Site, Shared: in.Shared, Driver: in.Driver, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
+		Site: in.Site, Shared: in.Shared, Driver: in.Driver, Name: in.DriverName, Path: in.Plugin.Path, SHA256: in.Plugin.SHA256,
 		Configure: in.Request, Secrets: in.Secrets,
+		DeviceCommands: in.Plugin.MaxDeviceCommands, DeviceQueue: in.Plugin.MaxDeviceQueue,
 	}
 	logger := h.logger.Named("plugin").Named(in.Driver)
 	if in.Shared {
@@ -128,7 +158,7 @@ func probeDrivers(ctx context.Context, cfg *config.Config, logger hclog.Logger) 
 				})
 				return
 			}
-			spec := config.DriverSpec{Schema: schema}
+			spec := config.DriverSpec{Name: info.GetName(), Schema: schema}
 			for _, m := range info.GetModels() {
 				spec.Models = append(spec.Models, m.GetModel())
 			}
@@ -156,13 +186,35 @@ func (h *host) publish(ev *ctiv1.Event) { h.bus.Publish(ev) }
 // stops everything: no plugin process outlives serve.
 func (h *host) serve(ctx context.Context) error {
 	defer h.stopInstances()
+	if err := checkExposure(h.cfg.Host, h.logger); err != nil {
+		return err
+	}
+	tlsCfg, err := tlsConfig(h.cfg.Host)
+	if err != nil {
+		return err
+	}
 	lis, err := net.Listen("tcp", h.cfg.Host.Listen)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", h.cfg.Host.Listen, err)
 	}
-	if !isLoopback(h.cfg.Host.Listen) {
-		h.logger.Warn("host API is listening beyond loopback without authentication; anyone who can reach it can control every phone", "listen", h.cfg.Host.Listen)
+	if h.cfg.Host.LocalToken {
+		path, err := h.writeLocalToken(lis.Addr())
+		if err != nil {
+			h.logger.Warn("no local token was written; ctictl on this machine needs a client block's token", "error", err)
+		} else {
+			defer auth.RemoveLocalToken(path, h.localToken)
+			h.logger.Info("local admin token written, readable by this user only (ctictl reads it)", "file", path)
+		}
 	}
+	audit, closeAudit, err := auditLogger(h.cfg.Host, h.logger)
+	if err != nil {
+		return err
+	}
+	defer closeAudit.Close()
+	h.clients = clientsOf(h.cfg, h.localToken)
+	h.guard = api.NewGuard(h.clients, audit)
+	h.redactSecrets(h.cfg, h.resolved)
+	h.binaries = supervisor.NewBinaries(h.cfg.Host.PluginDir, pluginPaths(h.cfg))
 	h.startInstances(ctx)
 
 	m, stopMetrics, err := h.serveMetrics()
@@ -173,19 +225,53 @@ func (h *host) serve(ctx context.Context) error {
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)
-	srv := api.NewGRPCServer(srvCtx, hostAPI, api.NewAdminServer(h.router))
+	srv := api.NewGRPCServer(srvCtx, hostAPI, api.NewAdminServer(h.router, h.binaries), api.ServerOptions{
+		Guard: h.guard, TLS: tlsCfg, Reflection: h.cfg.Host.Reflection,
+		Limits: api.Limits{
+			MaxConnections: h.cfg.Host.MaxConnections, MaxSubscribers: h.cfg.Host.MaxSubscribers,
+			MaxClientSubscribers: h.cfg.Host.MaxClientSubscribers, IdleTimeout: h.cfg.Host.ConnectionIdleTimeout,
+		},
+	})
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(lis) }()
-	h.logger.Info("host API listening", "listen", lis.Addr().String(), "instances", len(h.instances))
+	go func() { served <- srv.Serve(api.Listener(lis, h.cfg.Host.MaxConnections)) }()
+	h.logger.Info("host API listening", "listen", lis.Addr().String(), "tls", tlsCfg != nil, "clients", len(h.cfg.Clients), "instances", len(h.instances))
 
+	// Reloads run on their own goroutine, one at a time: a slow or stuck
+	// reload never delays a shutdown, and a SIGHUP that arrives during a
+	// reload queues one more, so the last edit is always applied.
+	reloads := make(chan struct{}, 1)
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	reloaderDone := make(chan struct{})
+	go func() {
+		defer close(reloaderDone)
+		for {
+			select {
+			case <-reloadCtx.Done():
+				return
+			case <-reloads:
+				h.reload(reloadCtx)
+			}
+		}
+	}()
+	defer func() {
+		stopReloads()
+		select {
+		case <-reloaderDone:
+		case <-time.After(shutdownGrace):
+			h.logger.Warn("a config reload is still running; stopping without waiting for it")
+		}
+	}()
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	for {
 		select {
 		case <-hup:
-			h.reload(ctx)
-			continue // serve on with the new configuration
+			select {
+			case reloads <- struct{}{}:
+			default: // one is queued already, and will read the file as it is then
+			}
+			continue
 		case err = <-served:
 		case <-ctx.Done():
 			h.logger.Info("shutting down")
@@ -204,6 +290,34 @@ func (h *host) serve(ctx context.Context) error {
 		err = nil
 	}
 	return err
+}
+
+// writeLocalToken makes a fresh local token and writes it where ctictl on
+// this machine, run by the same user, finds it for the address.
+func (h *host) writeLocalToken(addr net.Addr) (string, error) {
+	token, err := auth.NewToken()
+	if err != nil {
+		return "", err
+	}
+	path, err := auth.LocalTokenFile(localTokenAddr(addr))
+	if err != nil {
+		return "", err
+	}
+	if err := auth.WriteLocalToken(path, token); err != nil {
+		return "", err
+	}
+	h.localToken = token
+	return path, nil
+}
+
+// pluginPaths are the binaries the plugin blocks name, which the API may
+// swap to even outside the plugin folder.
+func pluginPaths(cfg *config.Config) []string {
+	var out []string
+	for _, p := range cfg.Plugins {
+		out = append(out, p.Path)
+	}
+	return out
 }
 
 // serveMetrics starts the Prometheus endpoint when the host block sets
@@ -319,6 +433,7 @@ func (h *host) reload(ctx context.Context) {
 		}
 		delete(current, key)
 		next = append(next, inst)
+		inst.SetDeviceLimits(in.Plugin.MaxDeviceCommands, in.Plugin.MaxDeviceQueue)
 		changed := false
 		if !proto.Equal(inst.ConfigureRequest(), in.Request) {
 			if err := inst.Reconfigure(ctx, in.Request, in.Secrets); err != nil {
@@ -327,6 +442,7 @@ func (h *host) reload(ctx context.Context) {
 			reconfigured, changed = append(reconfigured, inst), true
 		}
 		if path, pin := inst.Binary(); path != in.Plugin.Path || pin != in.Plugin.SHA256 {
+			inst.Repin(in.Plugin.SHA256)
 			if _, err := inst.Swap(ctx, in.Plugin.Path, in.Plugin.SHA256); err != nil {
 				h.logger.Error("reload: swap failed", "instance", inst.Describe(), "error", err)
 			}
@@ -365,7 +481,11 @@ func (h *host) reload(ctx context.Context) {
 		}
 		inst.StopExcept(sites)
 	}
-	h.cfg = cfg
-	h.logger.Info("config reloaded", "added", len(added), "removed", len(current), "reconfigured", len(reconfigured),
+	h.cfg, h.resolved = cfg, resolved
+	h.redactSecrets(cfg, resolved)
+	h.clients = h.clients.Carry(clientsOf(cfg, h.localToken))
+	h.guard.SetClients(h.clients)
+	h.binaries.SetPaths(pluginPaths(cfg))
+	h.logger.Info("config reloaded", "clients", len(cfg.Clients), "added", len(added), "removed", len(current), "reconfigured", len(reconfigured),
 		"swapped", len(swapped), "unchanged", len(unchanged), "took", time.Since(began))
 }

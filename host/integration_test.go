@@ -131,6 +131,9 @@ type runningHost struct {
 	admin  ctiv1.AdminClient
 	done   chan struct{} // closed when the process has exited
 	err    error         // its exit error, once done is closed
+
+	configHome string // the host's XDG_CONFIG_HOME: its local token is there
+	listen     string
 }
 
 func freeAddr(t *testing.T) string {
@@ -165,9 +168,11 @@ func runHost(t *testing.T, listen, path string, instances int) *runningHost {
 // listen, without waiting for anything. The host is stopped at cleanup.
 func launchHost(t *testing.T, listen, path string) *runningHost {
 	t.Helper()
-	h := &runningHost{stderr: &syncBuffer{}, done: make(chan struct{})}
+	h := &runningHost{stderr: &syncBuffer{}, done: make(chan struct{}), configHome: t.TempDir(), listen: listen}
 	h.cmd = exec.Command(filepath.Join(binDir, "ctihost"), "-config", path)
-	h.cmd.Env = append(os.Environ(), "IT_PASSCODE="+secretPasscode)
+	// The host writes its local token under its own config folder, which
+	// the test reads as the same user would with ctictl.
+	h.cmd.Env = append(os.Environ(), "IT_PASSCODE="+secretPasscode, "XDG_CONFIG_HOME="+h.configHome)
 	h.cmd.Stderr = h.stderr
 	if err := h.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -187,7 +192,7 @@ func launchHost(t *testing.T, listen, path string) *runningHost {
 			t.Logf("host stderr:\n%s", h.stderr.String())
 		}
 	})
-	conn, err := grpc.NewClient(listen, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(listen, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(localToken{h}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +200,25 @@ func launchHost(t *testing.T, listen, path string) *runningHost {
 	h.conn, h.host, h.admin = conn, ctiv1.NewHostClient(conn), ctiv1.NewAdminClient(conn)
 	return h
 }
+
+// localTokenFile is where the host writes its local token.
+func (h *runningHost) localTokenFile() string {
+	return filepath.Join(h.configHome, "ctihost", "tokens", strings.ReplaceAll(h.listen, ":", "_"))
+}
+
+// localToken presents the host's local token, read at every call: the host
+// writes it once it listens, anew at each start.
+type localToken struct{ h *runningHost }
+
+func (l localToken) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	b, err := os.ReadFile(l.h.localTokenFile())
+	if err != nil {
+		return nil, nil // not written yet: the call goes without, and is refused
+	}
+	return map[string]string{"authorization": "Bearer " + strings.TrimSpace(string(b))}, nil
+}
+
+func (localToken) RequireTransportSecurity() bool { return false }
 
 // running reports whether the host runs exactly want instances, all of
 // them RUNNING.

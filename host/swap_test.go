@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"sort"
@@ -17,10 +18,12 @@ import (
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
-// buildBuggy builds the buggy driver with a version and a start-up fault.
+// buildBuggy builds the buggy driver with a version and a start-up fault
+// into the plugin folder, the only place the API may start binaries from.
 func buildBuggy(t *testing.T, version, startFault string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), "cti-driver-buggy")
+	out := filepath.Join(binDir, "plugins", strings.NewReplacer("/", "_", " ", "_").Replace(t.Name())+"-"+version+"-"+startFault)
+	t.Cleanup(func() { os.Remove(out) })
 	flags := "-X github.com/ctihost/ctihost/examples/buggy-driver.Version=" + version + " -X main.startFault=" + startFault
 	build := exec.Command("go", "build", "-ldflags", flags, "-o", out, "github.com/ctihost/ctihost/examples/buggy-driver/cmd/cti-driver-buggy")
 	if b, err := build.CombinedOutput(); err != nil {

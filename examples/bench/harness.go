@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 
 	"github.com/ctihost/ctihost/examples/driver-template/acmesim"
+	"github.com/ctihost/ctihost/host/auth"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -80,7 +81,12 @@ func newHarness(ctx context.Context) (*harness, error) {
 	return h, nil
 }
 
-func (h *harness) swapBinary() string { return filepath.Join(h.dir, "swap", "cti-driver-grandstream") }
+// swapBinary is the second grandstream build. It lives in a subfolder of
+// the plugin folder: the host starts through the API (SwapPlugin) only
+// binaries inside its plugin folder or named by a plugin block.
+func (h *harness) swapBinary() string {
+	return filepath.Join(h.dir, "plugins", "swap", "cti-driver-grandstream")
+}
 
 // moduleRoot is the directory of go.mod, so the bench runs from anywhere in
 // the module (go test runs in the package directory).
@@ -190,9 +196,62 @@ func (p *process) pid() int { return p.cmd.Process.Pid }
 type runningHost struct {
 	proc   *process
 	listen string
+	token  string // the host's local token, which every connection to it presents
 	conn   *grpc.ClientConn
 	host   ctiv1.HostClient
 	admin  ctiv1.AdminClient
+}
+
+// bearer presents a token as `authorization: Bearer <token>` on every RPC,
+// as an app presents its client token: the header is part of what the host
+// paths measure. The floors (bare servers, the two-hop forwarder) are no
+// host and get none.
+type bearer string
+
+// GetRequestMetadata returns the authorization header.
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+// RequireTransportSecurity is false: the bench's hosts listen on loopback
+// in plaintext.
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// dial opens a new connection to the host that presents its local token.
+// Every connection the bench makes to a host it started comes from here.
+func (r *runningHost) dial() (*grpc.ClientConn, error) {
+	return grpc.NewClient(r.listen, grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithPerRPCCredentials(bearer(r.token)))
+}
+
+// tokenWait bounds how long a host may take to write its local token file
+// once started.
+const tokenWait = 30 * time.Second
+
+// waitToken waits, at most d, until the token file at path exists and
+// returns its token. It gives up early when exited is closed (the host
+// died).
+func waitToken(ctx context.Context, path string, exited <-chan struct{}, d time.Duration) (string, error) {
+	var token string
+	var readErr error
+	err := waitUntil(ctx, d, func() bool {
+		select {
+		case <-exited:
+			return true
+		default:
+		}
+		token, readErr = auth.ReadTokenFile(path)
+		return readErr == nil
+	})
+	select {
+	case <-exited:
+		return "", errors.New("ctihost exited before writing its local token file")
+	default:
+	}
+	if err != nil {
+		return "", fmt.Errorf("no local token file %s: %w (last read: %v)", path, err, readErr)
+	}
+	return token, nil
 }
 
 // device is one device block of a generated config.
@@ -261,16 +320,31 @@ func (h *harness) startHostWith(ctx context.Context, tag string, devices []devic
 	if h.profileDir != "" {
 		args = append(args, "-cpuprofile", filepath.Join(h.profileDir, tag+".pprof"))
 	}
+	// The host writes a fresh local token for this user once it listens.
+	// A file already there is stale (no host listens on a free address):
+	// remove it so that the wait below cannot read it.
+	tokenFile, err := auth.LocalTokenFile(listen)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(tokenFile); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
 	proc, err := h.start(env, filepath.Join(h.dir, "ctihost"), args...)
 	if err != nil {
 		return nil, err
 	}
-	conn, err := grpc.NewClient(listen, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	token, err := waitToken(ctx, tokenFile, proc.done, tokenWait)
+	if err != nil {
+		return nil, fmt.Errorf("ctihost (%s): %w\n%s", tag, err, proc.stderr.tail())
+	}
+	rh := &runningHost{proc: proc, listen: listen, token: token}
+	conn, err := rh.dial()
 	if err != nil {
 		return nil, err
 	}
 	h.onClose(func() { conn.Close() })
-	rh := &runningHost{proc: proc, listen: listen, conn: conn, host: ctiv1.NewHostClient(conn), admin: ctiv1.NewAdminClient(conn)}
+	rh.conn, rh.host, rh.admin = conn, ctiv1.NewHostClient(conn), ctiv1.NewAdminClient(conn)
 	// One instance per (site, driver), or per driver when shared.
 	instances := map[string]bool{}
 	for _, d := range devices {

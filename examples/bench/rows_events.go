@@ -155,7 +155,7 @@ func hostFlood(ctx context.Context, host *runningHost, k, want int) (*floodResul
 	defer cancel()
 	streams := make([]grpc.ServerStreamingClient[ctiv1.Event], k)
 	for i := range streams {
-		conn, err := grpc.NewClient(host.listen, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		conn, err := host.dial()
 		if err != nil {
 			return nil, err
 		}

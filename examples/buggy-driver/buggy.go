@@ -59,9 +59,10 @@ type Driver struct {
 	// goroutines they parked.
 	release chan struct{}
 
-	mu       sync.Mutex
-	watchers map[*watcher]struct{} // open WatchEvents streams, for floods
-	leaked   [][]byte              // FAULT_LEAK's allocations, kept forever
+	mu         sync.Mutex
+	watchers   map[*watcher]struct{} // open WatchEvents streams, for floods
+	leaked     [][]byte              // FAULT_LEAK's allocations, kept forever
+	configured []string              // every device's token, for FAULT_LEAK_SECRETS
 }
 
 // New returns an unconfigured driver that logs to logger.
@@ -136,6 +137,13 @@ func (d *Driver) Configure(ctx context.Context, req *ctiv1.ConfigureRequest) (*c
 	if len(problems) > 0 {
 		return nil, sdk.InvalidArgument("%s", strings.Join(problems, "; "))
 	}
+	var tokens []string
+	for _, dc := range inner.GetDevices() {
+		tokens = append(tokens, dc.GetSettings()["token"])
+	}
+	d.mu.Lock()
+	d.configured = tokens
+	d.mu.Unlock()
 	return d.acmeDriver.Configure(ctx, inner)
 }
 

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk"
 )
 
 // The fault keys. SendKeys with one of them, on any device, triggers the
@@ -53,10 +54,15 @@ const (
 	// with an empty model, and every event is sent with no payload and no
 	// device. The host must neither crash nor forward them blindly.
 	FaultGarbage = "FAULT_GARBAGE"
+	// FaultLeakSecrets does what a careless driver does with a secret: it
+	// logs every configured token (hclog, which the host relays), writes
+	// them to its raw stderr, and answers the command with an error that
+	// quotes them. The host must redact all three.
+	FaultLeakSecrets = "FAULT_LEAK_SECRETS"
 )
 
 // Keys are BUGGY-1's keys, in ModelInfo.keys order.
-var Keys = []string{FaultReset, FaultPanic, FaultExit, FaultHang, FaultHangAll, FaultLeak, FaultFlood, FaultGarbage}
+var Keys = []string{FaultReset, FaultPanic, FaultExit, FaultHang, FaultHangAll, FaultLeak, FaultFlood, FaultGarbage, FaultLeakSecrets}
 
 const (
 	// leakSize is what one FaultLeak press keeps.
@@ -75,7 +81,11 @@ var stderr = os.Stderr
 // guard has already refused keys that are not in Keys.
 func (d *Driver) SendKeys(_ context.Context, req *ctiv1.SendKeysRequest) (*ctiv1.CommandResponse, error) {
 	for _, k := range req.GetKeys() {
-		d.press(req.GetDevice(), strings.ToUpper(strings.TrimSpace(k)))
+		key := strings.ToUpper(strings.TrimSpace(k))
+		d.press(req.GetDevice(), key)
+		if key == FaultLeakSecrets {
+			return nil, sdk.Unavailable("device %q refused token %q", req.GetDevice(), d.tokens())
+		}
 	}
 	return &ctiv1.CommandResponse{}, nil
 }
@@ -107,6 +117,9 @@ func (d *Driver) press(device, key string) {
 	case FaultGarbage:
 		logger.Warn("fault pressed: answering garbage")
 		d.garbage.Store(true)
+	case FaultLeakSecrets:
+		logger.Warn("fault pressed: leaking the configured tokens", "tokens", d.tokens())
+		fmt.Fprintf(stderr, "buggy: my tokens are %s\n", d.tokens())
 	}
 }
 
@@ -247,3 +260,10 @@ func BeforeServe(mode string) {
 }
 
 var _ grpc.ServerStreamingServer[ctiv1.Event] = (*watcher)(nil)
+
+// tokens returns every configured device token, joined.
+func (d *Driver) tokens() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return strings.Join(d.configured, ",")
+}

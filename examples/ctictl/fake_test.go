@@ -104,11 +104,18 @@ func (f *fakeAdmin) ListPlugins(ctx context.Context, r *ctiv1.ListPluginsRequest
 // listener until the test ends and returns the address.
 func startFake(t *testing.T, host *fakeHost, admin *fakeAdmin) string {
 	t.Helper()
+	return startFakeWith(t, host, admin)
+}
+
+// startFakeWith is startFake with server options: TLS credentials or an
+// interceptor that checks credentials.
+func startFakeWith(t *testing.T, host *fakeHost, admin *fakeAdmin, opts ...grpc.ServerOption) string {
+	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpc.NewServer()
+	srv := grpc.NewServer(opts...)
 	if host == nil {
 		host = &fakeHost{}
 	}

@@ -16,27 +16,46 @@ import (
 // AdminServer implements cti.v1.Admin.
 type AdminServer struct {
 	ctiv1.UnimplementedAdminServer
-	router *Router
+	router   *Router
+	binaries *supervisor.Binaries
 }
 
-// NewAdminServer returns the operators' API.
-func NewAdminServer(r *Router) *AdminServer { return &AdminServer{router: r} }
+// NewAdminServer returns the operators' API. binaries decides which driver
+// binaries SwapPlugin may start.
+func NewAdminServer(r *Router, binaries *supervisor.Binaries) *AdminServer {
+	return &AdminServer{router: r, binaries: binaries}
+}
 
-// ListPlugins reports every instance; a shared one lists the sites it
-// serves.
-func (a *AdminServer) ListPlugins(context.Context, *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error) {
+// ListPlugins reports every instance serving a site the caller may reach;
+// a shared one lists only those of its sites.
+func (a *AdminServer) ListPlugins(ctx context.Context, _ *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error) {
 	resp := &ctiv1.ListPluginsResponse{}
 	for _, inst := range a.router.Instances() {
-		resp.Plugins = append(resp.Plugins, inst.Status())
+		if p := visibleStatus(ctx, inst); p != nil {
+			resp.Plugins = append(resp.Plugins, p)
+		}
 	}
 	return resp, nil
 }
 
-// ListSites reports sites and their devices with the state of the instance
-// serving each.
-func (a *AdminServer) ListSites(context.Context, *ctiv1.ListSitesRequest) (*ctiv1.ListSitesResponse, error) {
+// visibleStatus is inst's status as the caller may see it, or nil when it
+// serves none of the caller's sites.
+func visibleStatus(ctx context.Context, inst *supervisor.Instance) *ctiv1.PluginInstance {
+	p := inst.Status()
+	if c := clientOf(ctx); c != nil && !c.AllSitesAllowed() {
+		p.Sites = c.VisibleSites(p.GetSites())
+		if len(p.GetSites()) == 0 {
+			return nil
+		}
+	}
+	return p
+}
+
+// ListSites reports the sites the caller may reach and their devices with
+// the state of the instance serving each.
+func (a *AdminServer) ListSites(ctx context.Context, _ *ctiv1.ListSitesRequest) (*ctiv1.ListSitesResponse, error) {
 	resp := &ctiv1.ListSitesResponse{}
-	for _, name := range a.router.SiteNames() {
+	for _, name := range a.router.SiteNames(ctx) {
 		site := &ctiv1.Site{Name: name}
 		refs, routes := a.router.siteRoutes(name)
 		for n, ref := range refs {
@@ -54,25 +73,45 @@ func (a *AdminServer) ListSites(context.Context, *ctiv1.ListSitesRequest) (*ctiv
 // RestartPlugin restarts one instance now and forgets its crash history. A
 // shared instance is found by any site it serves, or by an empty site.
 func (a *AdminServer) RestartPlugin(ctx context.Context, req *ctiv1.RestartPluginRequest) (*ctiv1.PluginInstance, error) {
-	inst := a.find(req.GetDriver(), req.GetSite())
-	if inst == nil {
-		return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), req.GetSite())
+	inst, err := a.find(ctx, req.GetDriver(), req.GetSite())
+	if err != nil {
+		return nil, err
 	}
 	if err := inst.Restart(ctx); err != nil {
 		return nil, status.Errorf(codes.Unavailable, "%v", err)
 	}
-	return inst.Status(), nil
+	return visibleStatus(ctx, inst), nil
 }
 
-// find returns the instance of driver that serves site, or nil. The empty
-// site names the driver's shared instance.
-func (a *AdminServer) find(driver, site string) *supervisor.Instance {
+// find returns the instance of driver that serves site. The empty site
+// names the driver's shared instance. An instance the caller may not see
+// is NOT_FOUND, as one that does not exist; one that also serves sites out
+// of the caller's reach is PERMISSION_DENIED, since acting on it acts on
+// them.
+func (a *AdminServer) find(ctx context.Context, driver, site string) (*supervisor.Instance, error) {
 	for _, inst := range a.router.Instances() {
 		if inst.Driver() != driver {
 			continue
 		}
 		if inst.Site() == site || (site != "" && inst.Shared() && inst.Serves(site)) {
-			return inst
+			if visibleStatus(ctx, inst) == nil || (site != "" && !maySite(ctx, site)) {
+				break
+			}
+			if err := mayActOn(ctx, inst); err != nil {
+				return nil, err
+			}
+			return inst, nil
+		}
+	}
+	return nil, status.Errorf(codes.NotFound, "no driver %s runs at site %s; see ListPlugins", quoted(driver), quoted(site))
+}
+
+// mayActOn returns PERMISSION_DENIED unless the caller may reach every site
+// inst serves.
+func mayActOn(ctx context.Context, inst *supervisor.Instance) error {
+	for _, site := range inst.Sites() {
+		if !maySite(ctx, site) {
+			return status.Errorf(codes.PermissionDenied, "driver %q runs as one process for several sites, some beyond this client's; a client with access to all of them must act on it", inst.Driver())
 		}
 	}
 	return nil
@@ -83,30 +122,46 @@ func (a *AdminServer) find(driver, site string) *supervisor.Instance {
 // many of its sites are requested.
 func (a *AdminServer) SwapPlugin(ctx context.Context, req *ctiv1.SwapPluginRequest) (*ctiv1.SwapPluginResponse, error) {
 	var targets []*supervisor.Instance
-	for _, inst := range a.router.Instances() {
-		if inst.Driver() == req.GetDriver() && len(req.GetSites()) == 0 {
+	if len(req.GetSites()) == 0 {
+		for _, inst := range a.router.Instances() {
+			if inst.Driver() != req.GetDriver() || visibleStatus(ctx, inst) == nil {
+				continue
+			}
+			if err := mayActOn(ctx, inst); err != nil {
+				return nil, err
+			}
 			targets = append(targets, inst)
 		}
 	}
 	for _, site := range req.GetSites() {
-		inst := a.find(req.GetDriver(), site)
-		if inst == nil {
-			return nil, status.Errorf(codes.NotFound, "no driver %q runs at site %q; see ListPlugins", req.GetDriver(), site)
+		inst, err := a.find(ctx, req.GetDriver(), site)
+		if err != nil {
+			return nil, err
 		}
 		if !slices.Contains(targets, inst) {
 			targets = append(targets, inst)
 		}
 	}
 	if len(targets) == 0 {
-		return nil, status.Errorf(codes.NotFound, "no instance of driver %q runs; see ListPlugins", req.GetDriver())
+		return nil, status.Errorf(codes.NotFound, "no instance of driver %s runs; see ListPlugins", quoted(req.GetDriver()))
+	}
+	// Every check that needs no process runs before anything starts: a
+	// binary outside the plugin folder, or one the pin refuses, never runs.
+	binary := req.GetBinary()
+	if binary != "" {
+		checked, err := a.binaries.Check(binary)
+		if err != nil {
+			return nil, status.Errorf(codes.PermissionDenied, "binary %s: %v", quoted(binary), err)
+		}
+		binary = checked
 	}
 	resp := &ctiv1.SwapPluginResponse{}
 	for _, inst := range targets {
-		took, err := inst.Swap(ctx, req.GetBinary(), req.GetSha256())
+		took, err := inst.Swap(ctx, binary, req.GetSha256())
 		if err != nil {
 			return nil, status.Errorf(status.Code(err), "%s: %s (instances swapped before it: %d)", where(inst), status.Convert(err).Message(), len(resp.GetPlugins()))
 		}
-		resp.Plugins = append(resp.Plugins, inst.Status())
+		resp.Plugins = append(resp.Plugins, visibleStatus(ctx, inst))
 		resp.DurationsMs = append(resp.DurationsMs, took.Milliseconds())
 	}
 	return resp, nil

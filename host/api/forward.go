@@ -43,12 +43,17 @@ func forward[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, me
 // forwardOnce is forward without the metrics.
 func forwardOnce[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, method string, req Req, rpc driverRPC[Req, Resp]) (Resp, error) {
 	var zero Resp
-	rt, err := s.router.Resolve(req.GetDevice())
+	rt, err := s.router.Resolve(ctx, req.GetDevice())
 	if err != nil {
 		return zero, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.timeout)
 	defer cancel()
+	release, err := rt.inst.Acquire(ctx, rt.device)
+	if err != nil {
+		return zero, err
+	}
+	defer release()
 	out := proto.Clone(req).(Req)
 	setDevice(out, rt.device)
 	for attempt := 1; ; attempt++ {
@@ -113,28 +118,38 @@ func (s *HostServer) driverError(rt route, conn *supervisor.Conn, method string,
 	if code == codes.DeadlineExceeded {
 		// gRPC's deadline timer and ctx's may fire a moment apart, so the
 		// code alone decides.
-		return status.Errorf(codes.DeadlineExceeded, "%s did not answer %s within %s: %s", rt.describe(), method, s.timeout, status.Convert(err).Message())
+		return status.Errorf(codes.DeadlineExceeded, "%s did not answer %s within %s: %s", rt.describe(), method, s.timeout, cut(rt.inst.Redact(status.Convert(err).Message()), maxDriverMessage))
 	}
 	return withDeviceRef(err, rt.inst)
 }
 
-// withDeviceRef rewrites the VendorError detail's device to the app's
-// "site/device" reference, as every device field an app sees (a shared
-// instance's driver already uses the references).
+// maxDriverMessage bounds the message of a driver's error passed to an
+// app; a driver could answer megabytes.
+const maxDriverMessage = 2048
+
+// withDeviceRef passes a driver's error on to the app: the instance's
+// secrets redacted from its message and vendor detail (a careless driver
+// may quote a passcode), the message bounded, and the VendorError detail's
+// device rewritten to the app's "site/device" reference, as every device
+// field an app sees (a shared instance's driver already uses the
+// references).
 func withDeviceRef(err error, inst *supervisor.Instance) error {
 	st, ok := status.FromError(err)
-	if !ok || len(st.Details()) == 0 {
-		return err
+	if !ok {
+		return status.Error(codes.Unknown, cut(inst.Redact(err.Error()), maxDriverMessage))
 	}
-	out := status.New(st.Code(), st.Message())
+	out := status.New(st.Code(), cut(inst.Redact(st.Message()), maxDriverMessage))
 	for _, d := range st.Details() {
 		m, ok := d.(protoadapt.MessageV1)
 		if !ok {
 			continue // a detail we cannot decode is dropped rather than passed on garbled
 		}
-		if v, isVendor := d.(*ctiv1.VendorError); isVendor && v.GetDevice() != "" {
+		if v, isVendor := d.(*ctiv1.VendorError); isVendor {
 			v = proto.Clone(v).(*ctiv1.VendorError)
-			_, v.Device = inst.Ref(v.GetDevice())
+			if v.GetDevice() != "" {
+				_, v.Device = inst.Ref(v.GetDevice())
+			}
+			v.Code, v.Message = inst.Redact(v.GetCode()), inst.Redact(v.GetMessage())
 			m = v
 		}
 		if withDetail, err := out.WithDetails(m); err == nil {
@@ -142,6 +157,17 @@ func withDeviceRef(err error, inst *supervisor.Instance) error {
 		}
 	}
 	return out.Err()
+}
+
+// cut bounds s to n bytes on a rune boundary.
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && s[n]&0xC0 == 0x80 {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // diedError is the status error of a command whose driver died under it.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"sort"
 	"sync"
@@ -28,6 +29,7 @@ type HostServer struct {
 	closing chan struct{}
 	once    sync.Once
 	metrics *metrics.Metrics // nil when metrics are off
+	subs    subscribers      // open event streams; limits set by NewGRPCServer
 }
 
 // NewHostServer returns the app API. timeout is the deadline applied to
@@ -45,11 +47,18 @@ func (s *HostServer) Close() { s.once.Do(func() { close(s.closing) }) }
 // devices, without capabilities, so apps see what exists. A shared instance
 // lists only the devices of the requested sites.
 func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequest) (*ctiv1.ListDevicesResponse, error) {
-	if err := s.router.CheckSites(req.GetSites()); err != nil {
+	if err := s.router.CheckSites(ctx, req.GetSites()); err != nil {
 		return nil, err
 	}
+	sites := req.GetSites()
+	if c := clientOf(ctx); len(sites) == 0 && c != nil && !c.AllSitesAllowed() {
+		sites = s.router.SiteNames(ctx) // every site the caller may reach
+		if len(sites) == 0 {
+			return &ctiv1.ListDevicesResponse{}, nil
+		}
+	}
 	wanted := map[string]bool{}
-	for _, site := range req.GetSites() {
+	for _, site := range sites {
 		wanted[site] = true
 	}
 	var (
@@ -58,7 +67,7 @@ func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequ
 		out []*ctiv1.Device
 	)
 	for _, inst := range s.router.Instances() {
-		if len(wanted) > 0 && !slices.ContainsFunc(req.GetSites(), inst.Serves) {
+		if len(wanted) > 0 && !slices.ContainsFunc(sites, inst.Serves) {
 			continue
 		}
 		wg.Add(1)
@@ -117,16 +126,35 @@ func (s *HostServer) GetDeviceState(ctx context.Context, req *ctiv1.GetDeviceSta
 // WatchEvents streams the bus to the app, filtered, from the requested
 // sequence.
 func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.ServerStreamingServer[ctiv1.Event]) error {
-	if err := s.router.CheckSites(req.GetSites()); err != nil {
+	ctx, cancel := context.WithCancel(stream.Context())
+	defer cancel()
+	if err := s.router.CheckSites(ctx, req.GetSites()); err != nil {
 		return err
 	}
 	for _, ref := range req.GetDevices() {
-		if _, err := s.router.Resolve(ref); err != nil {
+		if _, err := s.router.Resolve(ctx, ref); err != nil {
 			return err
 		}
 	}
-	ctx, cancel := context.WithCancel(stream.Context())
-	defer cancel()
+	filter := bus.NewFilter(req)
+	client := clientOf(ctx)
+	name := ""
+	if client != nil {
+		name = client.Name
+		if len(filter.Sites) == 0 && !client.AllSitesAllowed() {
+			// Only the caller's sites, host events about their drivers
+			// included: never another site's.
+			filter.Sites = map[string]bool{}
+			for _, site := range client.Sites {
+				filter.Sites[site] = true
+			}
+		}
+	}
+	release, err := s.subs.acquire(name)
+	if err != nil {
+		return err
+	}
+	defer release()
 	go func() {
 		select {
 		case <-s.closing:
@@ -134,9 +162,14 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 		case <-ctx.Done():
 		}
 	}()
-	err := s.bus.Subscribe(ctx, req.GetFromSequence(), bus.NewFilter(req), func(ev *bus.Encoded) error {
-		if gap := ev.Event.GetGap(); gap != nil {
-			s.metrics.EventsDropped("gap", gap.GetToSequence()-gap.GetFromSequence()+1)
+	revoked := false
+	err = s.bus.Subscribe(ctx, req.GetFromSequence(), filter, func(ev *bus.Encoded) error {
+		if client != nil && client.Revoked() {
+			revoked = true
+			return errRevoked
+		}
+		if ev.Event.GetGap() != nil && ev.Lost > 0 {
+			s.metrics.EventsDropped("gap", ev.Lost)
 		}
 		// SendMsg with the encoded event: wireCodec sends its bytes.
 		if err := stream.SendMsg(ev); err != nil {
@@ -150,6 +183,9 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 		return status.Error(codes.Unavailable, "the host is shutting down; reconnect with from_sequence when it is back")
 	default:
 	}
+	if revoked {
+		return status.Error(codes.Unauthenticated, "this client's credentials or rights were changed by a config reload; reconnect with from_sequence")
+	}
 	if stream.Context().Err() != nil {
 		return status.FromContextError(stream.Context().Err()).Err()
 	}
@@ -158,5 +194,8 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 	}
 	return nil
 }
+
+// errRevoked ends the stream of a client a reload revoked.
+var errRevoked = errors.New("client revoked")
 
 var _ ctiv1.HostServer = (*HostServer)(nil)

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"sync"
@@ -67,45 +68,59 @@ func (r *Router) siteRoutes(site string) (refs []string, routes []route) {
 	return refs, routes
 }
 
-// Resolve finds the route of a device reference.
-func (r *Router) Resolve(ref string) (route, error) {
+// maxRefLength bounds a device reference: site and device names are
+// config labels, never this long.
+const maxRefLength = 512
+
+// Resolve finds the route of a device reference. A site the caller may not
+// reach is answered exactly as a site that does not exist.
+func (r *Router) Resolve(ctx context.Context, ref string) (route, error) {
 	site, device, ok := strings.Cut(ref, "/")
-	if !ok || site == "" || device == "" || strings.Contains(device, "/") {
-		return route{}, sdk.InvalidArgument("device %q is not a reference of the form site/device", ref).GRPCStatus().Err()
+	if len(ref) > maxRefLength || !ok || site == "" || device == "" || strings.Contains(device, "/") {
+		return route{}, sdk.InvalidArgument("device %s is not a reference of the form site/device", quoted(ref)).GRPCStatus().Err()
 	}
 	r.mu.RLock()
 	rt, ok := r.routes[ref]
 	_, knownSite := r.sites[site]
 	r.mu.RUnlock()
+	if !knownSite || !maySite(ctx, site) {
+		return route{}, r.unknownSite(ctx, site)
+	}
 	if !ok {
-		if !knownSite {
-			return route{}, sdk.NotFound("site %q is not configured; known sites: %s", site, strings.Join(r.SiteNames(), ", ")).GRPCStatus().Err()
-		}
-		return route{}, sdk.NotFound("device %q is not configured at site %q", device, site).GRPCStatus().Err()
+		return route{}, sdk.NotFound("device %s is not configured at site %q", quoted(device), site).GRPCStatus().Err()
 	}
 	return rt, nil
 }
 
-// SiteNames returns the configured sites, sorted.
-func (r *Router) SiteNames() []string {
+// unknownSite is the NOT_FOUND of a site that does not exist for the
+// caller; it lists only the sites the caller may reach.
+func (r *Router) unknownSite(ctx context.Context, site string) error {
+	return sdk.NotFound("site %s is not configured; known sites: %s", quoted(site), strings.Join(r.SiteNames(ctx), ", ")).GRPCStatus().Err()
+}
+
+// SiteNames returns the configured sites the caller may reach, sorted.
+func (r *Router) SiteNames(ctx context.Context) []string {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	names := make([]string, 0, len(r.sites))
 	for s := range r.sites {
-		names = append(names, s)
+		if maySite(ctx, s) {
+			names = append(names, s)
+		}
 	}
 	sort.Strings(names)
 	return names
 }
 
-// CheckSites returns NOT_FOUND for the first unknown site.
-func (r *Router) CheckSites(sites []string) error {
+// CheckSites returns NOT_FOUND for the first site that is unknown or out
+// of the caller's reach.
+func (r *Router) CheckSites(ctx context.Context, sites []string) error {
 	for _, s := range sites {
 		r.mu.RLock()
 		_, ok := r.sites[s]
 		r.mu.RUnlock()
-		if !ok {
-			return sdk.NotFound("site %q is not configured; known sites: %s", s, strings.Join(r.SiteNames(), ", ")).GRPCStatus().Err()
+		if !ok || !maySite(ctx, s) {
+			return r.unknownSite(ctx, s)
 		}
 	}
 	return nil

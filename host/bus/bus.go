@@ -31,6 +31,13 @@ const batch = 256
 type Encoded struct {
 	Event *ctiv1.Event
 	Wire  []byte
+	// Lost is, for a Gap, how many published events the subscriber will
+	// never receive: the replay buffer overwrote them before it read them
+	// (ToSequence-FromSequence+1). It is 0 for every other event, and for
+	// the Gap of a subscriber that asked for sequence numbers of an earlier
+	// host run ("sequence numbers restarted"): those events were never
+	// published by this run, so none was lost here. Not part of Wire.
+	Lost uint64
 }
 
 // encode stamps nothing: it only pairs ev with its wire form.
@@ -115,6 +122,7 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 	} else if from > b.next {
 		// The app saw sequence numbers of an earlier host run.
 		gap := gapEvent(b.next, from-1, "sequence numbers restarted: the host was restarted; resynchronise with GetDeviceState")
+		// gap.Lost stays 0: this run never published those sequences.
 		cursor = b.next
 		b.mu.Unlock()
 		if err := send(gap); err != nil {
@@ -130,6 +138,7 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 		var gap *Encoded
 		if oldest := b.oldest(); cursor < oldest {
 			gap = gapEvent(cursor, oldest-1, "events are older than the host's replay buffer or were overwritten before this subscriber read them; resynchronise with GetDeviceState")
+			gap.Lost = oldest - cursor // published and overwritten unread: [cursor, oldest-1]
 			cursor = oldest
 		}
 		events = events[:0]

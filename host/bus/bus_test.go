@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 	"time"
 
@@ -155,5 +156,109 @@ func TestFilter(t *testing.T) {
 		if got := f.Match(c.ev); got != c.want {
 			t.Errorf("%s: Match = %v, want %v", c.name, got, c.want)
 		}
+	}
+}
+
+// subscribeEncoded subscribes from `from` and returns the first n encoded
+// events received, Gap events included.
+func subscribeEncoded(t *testing.T, b *Bus, from uint64, n int, onSend func(*Encoded)) []*Encoded {
+	t.Helper()
+	var got []*Encoded
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := b.Subscribe(ctx, from, nil, func(e *Encoded) error {
+		got = append(got, e)
+		if onSend != nil {
+			onSend(e)
+		}
+		if len(got) == n {
+			return errStop
+		}
+		return nil
+	})
+	if !errors.Is(err, errStop) {
+		t.Fatalf("subscribe ended with %v after %d of %d events", err, len(got), n)
+	}
+	return got
+}
+
+// A Gap of events the buffer overwrote counts them as lost: what the
+// host's ctihost_events_dropped_total{reason="gap"} adds.
+func TestGapOfOverwrittenEventsCountsThemLost(t *testing.T) {
+	b := New(5)
+	for i := 0; i < 12; i++ {
+		b.Publish(callEvent("hq", "hq/a"))
+	}
+	got := subscribeEncoded(t, b, 2, 6, nil)
+	gap := got[0].Event.GetGap()
+	if gap == nil || gap.GetFromSequence() != 2 || gap.GetToSequence() != 7 {
+		t.Fatalf("first event = %v, want gap 2..7", got[0].Event)
+	}
+	if got[0].Lost != 6 {
+		t.Fatalf("gap 2..7 has Lost %d, want 6", got[0].Lost)
+	}
+	for _, e := range got[1:] {
+		if e.Lost != 0 {
+			t.Fatalf("event %d has Lost %d, want 0", e.Event.GetSequence(), e.Lost)
+		}
+	}
+}
+
+// A subscriber that falls behind while it reads: every published event is
+// either delivered or counted in a Gap's Lost, exactly once.
+func TestSlowSubscriberGapAccountsForEveryEvent(t *testing.T) {
+	const capacity, published = 4, 21
+	b := New(capacity)
+	b.Publish(callEvent("hq", "hq/a"))
+	first := make(chan struct{})
+	resume := make(chan struct{})
+	done := make(chan []*Encoded)
+	go func() {
+		done <- subscribeEncoded(t, b, 1, 1+1+capacity, func(e *Encoded) {
+			if e.Event.GetSequence() == 1 {
+				close(first)
+				<-resume // the buffer is overwritten meanwhile
+			}
+		})
+	}()
+	<-first
+	for i := 1; i < published; i++ {
+		b.Publish(callEvent("hq", "hq/a"))
+	}
+	close(resume)
+	got := <-done
+	var delivered, lost uint64
+	for _, e := range got {
+		if gap := e.Event.GetGap(); gap != nil {
+			if want := gap.GetToSequence() - gap.GetFromSequence() + 1; e.Lost != want {
+				t.Fatalf("gap %d..%d has Lost %d, want %d", gap.GetFromSequence(), gap.GetToSequence(), e.Lost, want)
+			}
+			lost += e.Lost
+			continue
+		}
+		delivered++
+	}
+	if delivered+lost != published || lost != published-1-capacity {
+		t.Fatalf("delivered %d and lost %d of %d published events (buffer %d)", delivered, lost, published, capacity)
+	}
+}
+
+// A subscriber resuming with sequence numbers of an earlier host run gets a
+// Gap, but no event of this run was lost: up to from_sequence = 2^64-1,
+// which once made the gap metric count ~1.8e19 dropped events.
+func TestRestartGapLosesNothing(t *testing.T) {
+	for _, from := range []uint64{500, math.MaxUint64} {
+		t.Run(fmt.Sprint(from), func(t *testing.T) {
+			b := New(5)
+			b.Publish(callEvent("hq", "hq/a"))
+			got := subscribeEncoded(t, b, from, 1, nil)
+			gap := got[0].Event.GetGap()
+			if gap == nil || gap.GetFromSequence() != 2 || gap.GetToSequence() != from-1 {
+				t.Fatalf("first event = %v, want gap 2..%d", got[0].Event, from-1)
+			}
+			if got[0].Lost != 0 {
+				t.Fatalf("restart gap has Lost %d, want 0", got[0].Lost)
+			}
+		})
 	}
 }

@@ -1,8 +1,8 @@
 package config
 
 import (
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"time"
 
@@ -21,6 +21,8 @@ type Config struct {
 	Plugins []*Plugin
 	// Sites lists the site blocks in file order, the first of each name.
 	Sites []*Site
+	// Clients lists the client blocks in file order: who may use the API.
+	Clients []*Client
 	// Dir is the absolute folder of the config file; relative paths in the
 	// file (plugin_dir, path, file()) are relative to it.
 	Dir string
@@ -45,6 +47,23 @@ type Host struct {
 	// Metrics is the host:port of the Prometheus endpoint; "" means off.
 	Metrics string
 
+	// LocalToken says whether the host writes an admin token for its own
+	// user (auth.LocalTokenFile). Default true.
+	LocalToken bool
+	// TLSCertFile and TLSKeyFile, both absolute or both empty, make the API
+	// speak TLS; TLSClientCAFile also requires client certificates.
+	TLSCertFile, TLSKeyFile, TLSClientCAFile string
+	// InsecurePlaintext allows the API without TLS beyond loopback.
+	InsecurePlaintext bool
+	// Reflection serves gRPC server reflection. Default true.
+	Reflection bool
+	// AuditLog is the absolute path of the audit log file; "" is the host log.
+	AuditLog string
+	// Server limits: connections, event streams overall and per client,
+	// and how long a connection may idle. Defaults 256, 1024, 128, 1m.
+	MaxConnections, MaxSubscribers, MaxClientSubscribers int
+	ConnectionIdleTimeout                                time.Duration
+
 	// Supervision of plugin processes (see supervisor.Policy for what each
 	// does). Defaults: 10s, 100ms, 30s, 5, 1m, 2s, 2s, 1s.
 	StartTimeout, RestartBackoff, MaxRestartBackoff time.Duration
@@ -66,6 +85,9 @@ type Plugin struct {
 	// Isolation is IsolationSite (the default: one process per site) or
 	// IsolationDriver (one process serves every site of the driver).
 	Isolation string
+	// MaxDeviceCommands and MaxDeviceQueue bound the commands the host
+	// sends to one device at a time and those waiting. Defaults 4 and 16.
+	MaxDeviceCommands, MaxDeviceQueue int
 	// Range is the block header in the file.
 	Range hcl.Range
 
@@ -117,24 +139,37 @@ type Device struct {
 // structure (see Parse). It returns every problem found; the Config is nil
 // only when the file cannot be read.
 func Load(path string) (*Config, Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := readRegular(path, MaxConfigSize)
 	if err != nil {
+		detail := "check the path and its permissions"
+		var tooLarge *tooLargeError
+		switch {
+		case errors.As(err, &tooLarge):
+			detail = tooLargeHint
+		case errors.Is(err, errNotRegular), errors.Is(err, errSystemFile):
+			detail = "name an ordinary file, not a folder, pipe or device"
+		}
 		return nil, Diagnostics{{
 			Severity: Error,
 			File:     path,
-			Summary:  fmt.Sprintf("cannot read the config file: %v", pathReason(err)),
-			Detail:   "check the path and its permissions",
+			Summary:  fmt.Sprintf("cannot read the config file: %v", err),
+			Detail:   detail,
 		}}
 	}
 	return Parse(src, path)
 }
+
+// tooLargeHint is the detail of a config file over MaxConfigSize.
+var tooLargeHint = fmt.Sprintf("a config file may have up to %s, enough for some 14,000 devices; check that this is the config file", sizeText(MaxConfigSize))
 
 // Parse decodes src as the config file filename (used in diagnostics and to
 // find the config folder) and checks the host's own structure: blocks and
 // attributes of host, plugin, site and device, duplicates, and that every
 // device names an enabled plugin. It evaluates env() and file() in the
 // attributes it checks. It never stops at the first problem, and always
-// returns a Config, possibly partial when there are errors.
+// returns a Config, possibly partial when there are errors. Only a src
+// larger than MaxConfigSize, or nested more than 64 levels deep, is refused
+// before parsing, with that one error and the host's defaults.
 func Parse(src []byte, filename string) (*Config, Diagnostics) {
 	dir, err := filepath.Abs(filepath.Dir(filename))
 	if err != nil {
@@ -148,7 +183,18 @@ func Parse(src []byte, filename string) (*Config, Diagnostics) {
 }
 
 // parseBody runs the HCL parser, turning a parser panic into a diagnostic.
+// A file over MaxConfigSize, or nested deeper than maxNesting, is not
+// parsed at all.
 func parseBody(s *sink, src []byte, filename string) (body *hclsyntax.Body) {
+	if len(src) > MaxConfigSize {
+		s.errorf(hcl.Range{Filename: filename}, "", tooLargeHint, "the config file is larger than %s", sizeText(MaxConfigSize))
+		return nil
+	}
+	if at := tooDeep(src, filename); at != nil {
+		s.errorf(*at, "", "a config needs only a few levels of brackets, braces, parentheses and ${…}; look for ones opened and never closed",
+			"syntax error: nested more than %d levels deep", maxNesting)
+		return nil
+	}
 	defer func() {
 		if r := recover(); r != nil {
 			body = nil

@@ -35,6 +35,17 @@ var (
 		{Name: "command_grace", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "2s", Description: "how long a command waits for a restarting driver before it fails"},
 		{Name: "probe_interval", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "2s", Description: "how often each driver is probed for liveness"},
 		{Name: "probe_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "1s", Description: "how long a liveness probe may take; two failures in a row restart the driver"},
+		{Name: "local_token", Type: ctiv1.ConfigType_CONFIG_TYPE_BOOL, DefaultValue: "true", Description: "whether the host writes an admin token for the user who runs it, readable by that user only, where ctictl finds it"},
+		{Name: "tls_cert_file", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the API's TLS certificate (PEM), relative to the config file's folder; with tls_key_file the API speaks TLS only"},
+		{Name: "tls_key_file", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the private key of tls_cert_file (PEM)"},
+		{Name: "tls_client_ca_file", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "CA certificates (PEM) that sign client certificates; set, every client must present one (mTLS)"},
+		{Name: "insecure_plaintext", Type: ctiv1.ConfigType_CONFIG_TYPE_BOOL, DefaultValue: "false", Description: "allow the API without TLS on an address beyond loopback, where tokens cross the network in clear"},
+		{Name: "reflection", Type: ctiv1.ConfigType_CONFIG_TYPE_BOOL, DefaultValue: "true", Description: "serve gRPC server reflection (the API's schema, for grpcurl) without authentication"},
+		{Name: "audit_log", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "a file the audit lines are appended to as JSON, relative to the config file's folder; empty: the host log"},
+		{Name: "max_connections", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "256", Description: "API connections open at once; more are closed at once"},
+		{Name: "max_subscribers", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "1024", Description: "WatchEvents streams open at once, all clients together"},
+		{Name: "max_client_subscribers", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "128", Description: "WatchEvents streams one client may have open at once"},
+		{Name: "connection_idle_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "1m", Description: "how long an API connection may stay open without a call in progress"},
 	}
 	pluginAttrs = []*ctiv1.ConfigAttribute{
 		{Name: "enabled", Type: ctiv1.ConfigType_CONFIG_TYPE_BOOL, DefaultValue: "true", Description: "whether the host starts this driver"},
@@ -42,6 +53,8 @@ var (
 		{Name: "sha256", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the expected SHA-256 of the driver binary, 64 hex digits"},
 		{Name: "isolation", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: IsolationSite, AllowedValues: []string{IsolationSite, IsolationDriver},
 			Description: `how many sites one driver process serves: "site", one process per site, or "driver", one process for every site of the driver`},
+		{Name: "max_device_commands", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "4", Description: "commands the host sends to one device at a time"},
+		{Name: "max_device_queue", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "16", Description: "commands that may wait for a device's turn; more are refused with RESOURCE_EXHAUSTED"},
 	}
 	deviceAttrs = []*ctiv1.ConfigAttribute{
 		{Name: "driver", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Required: true, Description: "the plugin block label of the driver that serves this device"},
@@ -51,6 +64,16 @@ var (
 )
 
 const maxEventBuffer = 10_000_000
+
+// pluginAttr returns the plugin attribute declared with name.
+func pluginAttr(name string) *ctiv1.ConfigAttribute {
+	for _, a := range pluginAttrs {
+		if a.GetName() == name {
+			return a
+		}
+	}
+	return nil
+}
 
 // hostAttr returns the host attribute declared with name.
 func hostAttr(name string) *ctiv1.ConfigAttribute {
@@ -67,7 +90,7 @@ var pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // decode checks the top level and decodes host, plugin and site blocks. The
 // host block goes first because plugin paths depend on plugin_dir.
 func (c *Config) decode(s *sink, body *hclsyntax.Body) {
-	var hosts, plugins, sites []*hclsyntax.Block
+	var hosts, plugins, sites, clients []*hclsyntax.Block
 	if body != nil {
 		for _, attr := range sortedAttrs(body) {
 			s.errorf(attr.NameRange, attr.Name, `move it into a block: host { … }, plugin "NAME" { … } or site "NAME" { … }`,
@@ -81,8 +104,10 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 				plugins = append(plugins, b)
 			case "site":
 				sites = append(sites, b)
+			case "client":
+				clients = append(clients, b)
 			default:
-				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site"}, "block"),
+				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site", "client"}, "block"),
 					"config file: unknown block %q", b.Type)
 			}
 		}
@@ -118,6 +143,7 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 	for _, d := range devices {
 		c.checkDriver(s, d)
 	}
+	c.decodeClients(s, clients)
 }
 
 func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.Block) {
@@ -129,7 +155,7 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 	h := Host{LogLevel: v["log_level"].text, LogFormat: v["log_format"].text}
 	if l, ok := v["listen"]; ok {
 		if err := checkListen(l.text); err != "" {
-			s.errorf(l.rng, "listen", describe("ctihost", hostAttrs[0]), "host: attribute \"listen\" %s, got %q", err, l.text)
+			s.errorf(l.rng, "listen", describe("ctihost", hostAttrs[0]), "host: attribute \"listen\" %s, got %s", err, l.shown())
 		}
 		h.Listen = l.text
 	}
@@ -154,7 +180,7 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 	}
 	if m, ok := v["metrics"]; ok && m.text != "" {
 		if err := checkListen(m.text); err != "" {
-			s.errorf(m.rng, "metrics", describe("ctihost", hostAttr("metrics")), "host: attribute \"metrics\" %s, got %q", err, m.text)
+			s.errorf(m.rng, "metrics", describe("ctihost", hostAttr("metrics")), "host: attribute \"metrics\" %s, got %s", err, m.shown())
 		}
 		h.Metrics = m.text
 	}
@@ -165,6 +191,7 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 		{"plugin_start_timeout", &h.StartTimeout}, {"restart_backoff", &h.RestartBackoff},
 		{"max_restart_backoff", &h.MaxRestartBackoff}, {"crash_loop_window", &h.CrashLoopWindow},
 		{"command_grace", &h.CommandGrace}, {"probe_interval", &h.ProbeInterval}, {"probe_timeout", &h.ProbeTimeout},
+		{"connection_idle_timeout", &h.ConnectionIdleTimeout},
 	}
 	for _, d := range supervision {
 		if t, ok := v[d.name]; ok {
@@ -174,6 +201,7 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 			}
 		}
 	}
+	c.decodeSecurity(s, v, &h)
 	if r, ok := v["crash_loop_restarts"]; ok {
 		n, _ := strconv.ParseInt(r.text, 10, 64)
 		if n < 1 || n > 1000 {
@@ -251,6 +279,18 @@ func (c *Config) decodePlugin(s *sink, b *hclsyntax.Block, seen map[string]hcl.R
 		}
 	}
 	p.Enabled = v["enabled"].text != "false"
+	for _, l := range []struct {
+		name string
+		dst  *int
+	}{{"max_device_commands", &p.MaxDeviceCommands}, {"max_device_queue", &p.MaxDeviceQueue}} {
+		if t, ok := v[l.name]; ok {
+			n, _ := strconv.ParseInt(t.text, 10, 64)
+			if n < 1 || n > 10000 {
+				s.errorf(t.rng, l.name, describe("ctihost", pluginAttr(l.name)), "%s: attribute %q must be between 1 and 10000, got %s", object, l.name, t.text)
+			}
+			*l.dst = int(min(max(n, 1), 10000))
+		}
+	}
 	p.Isolation = IsolationSite
 	if iso, ok := v["isolation"]; ok {
 		p.Isolation = iso.text

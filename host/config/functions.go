@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math/big"
 	"os"
@@ -74,8 +73,8 @@ func fileFunc(dir string) function.Function {
 	})
 }
 
-// readSecretFile reads a small regular file. Its errors name neither the
-// absolute path nor the content.
+// readSecretFile reads a small regular file (see readRegular). Its errors
+// name neither the absolute path nor the content.
 func readSecretFile(dir, path string) (string, error) {
 	if path == "" {
 		return "", errors.New("the path is empty")
@@ -83,24 +82,9 @@ func readSecretFile(dir, path string) (string, error) {
 	if !filepath.IsAbs(path) {
 		path = filepath.Join(dir, path)
 	}
-	f, err := os.Open(path)
+	b, err := readRegular(path, maxFileSize)
 	if err != nil {
-		return "", pathReason(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return "", pathReason(err)
-	}
-	if !st.Mode().IsRegular() {
-		return "", errors.New("not a regular file")
-	}
-	b, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))
-	if err != nil {
-		return "", pathReason(err)
-	}
-	if len(b) > maxFileSize {
-		return "", fmt.Errorf("larger than %d bytes", maxFileSize)
+		return "", err
 	}
 	if !utf8.Valid(b) {
 		return "", errors.New("not valid UTF-8 text")
@@ -197,7 +181,17 @@ func checkExpr(s *sink, object string, attr *hclsyntax.Attribute) bool {
 			if _, lit := n.Val.(*hclsyntax.LiteralValueExpr); !lit {
 				fail(n, literalHint, "operators are not supported")
 			}
-		case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr, *hclsyntax.FunctionCallExpr,
+		case *hclsyntax.FunctionCallExpr:
+			// The name or path is quoted in error messages: computed from
+			// env() or file(), it would show what they read.
+			if hint, ok := argHints[n.Name]; ok {
+				for _, arg := range n.Args {
+					if !isLiteral(arg) {
+						fail(arg, hint, fmt.Sprintf("the argument of %s() must be a quoted string", n.Name))
+					}
+				}
+			}
+		case *hclsyntax.TemplateExpr, *hclsyntax.TemplateWrapExpr,
 			*hclsyntax.TupleConsExpr, *hclsyntax.ObjectConsExpr, *hclsyntax.ObjectConsKeyExpr,
 			*hclsyntax.ParenthesesExpr:
 		case *hclsyntax.ExprSyntaxError:
@@ -216,6 +210,24 @@ func checkExpr(s *sink, object string, attr *hclsyntax.Attribute) bool {
 		return nil
 	})
 	return ok
+}
+
+// argHints says how to write the argument of env() and file().
+var argHints = map[string]string{
+	"env":  `write the variable name in quotes, such as env("GXP_PASSCODE"); it cannot be computed`,
+	"file": `write the path in quotes, such as file("secrets/passcode"); it cannot be computed`,
+}
+
+// isLiteral reports whether expr is a constant: a literal or a string
+// without interpolation.
+func isLiteral(expr hclsyntax.Expression) bool {
+	switch e := expr.(type) {
+	case *hclsyntax.LiteralValueExpr:
+		return true
+	case *hclsyntax.TemplateExpr:
+		return e.IsStringLiteral()
+	}
+	return false
 }
 
 // numberInRange reports whether f is finite and within float64's range.

@@ -13,6 +13,9 @@ import (
 // DriverSpec is what the host learned from a driver binary: its
 // GetConfigSchema answer and the model names of its GetInfo answer.
 type DriverSpec struct {
+	// Name is DriverInfo.name: every process started for the driver must
+	// report it before it is configured.
+	Name string
 	// Schema declares the driver's plugin-level and device-level settings.
 	// Nil means the driver accepts no settings.
 	Schema *ctiv1.ConfigSchema
@@ -33,6 +36,8 @@ type Instance struct {
 	// Sites are the sites served, sorted: Site alone unless Shared.
 	Sites  []string
 	Driver string
+	// DriverName is the name the driver's binary reported (DriverSpec.Name).
+	DriverName string
 	// Plugin is the driver's plugin block.
 	Plugin *Plugin
 	// Request is the Configure call for the instance: the plugin's settings
@@ -103,7 +108,7 @@ func (c *Config) Resolve(specs map[string]DriverSpec) ([]Instance, Diagnostics) 
 			}
 			inst := byKey[key]
 			if inst == nil {
-				inst = &Instance{Site: key[0], Shared: key[0] == "", Driver: d.Driver, Plugin: p,
+				inst = &Instance{Site: key[0], Shared: key[0] == "", Driver: d.Driver, DriverName: spec.Name, Plugin: p,
 					Request: &ctiv1.ConfigureRequest{Site: key[0], Settings: map[string]string{}}}
 				for name, v := range plugins[d.Driver] {
 					inst.Request.Settings[name] = v.text

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -39,7 +40,20 @@ type setting struct {
 	text   string
 	rng    hcl.Range // the value's expression, or the block header for a default
 	given  bool      // written in the file, not a default
-	secret bool
+	secret bool      // declared secret, or read by env() or file(): redact it
+}
+
+// shown is the setting's value for a message: quoted and cut short, or
+// only "a value read by env() or file()" for a secret, which never shows.
+func (v setting) shown() string {
+	if v.secret {
+		return "a value read by env() or file()"
+	}
+	text := v.text
+	if len(text) > 64 {
+		text = text[:61] + "..."
+	}
+	return fmt.Sprintf("%q", text)
 }
 
 // checkBody evaluates and checks body against rules and returns the values of
@@ -65,13 +79,28 @@ func (c *Config) checkBody(s *sink, body *hclsyntax.Body, r bodyRules) map[strin
 			}
 			continue
 		}
-		v, ok := c.eval(s, r.object, attr, a.GetSecret())
+		// A value read by env() or file() is whatever the host can read (its
+		// environment, /etc/passwd, a key), so it is handled as a secret even
+		// where the driver did not declare one: never shown in a diagnostic,
+		// and redacted (Instance.Secrets) wherever the host redacts secrets.
+		outside := usesSecretSource(attr.Expr)
+		secret := a.GetSecret() || outside
+		v, ok := c.eval(s, r.object, attr, secret)
 		if !ok {
 			continue
 		}
-		if a.GetSecret() && !usesSecretSource(attr.Expr) {
+		if a.GetSecret() && !outside {
 			s.warnf(attr.Expr.Range(), a.GetName(), "keep secrets out of the config file: the value is in it, and in every copy of it",
 				"%s: secret attribute %q is written inline; use env(\"…\") or file(\"…\")", r.object, a.GetName())
+		}
+		if outside && !a.GetSecret() && hasControl(v) {
+			// Several lines are a whole file read by mistake (or on purpose:
+			// /etc/passwd), not a host name or a duration, and control
+			// characters could forge lines wherever the value is written.
+			// A secret setting may hold several lines (a PEM key).
+			s.errorf(attr.Expr.Range(), a.GetName(), "check that the file or variable holds this setting's value alone; file() trims trailing newlines",
+				"%s: attribute %q: a value read by file() or env() for a non-secret setting must be one line of text without control characters", r.object, a.GetName())
+			continue
 		}
 		if v.IsNull() {
 			if a.GetRequired() {
@@ -84,10 +113,10 @@ func (c *Config) checkBody(s *sink, body *hclsyntax.Body, r bodyRules) map[strin
 		text, problem := toText(v, a)
 		if problem != "" {
 			s.errorf(attr.Expr.Range(), a.GetName(), describe(r.owner, a), "%s: attribute %q %s, got %s",
-				r.object, a.GetName(), problem, shown(v, a.GetSecret()))
+				r.object, a.GetName(), problem, shown(v, secret))
 			continue
 		}
-		out[a.GetName()] = setting{text: text, rng: attr.Expr.Range(), given: true, secret: a.GetSecret()}
+		out[a.GetName()] = setting{text: text, rng: attr.Expr.Range(), given: true, secret: secret}
 	}
 	return out
 }
@@ -205,6 +234,16 @@ func toText(v cty.Value, a *ctiv1.ConfigAttribute) (text, problem string) {
 		return "", "must be one of " + quoteList(allowed)
 	}
 	return text, ""
+}
+
+// hasControl reports whether v is a string holding a newline, a tab or any
+// other control character.
+func hasControl(v cty.Value) bool {
+	v, _ = v.Unmark()
+	if v.IsNull() || !v.IsKnown() || v.Type() != cty.String {
+		return false
+	}
+	return strings.ContainsFunc(v.AsString(), unicode.IsControl)
 }
 
 // shown describes v for a type or range error: its type only for a secret or

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk"
 )
 
 // Spec is what an Instance runs. Path, SHA256 (a swap), Configure and
@@ -30,6 +32,10 @@ type Spec struct {
 	// prefixes.
 	Shared bool
 	Driver string
+	// Name is the name the driver reports in GetInfo (read by the host's
+	// probe); a binary that reports another is refused before Configure.
+	// Empty: not checked.
+	Name string
 	// Path is the plugin binary.
 	Path string
 	// SHA256 is the binary's expected checksum as hex; empty: not pinned.
@@ -39,6 +45,9 @@ type Spec struct {
 	// Secrets are the resolved secret values, redacted from everything the
 	// plugin writes to stderr.
 	Secrets []string
+	// DeviceCommands and DeviceQueue bound the commands in flight to one
+	// device and those waiting; 0 takes the defaults.
+	DeviceCommands, DeviceQueue int
 }
 
 // Publisher receives the instance's events, already stamped with the site
@@ -77,6 +86,14 @@ type Instance struct {
 	swaps         uint32
 	rollbacks     uint32
 	trial         *probation // the last swap, while on probation
+	// pin is the plugin block's sha256: every binary the instance runs,
+	// swapped in or not, must match it. Only a config reload changes it.
+	pin string
+	// limits bounds the commands in flight per device.
+	limits *deviceLimits
+	// redactor removes the instance's secrets from what its driver says
+	// (errors, stderr) before anyone else sees it.
+	redactor atomic.Pointer[sdk.Redactor]
 }
 
 // callSet is the last snapshot of each call of a device, by call id.
@@ -87,11 +104,17 @@ func New(spec Spec, logger hclog.Logger, publish Publisher, policy Policy) *Inst
 	i := &Instance{
 		spec: spec, logger: logger, publish: publish, policy: policy.withDefaults(), devices: deviceSet(spec.Configure),
 		state: ctiv1.DriverState_DRIVER_STATE_STOPPED, ready: make(chan struct{}), calls: map[string]callSet{},
-		statuses: map[string]*ctiv1.DeviceStatus{},
+		statuses: map[string]*ctiv1.DeviceStatus{}, pin: spec.SHA256,
+		limits: newDeviceLimits(spec.DeviceCommands, spec.DeviceQueue),
 	}
 	i.sites = i.sitesOf(spec.Configure)
+	i.redactor.Store(sdk.NewRedactor(spec.Secrets...))
 	return i
 }
+
+// Redact removes the instance's secrets from text its driver produced, for
+// an error passed on to an app or a log line.
+func (i *Instance) Redact(text string) string { return i.redactor.Load().Redact(text) }
 
 // Site returns the site served; "" for a shared instance, which serves
 // Sites.
@@ -210,6 +233,7 @@ func (i *Instance) ConfigureRequest() *ctiv1.ConfigureRequest {
 func (i *Instance) Reconfigure(ctx context.Context, req *ctiv1.ConfigureRequest, secrets []string) error {
 	i.mu.Lock()
 	i.spec.Configure, i.spec.Secrets = req, secrets
+	i.redactor.Store(sdk.NewRedactor(secrets...))
 	i.devices = deviceSet(req)
 	was := i.sites
 	i.sites = i.sitesOf(req)
@@ -224,7 +248,7 @@ func (i *Instance) Reconfigure(ctx context.Context, req *ctiv1.ConfigureRequest,
 	cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
 	defer cancel()
 	if _, err := p.driver.Configure(cctx, req); err != nil {
-		return fmt.Errorf("%s refused the new configuration: %s", i.Describe(), status.Convert(err).Message())
+		return fmt.Errorf("%s refused the new configuration: %s", i.Describe(), i.Redact(status.Convert(err).Message()))
 	}
 	i.logger.Info("reconfigured", "devices", len(req.GetDevices()), "sites", len(i.Sites()))
 	return nil
@@ -262,14 +286,14 @@ func (i *Instance) run(ctx context.Context, restarted bool) error {
 	i.mu.Lock()
 	spec := i.spec // a swap, its rollback or a reload changes it
 	i.mu.Unlock()
-	p, err := launch(ctx, spec.Path, spec.SHA256, i.logger, i.policy, spec.Secrets)
+	p, err := launch(ctx, spec.Path, spec.SHA256, spec.Name, i.logger, i.policy, spec.Secrets)
 	if err == nil {
 		cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
 		_, err = p.driver.Configure(cctx, spec.Configure)
 		cancel()
 		if err != nil {
 			p.kill()
-			err = fmt.Errorf("configure: %s", status.Convert(err).Message())
+			err = fmt.Errorf("configure: %s", i.Redact(status.Convert(err).Message()))
 		}
 	}
 	if err != nil {
@@ -480,7 +504,7 @@ func (i *Instance) setState(state ctiv1.DriverState, reason string) {
 	i.mu.Lock()
 	i.state = state
 	if reason != "" {
-		i.lastError = reason
+		i.lastError = Sanitize(reason)
 	}
 	i.mu.Unlock()
 	i.announce(state, reason)
@@ -494,7 +518,7 @@ func (i *Instance) leaveRunningLocked(state ctiv1.DriverState, reason string) {
 	}
 	i.state = state
 	if reason != "" {
-		i.lastError = reason
+		i.lastError = Sanitize(reason)
 	}
 }
 
@@ -519,7 +543,7 @@ func (i *Instance) announceTo(sites []string, state ctiv1.DriverState, reason st
 		return
 	}
 	i.mu.Lock()
-	changed := &ctiv1.DriverChanged{Driver: i.spec.Driver, State: state, Reason: reason, Version: i.info.GetVersion()}
+	changed := &ctiv1.DriverChanged{Driver: i.spec.Driver, State: state, Reason: Sanitize(reason), Version: i.info.GetVersion()}
 	if i.proc != nil {
 		changed.Pid = int64(i.proc.pid)
 	}

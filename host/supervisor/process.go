@@ -60,9 +60,14 @@ func (p *process) drain(d time.Duration) bool {
 	return true
 }
 
-// launch starts the plugin at path, dispenses its driver and checks its
-// API version.
-func launch(ctx context.Context, path, sum string, logger hclog.Logger, policy Policy, secrets []string) (*process, error) {
+// launch starts the plugin at path, dispenses its driver and checks, before
+// anything is configured, that it speaks this host's API version and, when
+// name is set, that it is that driver: a binary that fails either never
+// sees a setting or a secret.
+func launch(ctx context.Context, path, sum, name string, logger hclog.Logger, policy Policy, secrets []string) (*process, error) {
+	if err := checkFile(path); err != nil {
+		return nil, fmt.Errorf("binary %s %w", path, err)
+	}
 	cfg := sdk.ClientConfig(path, logger)
 	cfg.StartTimeout = policy.StartTimeout
 	if sum != "" {
@@ -98,7 +103,11 @@ func launch(ctx context.Context, path, sum string, logger hclog.Logger, policy P
 	}
 	if info.GetApiVersion() != sdk.APIVersion {
 		p.kill()
-		return nil, fmt.Errorf("driver speaks API %q, this host speaks %q", info.GetApiVersion(), sdk.APIVersion)
+		return nil, fmt.Errorf("driver speaks API %q, this host speaks %q", cut(info.GetApiVersion(), 40), sdk.APIVersion)
+	}
+	if name != "" && info.GetName() != name {
+		p.kill()
+		return nil, fmt.Errorf("binary %s is driver %q, not %q: refusing to configure it", path, cut(info.GetName(), 40), name)
 	}
 	p.info = info
 	return p, nil
@@ -109,7 +118,7 @@ func launch(ctx context.Context, path, sum string, logger hclog.Logger, policy P
 // anything for real.
 func Probe(ctx context.Context, path, sum string, logger hclog.Logger, policy Policy) (*ctiv1.DriverInfo, *ctiv1.ConfigSchema, error) {
 	policy = policy.withDefaults()
-	p, err := launch(ctx, path, sum, logger, policy, nil)
+	p, err := launch(ctx, path, sum, "", logger, policy, nil)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
@@ -37,9 +38,21 @@ type probation struct {
 // their ids; the old process finishes its in-flight commands and stops. On
 // failure the old process keeps serving and the error says why. It returns
 // how long the swap took.
+//
+// When the plugin block pins a sha256, every binary must match it: a swap
+// naming another sum is refused before anything starts, and one naming
+// none is held to the pin. Changing a pinned binary is a config change
+// (Repin through a reload).
 func (i *Instance) Swap(ctx context.Context, path, sum string) (time.Duration, error) {
 	began := time.Now()
 	i.mu.Lock()
+	if i.pin != "" {
+		if sum != "" && !strings.EqualFold(sum, i.pin) {
+			i.mu.Unlock()
+			return 0, status.Errorf(codes.FailedPrecondition, "%s is pinned to sha256 %s in config.hcl; a binary with sha256 %s is refused: change the pin in the plugin block and reload", i.Describe(), i.pin, cut(sum, 64))
+		}
+		sum = i.pin
+	}
 	if i.state != ctiv1.DriverState_DRIVER_STATE_RUNNING || i.proc == nil || i.swapping {
 		state := i.state
 		i.mu.Unlock()
@@ -92,13 +105,21 @@ func (i *Instance) Swap(ctx context.Context, path, sum string) (time.Duration, e
 	return took, nil
 }
 
+// Repin sets the pin a reload read from the plugin block; the caller then
+// swaps to the binary it pins.
+func (i *Instance) Repin(pin string) {
+	i.mu.Lock()
+	i.pin = pin
+	i.mu.Unlock()
+}
+
 // prepare starts, configures and waits for the new process until it is
 // ready, and matches its calls to the old process's ids.
 func (i *Instance) prepare(ctx context.Context, old *process, path, sum string) (*process, *idMap, error) {
 	i.mu.Lock()
 	secrets, req := i.spec.Secrets, i.spec.Configure
 	i.mu.Unlock()
-	next, err := launch(ctx, path, sum, i.logger, i.policy, secrets)
+	next, err := launch(ctx, path, sum, i.spec.Name, i.logger, i.policy, secrets)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -107,7 +128,7 @@ func (i *Instance) prepare(ctx context.Context, old *process, path, sum string) 
 	cancel()
 	if err != nil {
 		next.kill()
-		return nil, nil, fmt.Errorf("configure: %s", status.Convert(err).Message())
+		return nil, nil, fmt.Errorf("configure: %s", i.Redact(status.Convert(err).Message()))
 	}
 	ids, err := i.awaitReady(ctx, old, next)
 	if err != nil {
@@ -152,7 +173,7 @@ func (i *Instance) compare(ctx context.Context, old, next *process) (ids *idMap,
 		now, errNew := next.driver.GetDeviceState(cctx, &ctiv1.GetDeviceStateRequest{Device: dev})
 		cancel()
 		if errNew != nil {
-			return nil, "", fmt.Errorf("device %q: %s", dev, status.Convert(errNew).Message())
+			return nil, "", fmt.Errorf("device %q: %s", dev, i.Redact(status.Convert(errNew).Message()))
 		}
 		if errOld != nil {
 			continue // nothing to match against

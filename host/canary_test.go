@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/ctihost/ctihost/examples/driver-template/acmesim"
+	"github.com/ctihost/ctihost/plugins/grandstream/gssim"
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// The canary: recognisable secrets in every kind of secret the host holds
+// (a device passcode from env(), a driver token from file(), client tokens,
+// the local token), driven through normal use, device failures, a driver
+// that leaks its secrets on purpose, a crash, a swap, a reload and a
+// shutdown. Then every log line, audit line, error, Admin answer, event,
+// metric and plugin environment is searched: none may hold a secret.
+func TestCanarySecretsNeverLeave(t *testing.T) {
+	const (
+		fileToken   = "Canary-FileToken-5b2e7c"
+		clientToken = "Canary-ClientToken-8d41aa0f"
+	)
+	dir := t.TempDir()
+	tokenFile := filepath.Join(dir, "acme.token")
+	if err := os.WriteFile(tokenFile, []byte(fileToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	acme := httptest.NewServer(acmesim.NewPhone(fileToken, 2))
+	t.Cleanup(acme.Close)
+	desk := newPhone(t, "desk1", "GXP2135")
+	listen := freeAddr(t)
+	metricsAddr := reservedAddr(t)
+	auditFile := filepath.Join(dir, "audit.log")
+	path := writeConfig(t, listen, map[string][]*testPhone{"branch": {desk}},
+		fmt.Sprintf("metrics = %q", metricsAddr), fmt.Sprintf("audit_log = %q", auditFile))
+	blocks := fmt.Sprintf(`plugin "buggy" {}
+site "hq" {
+  device "desk" {
+    driver = "buggy"
+    model  = "BUGGY-1"
+    host   = %q
+    token  = file(%q)
+  }
+}
+client "app" {
+  token  = env("IT_CLIENT_TOKEN")
+  sites  = ["*"]
+  scopes = ["events", "calls", "devices", "admin"]
+}
+`, strings.TrimPrefix(acme.URL, "http://"), tokenFile)
+	appendFile(t, path, blocks)
+	t.Setenv("IT_CLIENT_TOKEN", clientToken) // the host inherits the test's environment
+	h := runHost(t, listen, path, 2)
+	app, appAdmin := dialAs(t, h, clientToken)
+	ctx := context.Background()
+	var seen strings.Builder // everything an app or operator got to see
+	record := func(what string, m proto.Message, err error) {
+		if m != nil {
+			b, _ := protojson.Marshal(m)
+			fmt.Fprintf(&seen, "%s: %s\n", what, b)
+		}
+		if err != nil {
+			fmt.Fprintf(&seen, "%s error: %v\n", what, err)
+		}
+	}
+	events := watchWith(t, app, &ctiv1.WatchEventsRequest{FromSequence: 1})
+
+	// Normal use.
+	dial, err := app.Dial(ctx, &ctiv1.DialRequest{Device: "branch/desk1", Destination: "1000"})
+	record("dial", dial, err)
+	// A driver that quotes its secrets in an error, its log and its stderr.
+	_, err = app.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "hq/desk", Keys: []string{"FAULT_LEAK_SECRETS"}})
+	record("leak", nil, err)
+	if err == nil {
+		t.Error("FAULT_LEAK_SECRETS answered OK")
+	}
+	// A phone that refuses the passcode.
+	desk.sim.SetFault(gssim.FaultWrongPasscode)
+	_, err = app.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "branch/desk1", Keys: []string{"VUP"}})
+	record("wrong passcode", nil, err)
+	desk.sim.SetFault(gssim.FaultNone)
+	// A crash, then a swap, then a reload.
+	_, err = app.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "hq/desk", Keys: []string{"FAULT_PANIC"}})
+	record("panic", nil, err)
+	events.waitEvent(t, "the restart", driverState(ctiv1.DriverState_DRIVER_STATE_RESTARTED))
+	swapped, err := appAdmin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "buggy", Binary: buildBuggy(t, "2.0.0", "")})
+	record("swap", swapped, err)
+	if err != nil {
+		t.Errorf("swap: %v", err)
+	}
+	src, _ := os.ReadFile(path)
+	if err := os.WriteFile(path, []byte(strings.Replace(string(src), `poll_interval = "100ms"`, `poll_interval = "150ms"`, 1)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloads := strings.Count(h.stderr.String(), "config reloaded")
+	h.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 20*time.Second, "the reload", func() bool { return strings.Count(h.stderr.String(), "config reloaded") > reloads })
+
+	// What apps and operators see.
+	plugins, err := appAdmin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+	record("plugins", plugins, err)
+	sites, err := appAdmin.ListSites(ctx, &ctiv1.ListSitesRequest{})
+	record("sites", sites, err)
+	devices, err := app.ListDevices(ctx, &ctiv1.ListDevicesRequest{})
+	record("devices", devices, err)
+	for _, ref := range []string{"hq/desk", "branch/desk1"} {
+		st, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: ref})
+		record("state "+ref, st, err)
+	}
+	// The plugin processes' environment and command line.
+	for _, p := range plugins.GetPlugins() {
+		for _, f := range []string{"environ", "cmdline"} {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/%s", p.GetPid(), f))
+			fmt.Fprintf(&seen, "plugin %d %s: %s\n", p.GetPid(), f, b)
+		}
+	}
+	fmt.Fprintf(&seen, "metrics: %s\n", scrapeAll(t, metricsAddr))
+	time.Sleep(300 * time.Millisecond)
+	events.mu.Lock()
+	for _, e := range events.all {
+		record("event", e, nil)
+	}
+	events.mu.Unlock()
+
+	// Shutdown, then the logs.
+	h.cmd.Process.Signal(syscall.SIGTERM)
+	<-h.done
+	audit, err := os.ReadFile(auditFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(audit), `"operation":"Admin.SwapPlugin"`) || !strings.Contains(string(audit), `"client":"app"`) {
+		t.Errorf("the audit log lacks the swap by client app:\n%s", audit)
+	}
+	localToken, _ := os.ReadFile(h.localTokenFile()) // removed at exit; read what the test saw
+	secrets := map[string]string{
+		"device passcode (env)": secretPasscode, "driver token (file)": fileToken, "client token": clientToken,
+	}
+	if s := strings.TrimSpace(string(localToken)); s != "" {
+		secrets["local token"] = s
+	}
+	outputs := map[string]string{"host log": h.stderr.String(), "audit log": string(audit), "API answers, events, metrics, plugin environment": seen.String()}
+	for where, text := range outputs {
+		for what, secret := range secrets {
+			if strings.Contains(text, secret) {
+				t.Errorf("the %s appears in the %s", what, where)
+			}
+		}
+	}
+	// The leak was real, and redacted where it surfaced.
+	if !strings.Contains(h.stderr.String(), "leaking the configured tokens") || !strings.Contains(seen.String(), "refused token") {
+		t.Errorf("the driver's leak did not reach the log and the app, so the test proves nothing")
+	}
+	t.Logf("searched %d bytes of log, %d of audit and %d of answers, events and metrics", len(h.stderr.String()), len(audit), seen.Len())
+}
+
+// scrapeAll returns the whole metrics page.
+func scrapeAll(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

@@ -1,0 +1,524 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// Security tests: each finding of issue 9, tried as an attacker would
+// against a real host with real plugin processes.
+
+// Tokens of the test clients: recognisable, so a leak is found.
+const (
+	hqCallsToken  = "hq-calls-Token-7f3a9c1e55"
+	hqAdminToken  = "hq-admin-Token-0b8d2e44c1"
+	eventsOnlyTok = "events-only-Token-91aa3fe0"
+)
+
+// clientBlocks declares the test clients: one for calls at hq, one admin
+// at hq only, one that may only watch, everywhere.
+var clientBlocks = fmt.Sprintf(`
+client "hq-desk" {
+  token  = %q
+  sites  = ["hq"]
+  scopes = ["events", "calls"]
+}
+client "hq-ops" {
+  token  = %q
+  sites  = ["hq"]
+  scopes = ["events", "admin"]
+}
+client "wallboard" {
+  token  = %q
+  sites  = ["*"]
+  scopes = ["events"]
+}
+`, hqCallsToken, hqAdminToken, eventsOnlyTok)
+
+// startSecuredHost runs a host serving sites hq and branch (a Grandstream
+// phone each) with the test clients, plus blocks appended to the file.
+func startSecuredHost(t *testing.T, hostExtra []string, blocks string) *runningHost {
+	t.Helper()
+	sites := map[string][]*testPhone{"hq": {newPhone(t, "reception", "GXP2135")}, "branch": {newPhone(t, "desk1", "GXP2135")}}
+	listen := freeAddr(t) // after the phones, which could take a port freeAddr gave
+	path := writeConfig(t, listen, sites, hostExtra...)
+	appendFile(t, path, clientBlocks+blocks)
+	return runHost(t, listen, path, 2)
+}
+
+func appendFile(t *testing.T, path, text string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// bearer presents a fixed token.
+type bearer string
+
+func (b bearer) GetRequestMetadata(context.Context, ...string) (map[string]string, error) {
+	if b == "" {
+		return nil, nil
+	}
+	return map[string]string{"authorization": "Bearer " + string(b)}, nil
+}
+
+func (bearer) RequireTransportSecurity() bool { return false }
+
+// dialAs connects to h with token ("" for none).
+func dialAs(t *testing.T, h *runningHost, token string) (ctiv1.HostClient, ctiv1.AdminClient) {
+	t.Helper()
+	conn, err := grpc.NewClient(h.listen, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(token)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return ctiv1.NewHostClient(conn), ctiv1.NewAdminClient(conn)
+}
+
+func TestAPIRefusesUnauthenticatedWrongScopeAndOtherSites(t *testing.T) {
+	h := startSecuredHost(t, nil, "")
+	ctx := context.Background()
+
+	anon, anonAdmin := dialAs(t, h, "")
+	if _, err := anon.ListDevices(ctx, &ctiv1.ListDevicesRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("no credentials: %v, want Unauthenticated", err)
+	}
+	if _, err := anonAdmin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: "/bin/true"}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("swap without credentials: %v, want Unauthenticated", err)
+	}
+	forged, _ := dialAs(t, h, hqCallsToken+"x")
+	if _, err := forged.ListDevices(ctx, &ctiv1.ListDevicesRequest{}); status.Code(err) != codes.Unauthenticated || strings.Contains(err.Error(), hqCallsToken) {
+		t.Errorf("unknown token: %v, want Unauthenticated without the token", err)
+	}
+
+	desk, deskAdmin := dialAs(t, h, hqCallsToken)
+	_, err := deskAdmin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream"})
+	if status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), `"admin"`) {
+		t.Errorf("swap with the calls scope: %v, want PermissionDenied naming the admin scope", err)
+	}
+	wall, _ := dialAs(t, h, eventsOnlyTok)
+	if _, err := wall.Dial(ctx, &ctiv1.DialRequest{Device: "hq/reception", Destination: "100"}); status.Code(err) != codes.PermissionDenied || !strings.Contains(err.Error(), `"calls"`) {
+		t.Errorf("dial with the events scope: %v, want PermissionDenied naming the calls scope", err)
+	}
+
+	// Another site is exactly an unknown one: same code, same message but
+	// for the name, and the list of known sites holds only the client's.
+	_, errOther := desk.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "branch/desk1"})
+	_, errNone := desk.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "nosuch/desk1"})
+	if status.Code(errOther) != codes.NotFound || strings.Replace(status.Convert(errOther).Message(), "branch", "nosuch", 1) != status.Convert(errNone).Message() {
+		t.Errorf("other site: %v\nunknown site: %v\nwant the same NotFound", errOther, errNone)
+	}
+	if strings.Contains(status.Convert(errNone).Message(), "branch") {
+		t.Errorf("the NotFound names a site the client may not reach: %v", errNone)
+	}
+	if _, err := desk.Dial(ctx, &ctiv1.DialRequest{Device: "branch/desk1", Destination: "100"}); status.Code(err) != codes.NotFound {
+		t.Errorf("dial at another site: %v, want NotFound", err)
+	}
+	list, err := desk.ListDevices(ctx, &ctiv1.ListDevicesRequest{})
+	if err != nil || len(list.GetDevices()) != 1 || list.GetDevices()[0].GetDevice() != "hq/reception" {
+		t.Errorf("ListDevices for an hq client: %v %v, want hq/reception only", list, err)
+	}
+	if _, err := desk.ListDevices(ctx, &ctiv1.ListDevicesRequest{Sites: []string{"branch"}}); status.Code(err) != codes.NotFound {
+		t.Errorf("ListDevices of another site: %v, want NotFound", err)
+	}
+	if _, err := desk.WatchEvents(ctx, &ctiv1.WatchEventsRequest{Sites: []string{"branch"}}); err == nil {
+		// A stream's error arrives with its first Recv.
+		stream, _ := desk.WatchEvents(ctx, &ctiv1.WatchEventsRequest{Sites: []string{"branch"}})
+		if _, err := stream.Recv(); status.Code(err) != codes.NotFound {
+			t.Errorf("watching another site: %v, want NotFound", err)
+		}
+	}
+
+	// The hq admin sees and acts on hq's plugin only.
+	_, ops := dialAs(t, h, hqAdminToken)
+	plugins, err := ops.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+	if err != nil || len(plugins.GetPlugins()) != 1 || plugins.GetPlugins()[0].GetSite() != "hq" {
+		t.Errorf("ListPlugins for the hq admin: %v %v, want hq's only", plugins, err)
+	}
+	if _, err := ops.RestartPlugin(ctx, &ctiv1.RestartPluginRequest{Site: "branch", Driver: "grandstream"}); status.Code(err) != codes.NotFound {
+		t.Errorf("restart at another site: %v, want NotFound", err)
+	}
+
+	// Events: the hq client never sees branch, not even its driver's
+	// events; the wallboard (every site) does.
+	hqEvents := watchWith(t, desk, &ctiv1.WatchEventsRequest{})
+	allEvents := watchWith(t, wall, &ctiv1.WatchEventsRequest{})
+	time.Sleep(200 * time.Millisecond)
+	if _, err := h.admin.RestartPlugin(ctx, &ctiv1.RestartPluginRequest{Site: "branch", Driver: "grandstream"}); err != nil {
+		t.Fatal(err)
+	}
+	allEvents.waitEvent(t, "branch restarted", func(e *ctiv1.Event) bool {
+		return e.GetSite() == "branch" && e.GetDriverChanged().GetState() == ctiv1.DriverState_DRIVER_STATE_RESTARTED
+	})
+	if _, err := ops.RestartPlugin(ctx, &ctiv1.RestartPluginRequest{Site: "hq", Driver: "grandstream"}); err != nil {
+		t.Fatal(err)
+	}
+	hqEvents.waitEvent(t, "hq restarted", func(e *ctiv1.Event) bool {
+		return e.GetSite() == "hq" && e.GetDriverChanged().GetState() == ctiv1.DriverState_DRIVER_STATE_RESTARTED
+	})
+	hqEvents.mu.Lock()
+	for _, e := range hqEvents.all {
+		if e.GetGap() == nil && e.GetSite() != "hq" {
+			t.Errorf("the hq client received an event of site %q: %v", e.GetSite(), e)
+		}
+	}
+	hqEvents.mu.Unlock()
+
+	// Audit: the refusals and the admin actions, with client names and
+	// never a token.
+	waitFor(t, 5*time.Second, "audit lines", func() bool {
+		return strings.Contains(h.stderr.String(), "operation=Admin.RestartPlugin")
+	})
+	log := h.stderr.String()
+	for _, want := range []string{
+		"ctihost.audit: refused: client=- ", "client=hq-desk", "operation=Admin.SwapPlugin", "code=PermissionDenied",
+		"client=hq-ops", "operation=Admin.RestartPlugin", "code=OK", "code=NotFound",
+	} {
+		if !strings.Contains(log, want) {
+			t.Errorf("the audit log lacks %q", want)
+		}
+	}
+	for _, secret := range []string{hqCallsToken, hqAdminToken, eventsOnlyTok, secretPasscode} {
+		if strings.Contains(log, secret) {
+			t.Errorf("a token or passcode appears in the log")
+		}
+	}
+}
+
+// watchWith collects a stream of client c in the background.
+func watchWith(t *testing.T, c ctiv1.HostClient, req *ctiv1.WatchEventsRequest) *events {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stream, err := c.WatchEvents(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &events{}
+	go func() {
+		for {
+			ev, err := stream.Recv()
+			if err != nil {
+				return
+			}
+			e.mu.Lock()
+			e.all = append(e.all, ev)
+			e.mu.Unlock()
+		}
+	}()
+	return e
+}
+
+// A SwapPlugin naming a program outside the plugin folder never runs it:
+// absolute, relative with .., or a bare name (looked up in the plugin
+// folder, never on PATH).
+func TestSwapPluginNeverRunsABinaryOutsideThePluginFolder(t *testing.T) {
+	h := startSecuredHost(t, nil, "")
+	marker := filepath.Join(t.TempDir(), "ran")
+	script := filepath.Join(t.TempDir(), "evil")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	pathDir := t.TempDir()
+	if err := os.Symlink(script, filepath.Join(pathDir, "cti-evil")); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := filepath.Rel(filepath.Join(binDir, "plugins"), script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for _, binary := range []string{script, rel, "cti-evil", "../../../../../../" + strings.TrimPrefix(script, "/")} {
+		_, err := h.admin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: binary})
+		if status.Code(err) != codes.PermissionDenied {
+			t.Errorf("swap to %s: %v, want PermissionDenied", binary, err)
+		}
+	}
+	// A symlink in the plugin folder to a program elsewhere is outside too.
+	link := filepath.Join(binDir, "plugins", "link-"+filepath.Base(t.TempDir()))
+	if err := os.Symlink(script, link); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Remove(link) })
+	if _, err := h.admin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: link}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("swap to a symlink leading out of the plugin folder: %v, want PermissionDenied", err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("a program outside the plugin folder was run")
+	}
+}
+
+// A binary in the plugin folder that is another driver is refused before it
+// is configured, so it never receives the site's passcodes; a pinned
+// plugin block holds every swap to its pin.
+func TestSwapPluginRefusesLookAlikesAndHoldsThePin(t *testing.T) {
+	content, err := os.ReadFile(filepath.Join(binDir, "plugins", "cti-driver-grandstream"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := fmt.Sprintf("%x", sha256Sum(content))
+	listen := freeAddr(t)
+	path := writeConfig(t, listen, map[string][]*testPhone{"hq": {newPhone(t, "reception", "GXP2135")}})
+	src, _ := os.ReadFile(path)
+	pinned := strings.Replace(string(src), `plugin "grandstream" {`, `plugin "grandstream" {`+"\n  sha256 = \""+pin+"\"", 1)
+	if err := os.WriteFile(path, []byte(pinned), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := runHost(t, listen, path, 1)
+	ctx := context.Background()
+
+	buggy := filepath.Join(binDir, "plugins", "cti-driver-buggy")
+	_, err = h.admin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: buggy, Sha256: pin})
+	if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("swap to another binary claiming the pin: %v, want Aborted by the checksum", err)
+	}
+	_, err = h.admin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: buggy})
+	if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), "sha256") {
+		t.Errorf("swap without a sum to a binary that misses the pin: %v, want Aborted by the pin", err)
+	}
+	_, err = h.admin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: buggy, Sha256: fmt.Sprintf("%x", sha256Sum([]byte("x")))})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "pinned") {
+		t.Errorf("swap with another sum: %v, want FailedPrecondition", err)
+	}
+	if p, _ := h.admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{}); p.GetPlugins()[0].GetSha256() != pin || p.GetPlugins()[0].GetSwaps() != 0 {
+		t.Errorf("after refused swaps: %v", p)
+	}
+
+	// Unpinned, the other driver starts but is refused at GetInfo, before
+	// Configure.
+	h2 := startSecuredHost(t, nil, "")
+	_, err = h2.admin.SwapPlugin(ctx, &ctiv1.SwapPluginRequest{Driver: "grandstream", Binary: buggy, Sites: []string{"hq"}})
+	if status.Code(err) != codes.Aborted || !strings.Contains(err.Error(), `is driver "buggy", not "grandstream": refusing to configure it`) {
+		t.Errorf("swap to another driver: %v, want refused before Configure", err)
+	}
+}
+
+func sha256Sum(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// The local token lets the host's own user in with no set-up, and no other
+// account: the file is the user's alone, and another account's ctictl is
+// refused.
+func TestLocalTokenIsTheOwnersOnly(t *testing.T) {
+	h := startHost(t, map[string][]*testPhone{"hq": {newPhone(t, "reception", "GXP2135")}})
+	file := h.localTokenFile()
+	st, err := os.Stat(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, err := os.Stat(filepath.Dir(file))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Mode().Perm() != 0o600 || dir.Mode().Perm() != 0o700 {
+		t.Errorf("token file %v, folder %v: want 0600 in 0700", st.Mode(), dir.Mode())
+	}
+	if _, err := h.host.ListDevices(context.Background(), &ctiv1.ListDevicesRequest{}); err != nil {
+		t.Errorf("the owner's local token is refused: %v", err)
+	}
+	if os.Geteuid() != 0 {
+		return // another account can be tried only from root; the modes above are the guarantee
+	}
+	// As nobody: the file cannot be read.
+	cat := exec.Command("cat", file)
+	cat.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: 65534, Gid: 65534}}
+	if out, err := cat.CombinedOutput(); err == nil {
+		t.Errorf("another account read the local token: %s", out)
+	}
+	_, anonAdmin := dialAs(t, h, "")
+	if _, err := anonAdmin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("a caller without the token: %v, want Unauthenticated", err)
+	}
+}
+
+// A host does not start plaintext beyond loopback unless told to, loudly.
+func TestPlaintextBeyondLoopbackIsRefused(t *testing.T) {
+	path := writeConfig(t, "0.0.0.0:0", map[string][]*testPhone{"hq": {newPhone(t, "reception", "GXP2135")}})
+	var stderr bytes.Buffer
+	cmd := exec.Command(filepath.Join(binDir, "ctihost"), "-config", path)
+	cmd.Env = append(os.Environ(), "IT_PASSCODE="+secretPasscode, "XDG_CONFIG_HOME="+t.TempDir())
+	cmd.Stderr = &stderr
+	done := make(chan error, 1)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { done <- cmd.Wait() }()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatal("the host started serving plaintext on 0.0.0.0")
+	}
+	if cmd.ProcessState.ExitCode() == 0 || !strings.Contains(stderr.String(), "without TLS") {
+		t.Errorf("exit %d, stderr:\n%s", cmd.ProcessState.ExitCode(), stderr.String())
+	}
+}
+
+// Streams and connections are bounded: one connection holds at most 100
+// calls, a client at most max_client_subscribers streams, and connections
+// that say nothing, or send a call's headers and never its body, are
+// closed.
+func TestServerLimitsHoldAgainstFloodsAndSilentConnections(t *testing.T) {
+	metricsAddr := reservedAddr(t)
+	h := startSecuredHost(t, []string{fmt.Sprintf("metrics = %q", metricsAddr), `connection_idle_timeout = "1s"`, `max_client_subscribers = 150`},
+		fmt.Sprintf("client \"small\" {\n  token = %q\n  sites = [\"*\"]\n  scopes = [\"events\"]\n}\n", "small-Client-Token-33aa"))
+
+	// 300 streams on one connection: the server runs 100 at a time.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	for range 300 {
+		go func() {
+			if s, err := h.host.WatchEvents(ctx, &ctiv1.WatchEventsRequest{}); err == nil {
+				s.Recv()
+			}
+		}()
+	}
+	waitFor(t, 10*time.Second, "100 subscribers", func() bool { return scrape(t, metricsAddr, "ctihost_event_subscribers") == "100" })
+	time.Sleep(500 * time.Millisecond)
+	if got := scrape(t, metricsAddr, "ctihost_event_subscribers"); got != "100" {
+		t.Errorf("one connection holds %s streams, want 100", got)
+	}
+	cancel()
+
+	// A client's own bound, across connections.
+	small := make([]ctiv1.HostClient, 2)
+	for i := range small {
+		small[i], _ = dialAs(t, h, "small-Client-Token-33aa")
+	}
+	sctx, scancel := context.WithCancel(context.Background())
+	defer scancel()
+	var refused atomic.Value // error
+	for n := 0; n < 160 && refused.Load() == nil; n++ {
+		s, err := small[n%2].WatchEvents(sctx, &ctiv1.WatchEventsRequest{Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_QUEUE}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			if _, err := s.Recv(); status.Code(err) == codes.ResourceExhausted {
+				refused.Store(err)
+			}
+		}()
+		time.Sleep(2 * time.Millisecond)
+	}
+	waitFor(t, 5*time.Second, "a refused stream", func() bool { return refused.Load() != nil })
+	if err := refused.Load().(error); !strings.Contains(err.Error(), "max_client_subscribers") {
+		t.Errorf("refusal %v does not name the limit", err)
+	}
+	scancel()
+
+	// 50 connections that send the HTTP/2 preface and SETTINGS and then
+	// nothing, and 50 that open a call and never send its body.
+	var conns []net.Conn
+	for i := range 100 {
+		c, err := net.Dial("tcp", h.listen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		c.Write([]byte("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"))
+		c.Write([]byte{0, 0, 0, 4, 0, 0, 0, 0, 0}) // empty SETTINGS
+		if i%2 == 1 {
+			c.Write(headersFrame(t, "/cti.v1.Host/ListDevices", hqCallsToken))
+		}
+	}
+	deadline := time.Now().Add(25 * time.Second)
+	closed := 0
+	for _, c := range conns {
+		c.SetReadDeadline(deadline)
+		buf := make([]byte, 4096)
+		for {
+			if _, err := c.Read(buf); err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					break
+				}
+				closed++
+				break
+			}
+		}
+		c.Close()
+	}
+	if closed != len(conns) {
+		t.Errorf("%d of %d silent connections were closed within 25s", closed, len(conns))
+	}
+}
+
+// headersFrame is an HTTP/2 HEADERS frame (stream 1, END_HEADERS, no
+// END_STREAM) opening a gRPC call, HPACK literal fields without indexing.
+func headersFrame(t *testing.T, method, token string) []byte {
+	t.Helper()
+	var block []byte
+	field := func(name, value string) {
+		block = append(block, 0x00, byte(len(name)))
+		block = append(block, name...)
+		if len(value) > 126 {
+			t.Fatal("value too long for this encoder")
+		}
+		block = append(block, byte(len(value)))
+		block = append(block, value...)
+	}
+	field(":method", "POST")
+	field(":scheme", "http")
+	field(":path", method)
+	field(":authority", "x")
+	field("content-type", "application/grpc")
+	field("te", "trailers")
+	field("authorization", "Bearer "+token)
+	n := len(block)
+	frame := []byte{byte(n >> 16), byte(n >> 8), byte(n), 0x1, 0x4, 0, 0, 0, 1}
+	return append(frame, block...)
+}
+
+// scrape returns the value of an unlabelled metric, or "".
+func scrape(t *testing.T, addr, name string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		return ""
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
+}
+
+// reservedAddr is a loopback address no other listener of this test takes:
+// a port of 127.0.0.2 (phones and freeAddr use 127.0.0.1).
+func reservedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.2:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
