@@ -28,7 +28,7 @@ build:
 
 ## run: the host on the simulated default site (config.hcl), simulated phones started for you
 run: build
-	@export GXP_PASSCODE="$${GXP_PASSCODE:-admin}"; \
+	@export GXP_PASSCODE="$${GXP_PASSCODE:-gxp-sim-passcode}"; \
 	$(BIN)/gssim -auto-answer 3s -ring-every 45s \
 		-phone 127.0.0.1:18101=GXP2135 -phone 127.0.0.1:18102=GXP1165 -phone 127.0.0.1:18103=DP750 \
 		-phone 127.0.0.1:18201=GXP2135 -phone 127.0.0.1:18202=GXP2135 & sim=$$!; \

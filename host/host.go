@@ -30,6 +30,10 @@ import (
 // shutdownGrace bounds how long open API streams may delay a shutdown.
 const shutdownGrace = 3 * time.Second
 
+// maxMetricsConnections bounds the metrics endpoint's connections: a few
+// scrapers use it.
+const maxMetricsConnections = 32
+
 // host is a loaded, validated configuration ready to serve.
 type host struct {
 	path      string
@@ -203,10 +207,10 @@ func (h *host) serve(ctx context.Context) error {
 			h.logger.Warn("no local token was written; ctictl on this machine needs a client block's token", "error", err)
 		} else {
 			defer auth.RemoveLocalToken(path, h.localToken)
-			h.logger.Info("local admin token written, readable by this user only (ctictl reads it)", "file", path)
+			h.logger.Info("local token written: every scope at every site, readable by this user only (ctictl reads it)", "file", path)
 		}
 	}
-	audit, closeAudit, err := auditLogger(h.cfg.Host, h.logger)
+	audit, closeAudit, err := auditLogger(h.cfg.Host, h.logOut)
 	if err != nil {
 		return err
 	}
@@ -337,8 +341,10 @@ func (h *host) serveMetrics() (*metrics.Metrics, func(), error) {
 	m := metrics.New(metricsSource{h})
 	mux := http.NewServeMux()
 	mux.Handle("/metrics", m.Handler())
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(lis)
+	// Bounded like the API: a scrape is one small GET.
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
+		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}
+	go srv.Serve(api.Listener(lis, maxMetricsConnections))
 	h.logger.Info("metrics listening", "metrics", lis.Addr().String())
 	return m, func() { srv.Close() }, nil
 }

@@ -120,6 +120,11 @@ func TestHostileRequestsGetBoundedAnswers(t *testing.T) {
 	if status.Code(err) != codes.InvalidArgument || len(err.Error()) > 400 {
 		t.Errorf("a 900 KB device reference: %d bytes of %v", len(err.Error()), status.Code(err))
 	}
+	// 3.9 MB: beyond the request limit, refused by gRPC before any handler.
+	_, err = h.host.Hold(ctx, &ctiv1.CallRequest{Device: "hq/" + strings.Repeat("x", 3900<<10), CallId: "1"})
+	if status.Code(err) != codes.ResourceExhausted || len(err.Error()) > 400 {
+		t.Errorf("a 3.9 MB device reference: %d bytes of %v", len(err.Error()), status.Code(err))
+	}
 	_, err = h.host.Hold(ctx, &ctiv1.CallRequest{Device: strings.Repeat("y", 300) + "/desk", CallId: "1"})
 	if status.Code(err) != codes.NotFound || len(err.Error()) > 400 {
 		t.Errorf("an unknown 300-byte site: %d bytes of %v", len(err.Error()), status.Code(err))

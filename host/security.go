@@ -97,18 +97,23 @@ func checkExposure(h config.Host, logger hclog.Logger) error {
 	return nil
 }
 
-// auditLogger returns the audit log: the host log's "audit" sub-logger, or
-// JSON lines appended to the host block's audit_log file (mode 0600). The
-// closer closes the file.
-func auditLogger(h config.Host, base hclog.Logger) (hclog.Logger, io.Closer, error) {
-	if h.AuditLog == "" {
-		return base.Named("audit"), nopCloser{}, nil
+// auditLogger returns the audit log: "ctihost.audit" lines in the host
+// log's output and format, or JSON lines appended to the host block's
+// audit_log file (mode 0600). Either way it writes at every log_level: an
+// operator who quiets the log keeps the audit. The closer closes the file.
+func auditLogger(h config.Host, logOut io.Writer) (hclog.Logger, io.Closer, error) {
+	out, closer := logOut, io.Closer(nopCloser{})
+	if h.AuditLog != "" {
+		f, err := os.OpenFile(h.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+		if err != nil {
+			return nil, nil, fmt.Errorf("audit_log: %w", err)
+		}
+		out, closer = f, f
 	}
-	f, err := os.OpenFile(h.AuditLog, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("audit_log: %w", err)
-	}
-	return hclog.New(&hclog.LoggerOptions{Name: "ctihost.audit", Level: hclog.Info, Output: f, JSONFormat: true}), f, nil
+	return hclog.New(&hclog.LoggerOptions{
+		Name: "ctihost.audit", Level: hclog.Info, Output: out,
+		JSONFormat: h.AuditLog != "" || h.LogFormat == "json",
+	}), closer, nil
 }
 
 // localTokenAddr is the address ctictl uses to reach a host listening on

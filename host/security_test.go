@@ -22,6 +22,7 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
+	"github.com/ctihost/ctihost/host/config"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -59,11 +60,18 @@ client "wallboard" {
 // phone each) with the test clients, plus blocks appended to the file.
 func startSecuredHost(t *testing.T, hostExtra []string, blocks string) *runningHost {
 	t.Helper()
+	h, _ := startSecuredHostAt(t, hostExtra, blocks)
+	return h
+}
+
+// startSecuredHostAt is startSecuredHost, also returning the config path.
+func startSecuredHostAt(t *testing.T, hostExtra []string, blocks string) (*runningHost, string) {
+	t.Helper()
 	sites := map[string][]*testPhone{"hq": {newPhone(t, "reception", "GXP2135")}, "branch": {newPhone(t, "desk1", "GXP2135")}}
 	listen := freeAddr(t) // after the phones, which could take a port freeAddr gave
 	path := writeConfig(t, listen, sites, hostExtra...)
 	appendFile(t, path, clientBlocks+blocks)
-	return runHost(t, listen, path, 2)
+	return runHost(t, listen, path, 2), path
 }
 
 func appendFile(t *testing.T, path, text string) {
@@ -521,4 +529,73 @@ func reservedAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// The audit log writes at every log level: quieting the log keeps it.
+func TestAuditLogIgnoresTheLogLevel(t *testing.T) {
+	var buf bytes.Buffer
+	audit, closer, err := auditLogger(config.Host{LogLevel: "error"}, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer closer.Close()
+	audit.Info("command", "client", "app")
+	if !strings.Contains(buf.String(), "ctihost.audit: command: client=app") {
+		t.Errorf("audit line missing at log_level error: %q", buf.String())
+	}
+}
+
+// A reload that removes a client ends its event streams and refuses its
+// token from then on; other clients' streams go on.
+func TestReloadRevokesARemovedClient(t *testing.T) {
+	h, path := startSecuredHostAt(t, nil, "")
+	desk, _ := dialAs(t, h, hqCallsToken)
+	wall, _ := dialAs(t, h, eventsOnlyTok)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	deskStream, err := desk.WatchEvents(ctx, &ctiv1.WatchEventsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ended := make(chan error, 1)
+	go func() {
+		for {
+			if _, err := deskStream.Recv(); err != nil {
+				ended <- err
+				return
+			}
+		}
+	}()
+	wallEvents := watchWith(t, wall, &ctiv1.WatchEventsRequest{})
+	time.Sleep(200 * time.Millisecond)
+
+	src, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := strings.Index(string(src), `client "hq-desk"`)
+	end := start + strings.Index(string(src)[start:], "}\n") + 2
+	if err := os.WriteFile(path, []byte(string(src)[:start]+string(src)[end:]), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	reloads := strings.Count(h.stderr.String(), "config reloaded")
+	h.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 20*time.Second, "the reload", func() bool { return strings.Count(h.stderr.String(), "config reloaded") > reloads })
+	select {
+	case err := <-ended:
+		if status.Code(err) != codes.Unauthenticated {
+			t.Errorf("the removed client's stream ended with %v, want Unauthenticated", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the removed client's stream goes on")
+	}
+	if _, err := desk.ListDevices(context.Background(), &ctiv1.ListDevicesRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("the removed client's token: %v, want Unauthenticated", err)
+	}
+	if _, err := h.admin.RestartPlugin(context.Background(), &ctiv1.RestartPluginRequest{Site: "hq", Driver: "grandstream"}); err != nil {
+		t.Fatal(err)
+	}
+	wallEvents.waitEvent(t, "the other client's stream to go on", func(e *ctiv1.Event) bool {
+		return e.GetDriverChanged().GetState() == ctiv1.DriverState_DRIVER_STATE_RESTARTED
+	})
 }

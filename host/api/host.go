@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"sort"
 	"sync"
@@ -155,19 +154,19 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 		return err
 	}
 	defer release()
+	var revoked <-chan struct{} // nil, never ready, for calls made inside the host
+	if client != nil {
+		revoked = client.Revoked()
+	}
 	go func() {
 		select {
 		case <-s.closing:
-			cancel()
+		case <-revoked:
 		case <-ctx.Done():
 		}
+		cancel()
 	}()
-	revoked := false
 	err = s.bus.Subscribe(ctx, req.GetFromSequence(), filter, func(ev *bus.Encoded) error {
-		if client != nil && client.Revoked() {
-			revoked = true
-			return errRevoked
-		}
 		if ev.Event.GetGap() != nil && ev.Lost > 0 {
 			s.metrics.EventsDropped("gap", ev.Lost)
 		}
@@ -183,8 +182,10 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 		return status.Error(codes.Unavailable, "the host is shutting down; reconnect with from_sequence when it is back")
 	default:
 	}
-	if revoked {
+	select {
+	case <-revoked:
 		return status.Error(codes.Unauthenticated, "this client's credentials or rights were changed by a config reload; reconnect with from_sequence")
+	default:
 	}
 	if stream.Context().Err() != nil {
 		return status.FromContextError(stream.Context().Err()).Err()
@@ -194,8 +195,5 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 	}
 	return nil
 }
-
-// errRevoked ends the stream of a client a reload revoked.
-var errRevoked = errors.New("client revoked")
 
 var _ ctiv1.HostServer = (*HostServer)(nil)

@@ -10,7 +10,7 @@ import (
 	"crypto/subtle"
 	"slices"
 	"sort"
-	"sync/atomic"
+	"sync"
 )
 
 // Scope is a set of RPCs a client may call.
@@ -54,15 +54,25 @@ type Client struct {
 	// Scopes the client holds.
 	Scopes []Scope
 
-	revoked atomic.Bool
+	revoke  sync.Once
+	revoked chan struct{} // closed by Revoke; made once, by init
+	init    sync.Once
 }
 
 // Revoke marks a client that a config reload removed or changed: its open
 // event streams end, and its credential no longer admits new calls.
-func (c *Client) Revoke() { c.revoked.Store(true) }
+func (c *Client) Revoke() {
+	ch := c.revokedChan()
+	c.revoke.Do(func() { close(ch) })
+}
 
-// Revoked reports whether Revoke was called.
-func (c *Client) Revoked() bool { return c.revoked.Load() }
+// Revoked returns a channel closed when the client is revoked.
+func (c *Client) Revoked() <-chan struct{} { return c.revokedChan() }
+
+func (c *Client) revokedChan() chan struct{} {
+	c.init.Do(func() { c.revoked = make(chan struct{}) })
+	return c.revoked
+}
 
 // Same reports whether c and o grant the same credential the same rights.
 func (c *Client) Same(o *Client) bool {

@@ -17,6 +17,14 @@
 // a secret attribute, so they are safe to print and log.
 //
 // Expressions may call env("NAME") and file("path") (relative to the config
-// file's folder, trailing newlines trimmed); there are no variables. A secret
+// file's folder, trailing newlines trimmed), each with a quoted argument;
+// there are no variables. A value either reads is a secret wherever it lands
+// (never shown, listed in Instance.Secrets for redaction). A secret
 // attribute written inline draws a warning.
+//
+// Hostile files are refused before HCL sees them: the config file and
+// file() read regular files only (never a FIFO, a device, /proc, /sys or
+// /dev), the config at most MaxConfigSize bytes and nested at most 64
+// levels deep, since HCL's parser recurses per level and a stack overflow
+// cannot be recovered. client blocks declare who may use the host API.
 package config

@@ -63,7 +63,7 @@ func (l *deviceLimits) set(running, queue int) {
 // acquire waits for a turn to send a command to device and returns its
 // release; it fails RESOURCE_EXHAUSTED at once when the device already has
 // its full queue waiting, and with ctx's error when ctx ends first.
-func (l *deviceLimits) acquire(ctx context.Context, device, describe string) (func(), error) {
+func (l *deviceLimits) acquire(ctx context.Context, device string, describe func() string) (func(), error) {
 	l.mu.Lock()
 	d := l.devices[device]
 	if d == nil {
@@ -79,7 +79,7 @@ func (l *deviceLimits) acquire(ctx context.Context, device, describe string) (fu
 	if d.waiting >= l.queue {
 		running, queue := l.running, l.queue
 		l.mu.Unlock()
-		return nil, busy(device, describe, running, queue)
+		return nil, busy(device, describe(), running, queue)
 	}
 	d.waiting++
 	l.mu.Unlock()
@@ -108,7 +108,7 @@ func busy(device, describe string, running, queue int) error {
 // id) and returns its release, which the caller MUST call when the
 // command is done. See deviceLimits.acquire.
 func (i *Instance) Acquire(ctx context.Context, device string) (release func(), err error) {
-	return i.limits.acquire(ctx, device, i.Describe())
+	return i.limits.acquire(ctx, device, i.Describe)
 }
 
 // SetDeviceLimits changes the per-device bounds (a config reload).

@@ -30,11 +30,14 @@ type SwapPluginRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// REQUIRED. The driver name (plugin block label).
 	Driver string `protobuf:"bytes,1,opt,name=driver,proto3" json:"driver,omitempty"`
-	// OPTIONAL. The new binary's path on the host; empty: the configured path
-	// (which may have been rebuilt in place).
+	// OPTIONAL. The new binary's path on the host, inside the plugin folder
+	// (absolute, relative to it, or a bare name in it) or a plugin block's
+	// path; empty: the configured path (which may have been rebuilt in
+	// place).
 	Binary string `protobuf:"bytes,2,opt,name=binary,proto3" json:"binary,omitempty"`
 	// OPTIONAL. The new binary's sha256 as hex; a different binary is
-	// refused. Empty: not pinned.
+	// refused. Empty: the plugin block's pin if it has one, else not pinned.
+	// With a pin in the plugin block, any other value is refused.
 	Sha256 string `protobuf:"bytes,3,opt,name=sha256,proto3" json:"sha256,omitempty"`
 	// OPTIONAL. Only the instances serving these sites, in this order; empty:
 	// every instance of the driver, in site order.

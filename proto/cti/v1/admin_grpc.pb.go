@@ -41,6 +41,12 @@ const (
 // its PluginInstance has an empty site and lists the sites it serves in
 // sites. Requests that name a site and a driver find a shared instance by
 // any site it serves.
+//
+// Every RPC needs credentials with the scope "admin" (no credentials ->
+// UNAUTHENTICATED; no admin scope -> PERMISSION_DENIED). A client limited
+// to some sites sees and acts on the instances of those sites only: others
+// are NOT_FOUND, and acting on a shared instance that also serves other
+// sites is PERMISSION_DENIED.
 type AdminClient interface {
 	// ListPlugins lists every plugin instance, one per (site, driver) pair or
 	// one per shared driver, in site then driver order (shared instances, with
@@ -67,9 +73,17 @@ type AdminClient interface {
 	// old binary. The swap stops at the first site that fails (canary: list
 	// one site first, then the rest). A shared instance is swapped once, for
 	// every site it serves, however many of its sites are listed (a canary
-	// needs isolation = "site"). Errors: unknown driver or site -> NOT_FOUND;
-	// a site's swap failed -> ABORTED with the reason (sites before it stay
-	// swapped, see the response of ListPlugins).
+	// needs isolation = "site"). The binary must resolve into the host's
+	// plugin folder or to a plugin block's path (a bare name is looked up in
+	// the plugin folder); a plugin block's sha256 holds for every swap; the
+	// new binary must report the same driver name and API version before it
+	// is configured. Errors: unknown driver or site -> NOT_FOUND; a binary
+	// outside the plugin folder, or one anyone but its owner can change ->
+	// PERMISSION_DENIED, before anything runs; a sha256 other than the
+	// plugin block's pin -> FAILED_PRECONDITION; a site's swap failed (the
+	// binary misses the pin, is another driver, fails to start or to become
+	// ready) -> ABORTED with the reason (sites before it stay swapped, see
+	// the response of ListPlugins).
 	SwapPlugin(ctx context.Context, in *SwapPluginRequest, opts ...grpc.CallOption) (*SwapPluginResponse, error)
 }
 
@@ -134,6 +148,12 @@ func (c *adminClient) SwapPlugin(ctx context.Context, in *SwapPluginRequest, opt
 // its PluginInstance has an empty site and lists the sites it serves in
 // sites. Requests that name a site and a driver find a shared instance by
 // any site it serves.
+//
+// Every RPC needs credentials with the scope "admin" (no credentials ->
+// UNAUTHENTICATED; no admin scope -> PERMISSION_DENIED). A client limited
+// to some sites sees and acts on the instances of those sites only: others
+// are NOT_FOUND, and acting on a shared instance that also serves other
+// sites is PERMISSION_DENIED.
 type AdminServer interface {
 	// ListPlugins lists every plugin instance, one per (site, driver) pair or
 	// one per shared driver, in site then driver order (shared instances, with
@@ -160,9 +180,17 @@ type AdminServer interface {
 	// old binary. The swap stops at the first site that fails (canary: list
 	// one site first, then the rest). A shared instance is swapped once, for
 	// every site it serves, however many of its sites are listed (a canary
-	// needs isolation = "site"). Errors: unknown driver or site -> NOT_FOUND;
-	// a site's swap failed -> ABORTED with the reason (sites before it stay
-	// swapped, see the response of ListPlugins).
+	// needs isolation = "site"). The binary must resolve into the host's
+	// plugin folder or to a plugin block's path (a bare name is looked up in
+	// the plugin folder); a plugin block's sha256 holds for every swap; the
+	// new binary must report the same driver name and API version before it
+	// is configured. Errors: unknown driver or site -> NOT_FOUND; a binary
+	// outside the plugin folder, or one anyone but its owner can change ->
+	// PERMISSION_DENIED, before anything runs; a sha256 other than the
+	// plugin block's pin -> FAILED_PRECONDITION; a site's swap failed (the
+	// binary misses the pin, is another driver, fails to start or to become
+	// ready) -> ABORTED with the reason (sites before it stay swapped, see
+	// the response of ListPlugins).
 	SwapPlugin(context.Context, *SwapPluginRequest) (*SwapPluginResponse, error)
 	mustEmbedUnimplementedAdminServer()
 }

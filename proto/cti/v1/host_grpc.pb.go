@@ -72,6 +72,22 @@ const (
 //     UNAVAILABLE too and MUST NOT be retried blindly: check GetDeviceState.
 //   - the driver did not answer within the host's command deadline ->
 //     DEADLINE_EXCEEDED.
+//   - the device already has its bound of commands in flight and waiting
+//     (plugin block max_device_commands, max_device_queue) ->
+//     RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail; retry after it.
+//
+// Every RPC needs credentials: `authorization: Bearer <token>` metadata, or
+// a TLS client certificate the host maps to a client (config.hcl client
+// blocks; README "Security"). ListDevices, GetDeviceState and WatchEvents
+// need the scope "events"; Reboot, FactoryReset, SetForward and
+// ClearForward need "devices"; every other command needs "calls".
+//   - no credentials, or ones the host does not know -> UNAUTHENTICATED.
+//   - the client lacks the scope -> PERMISSION_DENIED naming it.
+//   - a site the client may not reach is answered exactly as a site that
+//     does not exist (NOT_FOUND); lists and event streams leave it out.
+//   - WatchEvents beyond the host's stream limits (max_subscribers, and
+//     max_client_subscribers per client) -> RESOURCE_EXHAUSTED; a stream
+//     whose client a config reload changed or removed ends UNAUTHENTICATED.
 type HostClient interface {
 	// ListDevices lists devices of every site (or of the requested sites),
 	// with `device` as "site/device" references.
@@ -466,6 +482,22 @@ type Host_WatchEventsClient = grpc.ServerStreamingClient[Event]
 //     UNAVAILABLE too and MUST NOT be retried blindly: check GetDeviceState.
 //   - the driver did not answer within the host's command deadline ->
 //     DEADLINE_EXCEEDED.
+//   - the device already has its bound of commands in flight and waiting
+//     (plugin block max_device_commands, max_device_queue) ->
+//     RESOURCE_EXHAUSTED with a google.rpc.RetryInfo detail; retry after it.
+//
+// Every RPC needs credentials: `authorization: Bearer <token>` metadata, or
+// a TLS client certificate the host maps to a client (config.hcl client
+// blocks; README "Security"). ListDevices, GetDeviceState and WatchEvents
+// need the scope "events"; Reboot, FactoryReset, SetForward and
+// ClearForward need "devices"; every other command needs "calls".
+//   - no credentials, or ones the host does not know -> UNAUTHENTICATED.
+//   - the client lacks the scope -> PERMISSION_DENIED naming it.
+//   - a site the client may not reach is answered exactly as a site that
+//     does not exist (NOT_FOUND); lists and event streams leave it out.
+//   - WatchEvents beyond the host's stream limits (max_subscribers, and
+//     max_client_subscribers per client) -> RESOURCE_EXHAUSTED; a stream
+//     whose client a config reload changed or removed ends UNAUTHENTICATED.
 type HostServer interface {
 	// ListDevices lists devices of every site (or of the requested sites),
 	// with `device` as "site/device" references.
