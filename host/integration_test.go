@@ -138,7 +138,13 @@ type runningHost struct {
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return freeAddrOn(t, "127.0.0.1")
+}
+
+// freeAddrOn returns a port of ip that was free a moment ago.
+func freeAddrOn(t *testing.T, ip string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,9 +260,15 @@ type events struct {
 
 func watch(t *testing.T, h *runningHost, req *ctiv1.WatchEventsRequest) *events {
 	t.Helper()
+	return watchWith(t, h.host, req)
+}
+
+// watchWith collects a stream of client c in the background.
+func watchWith(t *testing.T, c ctiv1.HostClient, req *ctiv1.WatchEventsRequest) *events {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	stream, err := h.host.WatchEvents(ctx, req)
+	stream, err := c.WatchEvents(ctx, req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,9 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -217,30 +215,6 @@ func TestAPIRefusesUnauthenticatedWrongScopeAndOtherSites(t *testing.T) {
 			t.Errorf("a token or passcode appears in the log")
 		}
 	}
-}
-
-// watchWith collects a stream of client c in the background.
-func watchWith(t *testing.T, c ctiv1.HostClient, req *ctiv1.WatchEventsRequest) *events {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	stream, err := c.WatchEvents(ctx, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e := &events{}
-	go func() {
-		for {
-			ev, err := stream.Recv()
-			if err != nil {
-				return
-			}
-			e.mu.Lock()
-			e.all = append(e.all, ev)
-			e.mu.Unlock()
-		}
-	}()
-	return e
 }
 
 // A SwapPlugin naming a program outside the plugin folder never runs it:
@@ -502,16 +476,11 @@ func headersFrame(t *testing.T, method, token string) []byte {
 	return append(frame, block...)
 }
 
-// scrape returns the value of an unlabelled metric, or "".
+// scrape returns the value of the metric line that starts with name (and
+// its labels, if any), or "".
 func scrape(t *testing.T, addr, name string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		return ""
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(scrapeAll(t, addr), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return strings.TrimSpace(v)
 		}
@@ -523,12 +492,7 @@ func scrape(t *testing.T, addr, name string) string {
 // a port of 127.0.0.2 (phones and freeAddr use 127.0.0.1).
 func reservedAddr(t *testing.T) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.2:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
+	return freeAddrOn(t, "127.0.0.2")
 }
 
 // The audit log writes at every log level: quieting the log keeps it.
