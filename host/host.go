@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"sort"
 	"sync"
 	"syscall"
@@ -422,6 +423,9 @@ func (h *host) reload(ctx context.Context) {
 	if cfg.Host != h.cfg.Host {
 		h.logger.Warn("host block changes take effect at the next start of ctihost")
 	}
+	// While both configurations' processes may log, both sets of secrets
+	// are redacted; the old set goes once the old processes are gone.
+	h.redactSecrets(cfg, append(slices.Clone(h.resolved), resolved...))
 	current := map[string]*supervisor.Instance{}
 	for _, inst := range h.instances {
 		current[instanceKey(inst.Site(), inst.Driver())] = inst
