@@ -82,7 +82,10 @@ func wantRows() []string {
 			"command "+p+": (a) gsapi→gssim direct",
 			"command "+p+": (b) bare gRPC unary echo",
 			"command "+p+": (c) bare two-hop forwarder→go-plugin echo",
-			"command "+p+": host added (host − a), ratio to (c)")
+			"command "+p+": host added (host − a), ratio to (c)",
+			"command "+p+": device error (HTTP 500) app→host→grandstream→gssim",
+			"command "+p+": device error, gsapi→gssim direct",
+			"command "+p+": device error, host added, ratio to (c)")
 	}
 	for _, k := range []string{"1", "10", "100"} {
 		names = append(names,

@@ -4,12 +4,15 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"github.com/ctihost/ctihost/plugins/grandstream/gsapi"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -29,11 +32,27 @@ func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost
 	if err != nil {
 		return nil, nil, err
 	}
-	host, err := h.startHost(ctx, "commands", []device{{site: "bench", name: "desk", driver: "grandstream", model: "GXP2135", addr: addr}})
+	// A second phone answers every request with HTTP 500: a device error,
+	// which must reach the app as fast as the phone gave it.
+	brokenAddr, err := h.gssimPhone(ctx, "GXP2135")
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := setFault(ctx, brokenAddr, "http500"); err != nil {
+		return nil, nil, err
+	}
+	host, err := h.startHost(ctx, "commands", []device{
+		{site: "bench", name: "desk", driver: "grandstream", model: "GXP2135", addr: addr},
+		{site: "bench", name: "broken", driver: "grandstream", model: "GXP2135", addr: brokenAddr},
+	})
 	if err != nil {
 		return nil, nil, err
 	}
 	direct, err := gsapi.New(gsapi.Config{Host: addr, Passcode: benchPasscode})
+	if err != nil {
+		return nil, nil, err
+	}
+	directBroken, err := gsapi.New(gsapi.Config{Host: brokenAddr, Passcode: benchPasscode})
 	if err != nil {
 		return nil, nil, err
 	}
@@ -68,6 +87,19 @@ func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost
 			_, err := twoHop.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: benchDevice})
 			return err
 		}},
+		{"hosterror", func(ctx context.Context) error {
+			_, err := host.host.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "bench/broken", Keys: keys})
+			if status.Code(err) != codes.Unavailable {
+				return fmt.Errorf("want UNAVAILABLE from the broken phone, got %v", err)
+			}
+			return nil
+		}},
+		{"directerror", func(ctx context.Context) error {
+			if err := directBroken.SendKeys(ctx, 0, keys); err == nil {
+				return fmt.Errorf("the broken phone answered OK")
+			}
+			return nil
+		}},
 	}
 	// The paths take turns, one call each, so that every path sees the
 	// same machine: a noisy second on a shared 2-core box then lands on all
@@ -100,6 +132,16 @@ func commandRows(ctx context.Context, h *harness, sz sizes) ([]row, *runningHost
 			measured(label+": (c) bare two-hop forwarder→go-plugin echo", micros(q("twohop")), "µs"),
 			measured(label+": host added (host − a), ratio to (c)", micros(added), "µs").
 				against("<= 1.2 × (c)", ratio, ratio <= 1.2),
+		)
+		// A device error through the host pays the same hops as a
+		// success, and no wait for a driver that might have died.
+		errAdded := q("hosterror") - q("directerror")
+		errRatio := float64(errAdded) / float64(q("twohop"))
+		rows = append(rows,
+			measured(label+": device error (HTTP 500) app→host→grandstream→gssim", micros(q("hosterror")), "µs"),
+			measured(label+": device error, gsapi→gssim direct", micros(q("directerror")), "µs"),
+			measured(label+": device error, host added, ratio to (c)", micros(errAdded), "µs").
+				against("<= 1.2 × (c)", errRatio, errRatio <= 1.2),
 		)
 	}
 	return rows, host, nil
@@ -194,4 +236,21 @@ func (h *harness) gssimPhone(ctx context.Context, model string) (string, error) 
 		return "", fmt.Errorf("gssim did not answer: %w\n%s", err, proc.stderr.tail())
 	}
 	return addr, nil
+}
+
+// setFault sets a gssim phone's fault through its control endpoint.
+func setFault(ctx context.Context, addr, mode string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+addr+"/sim/fault?mode="+mode, nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("gssim %s: POST /sim/fault?mode=%s: %s", addr, mode, resp.Status)
+	}
+	return nil
 }

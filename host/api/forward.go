@@ -111,7 +111,7 @@ var errDied = errors.New("driver died during the command")
 func (s *HostServer) driverError(rt route, conn *supervisor.Conn, method string, err error) error {
 	code := status.Code(err)
 	if code == codes.Unavailable || code == codes.Canceled || code == codes.Internal {
-		if died := conn.DiedDuring(method); died != nil {
+		if died := conn.DiedDuring(method, err); died != nil {
 			return diedError{died}
 		}
 	}

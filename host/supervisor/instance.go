@@ -462,11 +462,31 @@ func (c *Conn) State(st *ctiv1.DeviceState, device string) {
 	c.proc.ids.state(st, device)
 }
 
-// DiedDuring returns the UNAVAILABLE error for a command that failed
-// because this process died while serving it (waiting briefly for the
-// process to be reaped), or nil if it is alive. The outcome of such a
-// command is unknown: it is never retried.
-func (c *Conn) DiedDuring(method string) error {
+// aliveProbeTimeout bounds the GetInfo that tells a live driver from one
+// that died under a command.
+const aliveProbeTimeout = 250 * time.Millisecond
+
+// DiedDuring returns the UNAVAILABLE error for a command whose call failed
+// with err because this process died while serving it, or nil if the
+// process is alive. The outcome of such a command is unknown: it is never
+// retried.
+//
+// A live driver's error costs no wait: a status with details (a
+// VendorError) is the driver's own answer, and otherwise a live process
+// answers GetInfo at once. Only when that fails is the process given up to
+// a second to be reaped, so that its exit status can be reported.
+func (c *Conn) DiedDuring(method string, err error) error {
+	if st, ok := status.FromError(err); ok && len(st.Proto().GetDetails()) > 0 {
+		return nil // the driver answered this command itself
+	}
+	if !c.proc.client.Exited() {
+		ctx, cancel := context.WithTimeout(context.Background(), aliveProbeTimeout)
+		_, probeErr := c.proc.driver.GetInfo(ctx, &ctiv1.GetInfoRequest{})
+		cancel()
+		if probeErr == nil {
+			return nil
+		}
+	}
 	if !c.proc.exitedWithin(time.Second) {
 		return nil
 	}
