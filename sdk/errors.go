@@ -92,15 +92,31 @@ func PermissionDenied(format string, args ...any) *Error {
 // Aborted reports a device that refused a command for its own reasons.
 func Aborted(format string, args ...any) *Error { return newError(codes.Aborted, format, args...) }
 
-// WithVendor attaches the vendor's answer to e and returns e.
+// WithVendor attaches the vendor's answer to e and returns e. code is the
+// vendor's own code ("http 500", "609"), not a body; code and message are
+// made one line (every run of whitespace and control characters becomes a
+// space, so a device's HTML never spans lines in an app's error) and cut
+// short.
 func (e *Error) WithVendor(vendor, device, code, message string) *Error {
 	e.Vendor = &ctiv1.VendorError{
-		Vendor:  truncate(vendor, 64),
+		Vendor:  truncate(oneLine(vendor), 64),
 		Device:  truncate(device, 128),
-		Code:    truncate(code, 64),
-		Message: truncate(message, 200),
+		Code:    truncate(oneLine(code), 64),
+		Message: truncate(oneLine(message), 200),
 	}
 	return e
+}
+
+// oneLine turns every run of whitespace and control characters in s into
+// one space and trims the ends.
+func oneLine(s string) string {
+	s = strings.Map(func(r rune) rune {
+		if r < ' ' || (r >= 0x7f && r <= 0x9f) || r == '\u2028' || r == '\u2029' {
+			return ' '
+		}
+		return r
+	}, s)
+	return strings.Join(strings.Fields(s), " ")
 }
 
 // Status converts any error a driver returns into the status the caller

@@ -108,3 +108,12 @@ func TestCapabilityForCoversEveryCommand(t *testing.T) {
 		t.Errorf("CapabilityName = %q", got)
 	}
 }
+
+// A vendor's code and message are one line whatever the device sent.
+func TestWithVendorKeepsOneLine(t *testing.T) {
+	e := Unavailable("x").WithVendor("acme\n", "desk", "<html>\n<body>\x00", "line one\r\n\tline two\u2028three")
+	v := e.Vendor
+	if v.GetVendor() != "acme" || v.GetCode() != "<html> <body>" || v.GetMessage() != "line one line two three" {
+		t.Errorf("vendor detail = %v", v)
+	}
+}

@@ -149,16 +149,17 @@ func TestCommandsSendTheGuidesRequests(t *testing.T) {
 func TestDeviceAnswersMapToActionableCodes(t *testing.T) {
 	ctx := context.Background()
 	cases := []struct {
-		fault gssim.Fault
-		code  codes.Code
-		words string
+		fault      gssim.Fault
+		code       codes.Code
+		words      string
+		vendorCode string // the phone's own code: never a body
 	}{
-		{gssim.FaultWrongPasscode, codes.PermissionDenied, "passcode"},
-		{gssim.FaultHTTP500, codes.Unavailable, "phone"},
-		{gssim.FaultGarbage, codes.Unavailable, "not a CTI answer"},
-		{gssim.FaultHTML, codes.Unavailable, "not a CTI answer"},
-		{gssim.FaultSlow, codes.Unavailable, "in time"},
-		{gssim.FaultDrop, codes.Unavailable, "phone"},
+		{gssim.FaultWrongPasscode, codes.PermissionDenied, "passcode", "http 401"},
+		{gssim.FaultHTTP500, codes.Unavailable, "phone", "http 500"},
+		{gssim.FaultGarbage, codes.Unavailable, "not a CTI answer", ""},
+		{gssim.FaultHTML, codes.Unavailable, "not a CTI answer", ""},
+		{gssim.FaultSlow, codes.Unavailable, "in time", ""},
+		{gssim.FaultDrop, codes.Unavailable, "phone", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.fault.String(), func(t *testing.T) {
@@ -169,8 +170,16 @@ func TestDeviceAnswersMapToActionableCodes(t *testing.T) {
 			if st.Code() != c.code || !strings.Contains(st.Message(), c.words) || !strings.Contains(st.Message(), `"gxp"`) {
 				t.Errorf("got %v %q, want %v naming the device and saying %q", st.Code(), st.Message(), c.code, c.words)
 			}
-			if v := sdk.VendorDetail(st.Err()); v.GetVendor() != "grandstream" || v.GetDevice() != "gxp" {
-				t.Errorf("vendor detail = %v", v)
+			v := sdk.VendorDetail(st.Err())
+			if v.GetVendor() != "grandstream" || v.GetDevice() != "gxp" || v.GetCode() != c.vendorCode {
+				t.Errorf("vendor detail = %v, want code %q", v, c.vendorCode)
+			}
+			// One line each: a device's HTML must not make an app's error
+			// span lines.
+			for _, text := range []string{st.Message(), v.GetCode(), v.GetMessage()} {
+				if strings.ContainsFunc(text, func(r rune) bool { return r < ' ' }) {
+					t.Errorf("control characters in %q", text)
+				}
 			}
 			if strings.Contains(fmt.Sprint(st.Proto()), testPasscode) {
 				t.Errorf("the passcode leaks into the status: %v", st.Proto())

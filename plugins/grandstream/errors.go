@@ -29,9 +29,16 @@ func (p *phone) deviceError(op string, err error) error {
 		}
 		return sdk.Unavailable("phone %q: %s failed: %s", p.id, op, p.redact.Redact(err.Error()))
 	}
-	code := ge.Body // the phone's own answer word: false, "unknown", "failed"
-	if ge.HTTPStatus != 0 && ge.HTTPStatus != 200 {
+	// The code is the phone's own: its HTTP status when not 200, else the
+	// answer word of a JSON error body (false, "unknown", "failed",
+	// "unauthorized"). A page or garbage at HTTP 200 has no code; an
+	// excerpt of it, one line, is the message.
+	code := ""
+	switch {
+	case ge.HTTPStatus != 0 && ge.HTTPStatus != 200:
 		code = fmt.Sprintf("http %d", ge.HTTPStatus)
+	case ge.Kind == gsapi.KindRefused || ge.Kind == gsapi.KindAuth:
+		code = ge.Body
 	}
 	var e *sdk.Error
 	switch ge.Kind {
