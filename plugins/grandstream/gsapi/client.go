@@ -106,7 +106,31 @@ type query struct{ b strings.Builder }
 // newQuery starts a query with the passcode, always the first parameter.
 func (c *Client) newQuery() *query {
 	q := &query{}
-	return q.raw("passcode", url.QueryEscape(c.passcode))
+	return q.raw("passcode", queryValue(c.passcode))
+}
+
+// queryValue escapes a query value the way least likely to be misread by
+// a phone's small HTTP server. The guide gives no rule, and embedded
+// servers differ: form encoding's "+" for a space is read as a plus by a
+// server that only percent-decodes, so a space travels as %20; "*" is legal
+// in a query (RFC 3986 sub-delims) and dial strings use it (*72), so it
+// stays literal. Every other byte but letters, digits and "-._~" is
+// percent-encoded, "&", "=", "+" and "#" included.
+func queryValue(v string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', strings.IndexByte("-._~*", c) >= 0:
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // raw appends name=value with value already escaped.
@@ -121,7 +145,7 @@ func (q *query) raw(name, value string) *query {
 }
 
 func (q *query) int(name string, v int) *query { return q.raw(name, strconv.Itoa(v)) }
-func (q *query) str(name, v string) *query     { return q.raw(name, url.QueryEscape(v)) }
+func (q *query) str(name, v string) *query     { return q.raw(name, queryValue(v)) }
 func (q *query) String() string                { return q.b.String() }
 
 // get sends GET /cgi-bin/fn?query and decodes the answer. Any result other

@@ -175,8 +175,8 @@ func TestClientEscapesQuirks(t *testing.T) {
 			"/cgi-bin/api-send_key?passcode=p%40ss%26w0rd%231&keys=*:9:7"},
 		{"dp star and hash become words", func() error { return c.SendKeys(ctx, 2, []string{"*", "hash", "#"}) },
 			"/cgi-bin/api-send_key?passcode=p%40ss%26w0rd%231&hs=2&keys=STAR:HASH:HASH"},
-		{"phone number is percent-encoded", func() error { return c.MakeCall(ctx, 1, "+49#1*2") },
-			"/cgi-bin/api-make_call?passcode=p%40ss%26w0rd%231&hs=1&phonenumber=%2B49%231%2A2"},
+		{"phone number is percent-encoded, star literal", func() error { return c.MakeCall(ctx, 1, "+49#1*2") },
+			"/cgi-bin/api-make_call?passcode=p%40ss%26w0rd%231&hs=1&phonenumber=%2B49%231*2"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -305,5 +305,18 @@ func TestReadAnswerMatchesReadAll(t *testing.T) {
 	}
 	if _, err := readAnswer(iotest.ErrReader(io.ErrUnexpectedEOF), 10); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("a failing reader: %v, want its error", err)
+	}
+}
+
+// A passcode with a space travels as %20: a server that only
+// percent-decodes would read form encoding's "+" as a plus.
+func TestPasscodeSpaceIsPercentEncoded(t *testing.T) {
+	rec := &recorder{}
+	c := newTestClient(t, rec, "my pass*word")
+	if err := c.SendKeys(context.Background(), 0, []string{"1"}); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := rec.last(t), "/cgi-bin/api-send_key?passcode=my%20pass*word&keys=1"; got != want {
+		t.Errorf("sent %q, want %q", got, want)
 	}
 }
