@@ -155,11 +155,11 @@ func TestDeviceAnswersMapToActionableCodes(t *testing.T) {
 		vendorCode string // the phone's own code: never a body
 	}{
 		{gssim.FaultWrongPasscode, codes.PermissionDenied, "passcode", "http 401"},
-		{gssim.FaultHTTP500, codes.Unavailable, "phone", "http 500"},
+		{gssim.FaultHTTP500, codes.Unavailable, "outcome is unknown", "http 500"},
 		{gssim.FaultGarbage, codes.Unavailable, "not a CTI answer", ""},
 		{gssim.FaultHTML, codes.Unavailable, "not a CTI answer", ""},
 		{gssim.FaultSlow, codes.Unavailable, "in time", ""},
-		{gssim.FaultDrop, codes.Unavailable, "phone", ""},
+		{gssim.FaultDrop, codes.Unavailable, "dropped the connection", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.fault.String(), func(t *testing.T) {
@@ -189,6 +189,36 @@ func TestDeviceAnswersMapToActionableCodes(t *testing.T) {
 				t.Errorf("after a failed poll status = %v, want unreachable without the passcode", state.GetStatus())
 			}
 		})
+	}
+}
+
+// A command that reached the phone but got no readable answer has an
+// unknown outcome: a reboot or a dial must not be repeated blindly, and the
+// error says so, in the host's words for a driver that died. An idempotent
+// command keeps the plain advice.
+func TestUnreadableAnswersToUnsafeCommandsSayTheOutcomeIsUnknown(t *testing.T) {
+	ctx := context.Background()
+	const unknown = "the command's outcome is unknown, check the device state before retrying"
+	for _, fault := range []gssim.Fault{gssim.FaultGarbage, gssim.FaultHTML, gssim.FaultHTTP500, gssim.FaultDrop, gssim.FaultSlow} {
+		t.Run(fault.String(), func(t *testing.T) {
+			r := newRig(t, map[string]string{"gxp": "GXP2135"})
+			r.sims["gxp"].SetFault(fault)
+			unsafe := map[string]error{}
+			_, unsafe["reboot"] = r.d.Reboot(ctx, &ctiv1.DeviceRequest{Device: "gxp"})
+			_, unsafe["dial"] = r.d.Dial(ctx, &ctiv1.DialRequest{Device: "gxp", Destination: "100"})
+			_, unsafe["keys"] = r.d.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "gxp", Keys: []string{"VUP"}})
+			for op, err := range unsafe {
+				if st := sdk.Status(err); st.Code() != codes.Unavailable || !strings.Contains(st.Message(), unknown) {
+					t.Errorf("%s: %v %q, want Unavailable saying %q", op, st.Code(), st.Message(), unknown)
+				}
+			}
+		})
+	}
+	r := newRig(t, map[string]string{"dect": "DP750"})
+	r.sims["dect"].SetFault(gssim.FaultGarbage)
+	_, err := r.d.SetDND(ctx, &ctiv1.SetDNDRequest{Device: "dect", Enabled: true})
+	if st := sdk.Status(err); strings.Contains(st.Message(), "outcome is unknown") {
+		t.Errorf("set dnd, which is safe to repeat: %q", st.Message())
 	}
 }
 

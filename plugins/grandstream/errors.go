@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"syscall"
 
 	"github.com/ctihost/ctihost/plugins/grandstream/gsapi"
 	"github.com/ctihost/ctihost/sdk"
@@ -40,21 +42,53 @@ func (p *phone) deviceError(op string, err error) error {
 	case ge.Kind == gsapi.KindRefused || ge.Kind == gsapi.KindAuth:
 		code = ge.Body
 	}
+	unknown := notIdempotent[op] && reachedPhone(ge)
 	var e *sdk.Error
-	switch ge.Kind {
-	case gsapi.KindRefused:
+	switch {
+	case ge.Kind == gsapi.KindRefused:
 		e = sdk.FailedPrecondition("phone %q refused %s (answer %q): the call may have changed state; refresh with GetDeviceState", p.id, op, ge.Body)
-	case gsapi.KindAuth:
+	case ge.Kind == gsapi.KindAuth:
 		e = sdk.PermissionDenied("phone %q refused the configured passcode for %s: fix the device's passcode in config.hcl", p.id, op)
-	case gsapi.KindUnsupported:
+	case ge.Kind == gsapi.KindUnsupported:
 		e = sdk.Unimplemented("phone %q has no %s function (HTTP 404): check the configured model %q and its firmware", p.id, ge.Function, p.model)
-	case gsapi.KindTimeout:
+	case unknown && ge.Kind == gsapi.KindTimeout:
+		e = sdk.Unavailable("phone %q did not answer %s in time; the command's outcome is unknown, check the device state before retrying", p.id, op)
+	case unknown && ge.Kind == gsapi.KindUnreachable:
+		e = sdk.Unavailable("phone %q dropped the connection during %s; the command's outcome is unknown, check the device state before retrying", p.id, op)
+	case unknown:
+		// The phone got the request but its answer cannot be read: whether
+		// it acted is not known, and a dial or a reboot must not be
+		// repeated blindly. The host says the same of a driver that died.
+		e = sdk.Unavailable("phone %q answered %s with something that is not a CTI answer (is CTI, Action URI, enabled on it?); the command's outcome is unknown, check the device state before retrying", p.id, op)
+	case ge.Kind == gsapi.KindTimeout:
 		e = sdk.Unavailable("phone %q did not answer %s in time: check that it is powered and reachable", p.id, op)
-	case gsapi.KindUnreachable:
+	case ge.Kind == gsapi.KindUnreachable:
 		e = sdk.Unavailable("phone %q is unreachable for %s: check its address and network", p.id, op)
 	default:
 		e = sdk.Unavailable("phone %q answered %s with something that is not a CTI answer: check that CTI (Action URI) is enabled on it", p.id, op)
 	}
 	e.Err = err
 	return e.WithVendor(vendor, p.id, code, p.redact.Redact(ge.Body))
+}
+
+// notIdempotent are the operations that must not be repeated blindly: they
+// dial, transfer, press keys, toggle or restart. Their names are the op
+// names deviceError gets.
+var notIdempotent = map[string]bool{
+	"dial": true, "blind transfer": true, "send dtmf": true, "send keys": true,
+	"mute": true, "speaker": true, "reboot": true, "reset": true,
+}
+
+// reachedPhone reports whether a failed request reached the phone: it
+// answered something unreadable, or the connection was made and then
+// dropped or went silent. A refused connection or a failed lookup never
+// reached it.
+func reachedPhone(ge *gsapi.Error) bool {
+	switch ge.Kind {
+	case gsapi.KindBadResponse, gsapi.KindTimeout:
+		return true
+	case gsapi.KindUnreachable:
+		return errors.Is(ge, io.EOF) || errors.Is(ge, io.ErrUnexpectedEOF) || errors.Is(ge, syscall.ECONNRESET)
+	}
+	return false
 }
