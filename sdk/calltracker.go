@@ -2,6 +2,7 @@ package sdk
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -45,6 +46,15 @@ type CallTracker struct {
 	next      int
 	calls     map[int]*ctiv1.Call // by line
 	localEnds map[string]bool     // call ids the device itself was told to end
+	dials     []*Dial             // dials the device was just told to make, oldest first
+}
+
+// Dial is an outbound call a device was just told to make; see
+// CallTracker.ExpectDial.
+type Dial struct {
+	line   int // 0: any line
+	until  time.Time
+	callID string // the call that appeared for it, once one did
 }
 
 // NewCallTracker returns a tracker for device. ops may be nil.
@@ -94,6 +104,11 @@ func (t *CallTracker) updateLine(now time.Time, l LineSnapshot) []*ctiv1.Event {
 			Direction: directionOf(l.State),
 			StartedAt: timestamppb.New(now),
 		}
+		if cur.Direction != ctiv1.CallDirection_CALL_DIRECTION_INBOUND {
+			if d := t.claimDial(now, l.Line); d != nil {
+				cur.Direction, d.callID = ctiv1.CallDirection_CALL_DIRECTION_OUTBOUND, cur.CallId
+			}
+		}
 		t.calls[l.Line] = cur
 	} else if cur.GetState() == l.State && cur.GetVendorState() == l.VendorState &&
 		(l.Remote == nil || proto.Equal(cur.GetRemote(), l.Remote)) {
@@ -116,6 +131,50 @@ func (t *CallTracker) updateLine(now time.Time, l LineSnapshot) []*ctiv1.Event {
 		cur.AvailableOperations = t.ops(l.State)
 	}
 	return append(events, t.event(now, &ctiv1.Event_CallChanged{CallChanged: &ctiv1.CallChanged{Call: proto.Clone(cur).(*ctiv1.Call)}}))
+}
+
+// ExpectDial records that the device is about to be told to dial, from line
+// (0: the device picks the line), and returns the dial, to read its call
+// with DialedCall. The first call that then appears on that line (any line
+// for 0) before until, and that is not ringing inbound, is that dial's
+// call: it is OUTBOUND even when the device's first report already shows
+// it connected, which a fast network allows and a state alone cannot tell.
+// Call it before sending the dial, so that no poll can see the call first.
+func (t *CallTracker) ExpectDial(line int, until time.Time) *Dial {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	d := &Dial{line: line, until: until}
+	t.dials = append(t.dials, d)
+	return d
+}
+
+// DialedCall returns the id of the call that appeared for d, or "" while
+// none has.
+func (t *CallTracker) DialedCall(d *Dial) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return d.callID
+}
+
+// ForgetDial drops d, whose dial failed, so that no later call is taken
+// for it.
+func (t *CallTracker) ForgetDial(d *Dial) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.dials = slices.DeleteFunc(t.dials, func(x *Dial) bool { return x == d })
+}
+
+// claimDial returns the oldest pending dial a new call on line at now
+// belongs to, removing it and the expired ones. t.mu is held.
+func (t *CallTracker) claimDial(now time.Time, line int) *Dial {
+	t.dials = slices.DeleteFunc(t.dials, func(d *Dial) bool { return now.After(d.until) })
+	for i, d := range t.dials {
+		if d.line == 0 || d.line == line {
+			t.dials = slices.Delete(t.dials, i, i+1)
+			return d
+		}
+	}
+	return nil
 }
 
 // MarkLocalEnd records that the device was told to end callID, so that its

@@ -212,3 +212,36 @@ func TestCallTrackerOperationsAndLookup(t *testing.T) {
 		t.Errorf("ended call offers %v", end.GetCall().GetAvailableOperations())
 	}
 }
+
+// A call that first shows connected right after a dial is the dial's
+// call: OUTBOUND, and its id is known; an inbound ringing call in the
+// window is not taken, nor is a call after the window.
+func TestExpectDialClaimsTheNextCallOnItsLine(t *testing.T) {
+	tr := NewCallTracker("desk", nil)
+	now := time.Now()
+	connected := func(line int, number string) LineSnapshot {
+		return LineSnapshot{Line: line, State: ctiv1.CallState_CALL_STATE_CONNECTED, VendorState: "connected", Remote: &ctiv1.Party{Number: number}}
+	}
+	d := tr.ExpectDial(0, now.Add(5*time.Second))
+	tr.Update(now, []LineSnapshot{{Line: 2, State: ctiv1.CallState_CALL_STATE_RINGING, VendorState: "ringing", Remote: &ctiv1.Party{Number: "555"}}})
+	if got := tr.DialedCall(d); got != "" {
+		t.Fatalf("an inbound ringing call was taken for the dial: %q", got)
+	}
+	tr.Update(now.Add(time.Second), []LineSnapshot{{Line: 2, State: ctiv1.CallState_CALL_STATE_RINGING, VendorState: "ringing", Remote: &ctiv1.Party{Number: "555"}}, connected(1, "100")})
+	id := tr.DialedCall(d)
+	if c := tr.Call(id); id == "" || c.GetDirection() != ctiv1.CallDirection_CALL_DIRECTION_OUTBOUND || c.GetLine() != 1 {
+		t.Fatalf("dialed call %q = %v, want the outbound call on line 1", id, c)
+	}
+
+	late := tr.ExpectDial(3, now.Add(2*time.Second))
+	tr.Update(now.Add(3*time.Second), []LineSnapshot{connected(3, "200")})
+	if got := tr.DialedCall(late); got != "" {
+		t.Errorf("a call after the window was taken: %q", got)
+	}
+	failed := tr.ExpectDial(4, now.Add(time.Hour))
+	tr.ForgetDial(failed)
+	tr.Update(now.Add(4*time.Second), []LineSnapshot{connected(3, "200"), connected(4, "300")})
+	if got := tr.DialedCall(failed); got != "" {
+		t.Errorf("a forgotten dial took a call: %q", got)
+	}
+}

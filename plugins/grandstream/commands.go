@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ctihost/ctihost/plugins/grandstream/gsapi"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -136,6 +137,10 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 	if strings.Trim(number, "0123456789*#") != "" {
 		return nil, sdk.InvalidArgument("destination %q: Grandstream phones dial keypad digits 0-9, * and # only", number)
 	}
+	// The guide names no outbound progress state, and on a fast network
+	// the first poll after the dial can already show the call connected:
+	// the call that appears on the dialled line now is this dial's.
+	dial := p.tracker.ExpectDial(int(req.GetLine()), time.Now().Add(dialClaimWindow))
 	if p.family == gsapi.FamilyDP {
 		if req.GetLine() != 0 {
 			return nil, sdk.InvalidArgument("line: DP api-make_call chooses the line itself; leave line 0")
@@ -160,17 +165,17 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 		err = p.client.SendKeys(ctx, 0, keys)
 	}
 	if err != nil {
+		p.tracker.ForgetDial(dial)
 		return nil, p.deviceError("dial", err)
 	}
 	p.poll(ctx)
-	resp := &ctiv1.DialResponse{}
-	for _, c := range p.tracker.Calls() {
-		if c.GetDirection() == ctiv1.CallDirection_CALL_DIRECTION_OUTBOUND && (c.GetRemote().GetNumber() == number || p.family == gsapi.FamilyDP) {
-			resp.CallId = c.GetCallId()
-		}
-	}
-	return resp, nil
+	return &ctiv1.DialResponse{CallId: p.tracker.DialedCall(dial)}, nil
 }
+
+// dialClaimWindow is how long after a dial a new call on the dialled line
+// is taken for that dial: the poll right after the dial, or a few regular
+// polls if the phone is slow to show it.
+const dialClaimWindow = 5 * time.Second
 
 // BlindTransfer (GXP) presses XFER, types the destination and presses SEND,
 // the phone's blind transfer (the FLASH thread: "Blind TRN number TRN/SEND").

@@ -27,10 +27,20 @@ type rig struct {
 
 func newRig(t *testing.T, models map[string]string) *rig {
 	t.Helper()
+	return newRigWith(t, models, nil)
+}
+
+// newRigWith is newRig with the simulated phones' options changed by set.
+func newRigWith(t *testing.T, models map[string]string, set func(*gssim.Options)) *rig {
+	t.Helper()
 	r := &rig{d: New(hclog.NewNullLogger()), sims: map[string]*gssim.Phone{}}
 	req := &ctiv1.ConfigureRequest{Site: "test", Settings: map[string]string{"poll_interval": "1h", "request_timeout": "300ms"}}
 	for id, model := range models {
-		sim, err := gssim.New(gssim.Options{Model: model, Passcode: testPasscode, SlowDelay: 2 * time.Second})
+		opts := gssim.Options{Model: model, Passcode: testPasscode, SlowDelay: 2 * time.Second}
+		if set != nil {
+			set(&opts)
+		}
+		sim, err := gssim.New(opts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -219,6 +229,25 @@ func TestUnreadableAnswersToUnsafeCommandsSayTheOutcomeIsUnknown(t *testing.T) {
 	_, err := r.d.SetDND(ctx, &ctiv1.SetDNDRequest{Device: "dect", Enabled: true})
 	if st := sdk.Status(err); strings.Contains(st.Message(), "outcome is unknown") {
 		t.Errorf("set dnd, which is safe to repeat: %q", st.Message())
+	}
+}
+
+// A call the phone reports connected at the first poll after a dial (no
+// calling state seen) is that dial's call: Dial returns its id and it is
+// OUTBOUND.
+func TestDialedCallConnectedAtOnceHasItsIDAndDirection(t *testing.T) {
+	ctx := context.Background()
+	r := newRigWith(t, map[string]string{"gxp": "GXP2135", "dect": "DP750"}, func(o *gssim.Options) { o.AnswerAtOnce = true })
+	for _, dev := range []string{"gxp", "dect"} {
+		resp, err := r.d.Dial(ctx, &ctiv1.DialRequest{Device: dev, Destination: "5551234"})
+		if err != nil {
+			t.Fatalf("%s: %v", dev, err)
+		}
+		calls := r.poll(t, dev).GetCalls()
+		if resp.GetCallId() == "" || len(calls) != 1 || calls[0].GetCallId() != resp.GetCallId() ||
+			calls[0].GetDirection() != ctiv1.CallDirection_CALL_DIRECTION_OUTBOUND || calls[0].GetState() != ctiv1.CallState_CALL_STATE_CONNECTED {
+			t.Errorf("%s: dial answered call %q; calls %v, want that call OUTBOUND and CONNECTED", dev, resp.GetCallId(), calls)
+		}
 	}
 }
 

@@ -20,6 +20,12 @@ type Options struct {
 	// AutoAnswerAfter makes outbound calls go from "calling" to "connected"
 	// after this delay; 0 leaves them calling until RemoteAnswer.
 	AutoAnswerAfter time.Duration
+	// AnswerAtOnce makes the remote answer an outbound call before the
+	// phone answers the dial request, so the first poll after a dial
+	// already shows the call "connected", never "calling": a real phone on
+	// a fast network can (modeled; the guide names no outbound progress
+	// state). It overrides AutoAnswerAfter.
+	AnswerAtOnce bool
 	// RemoteNumberKey is the key of the remote number in
 	// api-get_line_status: "remotenumner" (default, as in the guide's
 	// GXP2135 example) or "remotenum" (as in its general format).
@@ -203,10 +209,14 @@ func (p *Phone) updateLocked(op func(d *device) bool) bool {
 	if !op(&next) {
 		return false
 	}
-	next.settle()
 	for _, ref := range next.started {
+		if p.opts.AnswerAtOnce {
+			p.answerRemote(&next, ref)
+			continue
+		}
 		p.scheduleAnswer(ref)
 	}
+	next.settle()
 	next.started = nil
 	p.dev = next
 	return true
