@@ -78,7 +78,7 @@ var callCommands = []*command{
 	},
 	callCommand("answer", "Answer", "answer a ringing inbound call", ctiv1.HostClient.Answer),
 	callCommand("reject", "Reject", "refuse a ringing inbound call", ctiv1.HostClient.Reject),
-	callCommand("hangup", "Hangup", "end a call in any state", ctiv1.HostClient.Hangup),
+	callCommand("hangup", "Hangup", "end a call in any state (a ringing one is declined, as reject)", ctiv1.HostClient.Hangup),
 	callCommand("hold", "Hold", "put a connected call on hold", ctiv1.HostClient.Hold),
 	callCommand("resume", "Resume", "take a held call off hold", ctiv1.HostClient.Resume),
 	{

@@ -56,16 +56,11 @@ func (d *Driver) Reject(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.Com
 	return d.onCall(ctx, req, "reject", mustRing, (*acmeapi.Client).Hangup)
 }
 
-// Hangup ends a call that is not ringing (a ringing call is refused with
-// Reject, as the proto asks).
+// Hangup ends a call in any state. On a ringing call it declines it, as
+// Reject does (what a user who hangs up a ringing phone means, and what
+// the proto asks of a model with REJECT): ACME's /hangup does both.
 func (d *Driver) Hangup(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
-	notRinging := func(c *ctiv1.Call) error {
-		if c.GetState() == ctiv1.CallState_CALL_STATE_RINGING {
-			return sdk.FailedPrecondition("call %q on device %q is ringing: use Reject to refuse it", c.GetCallId(), req.GetDevice())
-		}
-		return nil
-	}
-	return d.onCall(ctx, req, "hangup", notRinging, (*acmeapi.Client).Hangup)
+	return d.onCall(ctx, req, "hangup", nil, (*acmeapi.Client).Hangup)
 }
 
 // Hold holds a connected call; the phone answers 409 for other states.

@@ -79,7 +79,7 @@ func TestUnreachablePhoneIsUnavailable(t *testing.T) {
 	state(t, d, func(st *ctiv1.DeviceState) bool { return !st.GetStatus().GetReachable() })
 }
 
-func TestHangupAndRejectKeepTheirOwnStates(t *testing.T) {
+func TestHangupDeclinesARingingCallAndRejectNeedsOne(t *testing.T) {
 	phone := acmesim.NewPhone("tok-123", 2)
 	d := configured(t, phone, "tok-123")
 	if err := phone.RingIn("2001"); err != nil {
@@ -87,16 +87,21 @@ func TestHangupAndRejectKeepTheirOwnStates(t *testing.T) {
 	}
 	st := state(t, d, func(st *ctiv1.DeviceState) bool { return len(st.GetCalls()) == 1 })
 	call := &ctiv1.CallRequest{Device: "desk", CallId: st.GetCalls()[0].GetCallId()}
-	// ACME API §4: /hangup would decline the ringing call; the driver
-	// keeps Hangup for calls that are not ringing, as the proto asks.
-	_, err := d.Hangup(t.Context(), call)
-	if s := sdk.Status(err); s.Code() != codes.FailedPrecondition || !strings.Contains(s.Message(), "Reject") {
-		t.Errorf("Hangup of a ringing call: %v %q", s.Code(), s.Message())
+	// Hangup of a ringing call declines it, as Reject would (driver.proto).
+	if _, err := d.Hangup(t.Context(), call); err != nil {
+		t.Errorf("Hangup of a ringing call: %v, want it declined", err)
 	}
+	state(t, d, func(st *ctiv1.DeviceState) bool { return len(st.GetCalls()) == 0 })
+
+	if err := phone.RingIn("2002"); err != nil {
+		t.Fatal(err)
+	}
+	st = state(t, d, func(st *ctiv1.DeviceState) bool { return len(st.GetCalls()) == 1 })
+	call = &ctiv1.CallRequest{Device: "desk", CallId: st.GetCalls()[0].GetCallId()}
 	if _, err := d.Answer(t.Context(), call); err != nil {
 		t.Fatalf("Answer: %v", err)
 	}
-	_, err = d.Reject(t.Context(), call)
+	_, err := d.Reject(t.Context(), call)
 	if s := sdk.Status(err); s.Code() != codes.FailedPrecondition || !strings.Contains(s.Message(), "Hangup") {
 		t.Errorf("Reject of a connected call: %v %q", s.Code(), s.Message())
 	}

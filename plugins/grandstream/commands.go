@@ -80,16 +80,20 @@ func (d *Driver) Reject(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.Com
 	return d.lineCommand(ctx, req, "reject", gsapi.CmdRejectCall, gsapi.CmdRejectCall, ringing)
 }
 
-// Hangup sends endcall for an established call and cancel for one still
-// being set up.
+// Hangup sends endcall for an established call, cancel for one still
+// being set up, and rejectcall for a ringing one: hanging up a ringing
+// phone declines the call, as the proto asks of a model with REJECT.
 func (d *Driver) Hangup(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
-	p, c, err := d.call(req.GetDevice(), req.GetCallId(), dialing, ringback, connected, held, unmapped)
+	p, c, err := d.call(req.GetDevice(), req.GetCallId(), ringing, dialing, ringback, connected, held, unmapped)
 	if err != nil {
 		return nil, err
 	}
 	cmd := gsapi.CmdEndCall
-	if c.GetState() == dialing || c.GetState() == ringback {
+	switch c.GetState() {
+	case dialing, ringback:
 		cmd = gsapi.CmdCancel
+	case ringing:
+		cmd = gsapi.CmdRejectCall
 	}
 	p.tracker.MarkLocalEnd(c.GetCallId())
 	return d.lineCommand(ctx, req, "hangup", cmd, cmd, c.GetState())

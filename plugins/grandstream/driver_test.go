@@ -251,6 +251,27 @@ func TestDialedCallConnectedAtOnceHasItsIDAndDirection(t *testing.T) {
 	}
 }
 
+// Hangup of a ringing call declines it with rejectcall, on GXP and DP.
+func TestHangupOfARingingCallRejectsIt(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, map[string]string{"gxp": "GXP2135", "dect": "DP750"})
+	for dev, want := range map[string]string{"gxp": "cmd=rejectcall", "dect": "cmd=rejectcall"} {
+		if _, err := r.sims[dev].RingIn("5550100", "Bob"); err != nil {
+			t.Fatal(err)
+		}
+		call := r.poll(t, dev).GetCalls()[0]
+		if _, err := r.d.Hangup(ctx, &ctiv1.CallRequest{Device: dev, CallId: call.GetCallId()}); err != nil {
+			t.Fatalf("%s: Hangup of a ringing call: %v", dev, err)
+		}
+		if got := r.lastCommand(dev); !strings.Contains(got, want) {
+			t.Errorf("%s: sent %q, want %s", dev, got, want)
+		}
+		if calls := r.poll(t, dev).GetCalls(); len(calls) != 0 {
+			t.Errorf("%s: the ringing call is still there: %v", dev, calls)
+		}
+	}
+}
+
 func TestRefusedCommandIsFailedPreconditionWithVendorBody(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, map[string]string{"gxp": "GXP2135"})

@@ -34,6 +34,7 @@ func (k *kit) testCalls(t *testing.T) {
 		d.scenario(t, "caller gives up on a ringing call", d.requires(capCallEvents), d.callerGivesUp)
 		d.scenario(t, "a new event stream starts with the current calls", d.requires(capCallEvents), d.newStreamSeesCalls)
 		d.scenario(t, "inbound call is rejected", d.requires(capReject), d.inboundRejected)
+		d.scenario(t, "Hangup of a ringing call declines it as Reject", d.requires(capReject, capHangup), d.ringingHungUp)
 		d.scenario(t, "far end hangs up a connected call", d.requiresConnected(), d.farEndHangsUp)
 		d.scenario(t, "outbound call is answered by the far end and hung up", d.requires(capDial), d.outbound)
 		d.scenario(t, "blind transfer hands the call over", d.requiresConnected(capBlindTransfer), d.blindTransfer)
@@ -83,6 +84,16 @@ func (d *device) inboundRejected(t *testing.T) {
 	_, err := d.k.client.Reject(d.k.ctx(t), d.callReq(c))
 	mustOK(t, "Reject a ringing call", err)
 	d.cover(t, capReject)
+	d.waitEnded(t, m, c.GetCallId())
+}
+
+// ringingHungUp: a model with REJECT MUST decline a ringing call on Hangup
+// (driver.proto), since that is what a user who hangs up means.
+func (d *device) ringingHungUp(t *testing.T) {
+	c := d.ringIn(t)
+	m := d.mark(t)
+	_, err := d.k.client.Hangup(d.k.ctx(t), d.callReq(c))
+	mustOK(t, "Hangup a ringing call (a model with REJECT declines it)", err)
 	d.waitEnded(t, m, c.GetCallId())
 }
 

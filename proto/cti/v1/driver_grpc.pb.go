@@ -124,8 +124,10 @@ type DriverClient interface {
 	// Reject refuses a ringing inbound call. Capability REJECT.
 	// Call not ringing -> FAILED_PRECONDITION.
 	Reject(ctx context.Context, in *CallRequest, opts ...grpc.CallOption) (*CommandResponse, error)
-	// Hangup ends a call in any state but ringing inbound (use Reject).
-	// Capability HANGUP.
+	// Hangup ends a call in any state. On a ringing inbound call it declines
+	// the call exactly as Reject does: a model that declares REJECT MUST do
+	// so (it is what a user who hangs up a ringing phone means); a model
+	// without REJECT answers FAILED_PRECONDITION saying so. Capability HANGUP.
 	Hangup(ctx context.Context, in *CallRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// Hold holds a connected call. Idempotent on a held call.
 	// Capability HOLD. Call not connected -> FAILED_PRECONDITION.
@@ -603,8 +605,10 @@ type DriverServer interface {
 	// Reject refuses a ringing inbound call. Capability REJECT.
 	// Call not ringing -> FAILED_PRECONDITION.
 	Reject(context.Context, *CallRequest) (*CommandResponse, error)
-	// Hangup ends a call in any state but ringing inbound (use Reject).
-	// Capability HANGUP.
+	// Hangup ends a call in any state. On a ringing inbound call it declines
+	// the call exactly as Reject does: a model that declares REJECT MUST do
+	// so (it is what a user who hangs up a ringing phone means); a model
+	// without REJECT answers FAILED_PRECONDITION saying so. Capability HANGUP.
 	Hangup(context.Context, *CallRequest) (*CommandResponse, error)
 	// Hold holds a connected call. Idempotent on a held call.
 	// Capability HOLD. Call not connected -> FAILED_PRECONDITION.
