@@ -272,6 +272,40 @@ func TestHangupOfARingingCallRejectsIt(t *testing.T) {
 	}
 }
 
+// Hangup of a call still being set up sends cancel: an outbound call the
+// far end has not answered (RINGBACK, "calling") on GXP and DP, and digits
+// typed but not sent (DIALING) on GXP.
+func TestHangupOfACallBeingSetUpCancelsIt(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, map[string]string{"gxp": "GXP2135", "dect": "DP750"})
+	hangUp := func(dev string, want ctiv1.CallState) {
+		t.Helper()
+		calls := r.poll(t, dev).GetCalls()
+		if len(calls) != 1 || calls[0].GetState() != want {
+			t.Fatalf("%s: calls %v, want one %v", dev, calls, want)
+		}
+		if _, err := r.d.Hangup(ctx, &ctiv1.CallRequest{Device: dev, CallId: calls[0].GetCallId()}); err != nil {
+			t.Fatalf("%s: Hangup of a %v call: %v", dev, want, err)
+		}
+		if got := r.lastCommand(dev); !strings.Contains(got, "cmd=cancel") {
+			t.Errorf("%s: Hangup of a %v call sent %q, want cmd=cancel", dev, want, got)
+		}
+		if calls := r.poll(t, dev).GetCalls(); len(calls) != 0 {
+			t.Errorf("%s: after cancel the phone still has %v", dev, calls)
+		}
+	}
+	for _, dev := range []string{"gxp", "dect"} {
+		if _, err := r.d.Dial(ctx, &ctiv1.DialRequest{Device: dev, Destination: "5551234"}); err != nil {
+			t.Fatal(err)
+		}
+		hangUp(dev, ctiv1.CallState_CALL_STATE_RINGBACK)
+	}
+	if _, err := r.d.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "gxp", Keys: []string{"5", "5"}}); err != nil {
+		t.Fatal(err)
+	}
+	hangUp("gxp", ctiv1.CallState_CALL_STATE_DIALING)
+}
+
 func TestRefusedCommandIsFailedPreconditionWithVendorBody(t *testing.T) {
 	ctx := context.Background()
 	r := newRig(t, map[string]string{"gxp": "GXP2135"})
