@@ -116,7 +116,11 @@ func (c *Config) checkBody(s *sink, body *hclsyntax.Body, r bodyRules) map[strin
 				r.object, a.GetName(), problem, shown(v, secret))
 			continue
 		}
-		out[a.GetName()] = setting{text: text, rng: attr.Expr.Range(), given: true, secret: secret}
+		// A number, a duration or a boolean that passed its check reveals
+		// nothing of where it was read; redacting "true" or "1s" from every
+		// log line would only garble them.
+		redact := a.GetSecret() || (outside && isText(a))
+		out[a.GetName()] = setting{text: text, rng: attr.Expr.Range(), given: true, secret: redact}
 	}
 	return out
 }
@@ -234,6 +238,16 @@ func toText(v cty.Value, a *ctiv1.ConfigAttribute) (text, problem string) {
 		return "", "must be one of " + quoteList(allowed)
 	}
 	return text, ""
+}
+
+// isText reports whether a holds free text (a string setting), rather than
+// a value its type checks.
+func isText(a *ctiv1.ConfigAttribute) bool {
+	switch a.GetType() {
+	case ctiv1.ConfigType_CONFIG_TYPE_INT, ctiv1.ConfigType_CONFIG_TYPE_BOOL, ctiv1.ConfigType_CONFIG_TYPE_DURATION:
+		return false
+	}
+	return true
 }
 
 // hasControl reports whether v is a string holding a newline, a tab or any
