@@ -20,7 +20,7 @@ VULNDB         := $(BIN)/vulndb
 FUZZTIME ?= 30s
 FUZZPKGS ?= ./...
 
-.PHONY: build run test bench proto check vulndb vulncheck fuzz clean
+.PHONY: build run test bench proto check protocheck vulndb vulncheck fuzz clean
 
 ## build: the host, the CLI, every driver and the simulators into ./bin
 build:
@@ -56,7 +56,22 @@ proto:
 ## check: regenerate and fail if the committed generated code was stale, then run vulncheck
 check: proto
 	git diff --exit-code -- proto/
-	@$(MAKE) --no-print-directory vulncheck
+	@$(MAKE) --no-print-directory protocheck vulncheck
+
+# buf, pinned in proto/buf.mod (apart from go.mod: it needs pre-release
+# protobuf versions the host must not be built with).
+BUF := $(GO) tool -modfile=$(CURDIR)/proto/buf.mod buf
+
+## protocheck: buf lint, and buf breaking against the previous commit and against the commit that
+## created cti.v1: cti.v1 only grows (CI runs it too)
+protocheck:
+	cd proto && $(BUF) lint
+	@prev=$$(git rev-parse -q --verify HEAD~1) && first=$$(git log --diff-filter=A --format=%H -- proto/cti/v1/driver.proto | tail -n 1) \
+		|| { echo "protocheck: this clone has no history to compare cti.v1 with (a shallow clone?)" >&2; exit 1; }; \
+	for ref in $$prev $$first; do \
+		echo "$(BUF) breaking proto --against .git#ref=$$ref,subdir=proto"; \
+		$(BUF) breaking proto --against ".git#ref=$$ref,subdir=proto" || exit 1; \
+	done
 
 ## vulndb: build bin/vulndb from golang.org/x/vulndb@$(VULNDB_VERSION) (.ci/vulndb; a no-op when current)
 vulndb:
