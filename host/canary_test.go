@@ -57,7 +57,7 @@ site "hq" {
 client "app" {
   token  = env("IT_CLIENT_TOKEN")
   sites  = ["*"]
-  scopes = ["events", "calls", "devices", "admin"]
+  scopes = ["events", "calls", "devices", "admin", "metrics"]
 }
 `, strings.TrimPrefix(acme.URL, "http://"), tokenFile)
 	appendFile(t, path, blocks)
@@ -126,7 +126,7 @@ client "app" {
 			fmt.Fprintf(&seen, "plugin %d %s: %s\n", p.GetPid(), f, b)
 		}
 	}
-	fmt.Fprintf(&seen, "metrics: %s\n", scrapeAll(t, metricsAddr))
+	fmt.Fprintf(&seen, "metrics: %s\n", h.metricsPage(t, metricsAddr))
 	time.Sleep(300 * time.Millisecond)
 	events.mu.Lock()
 	for _, e := range events.all {
@@ -166,10 +166,18 @@ client "app" {
 	t.Logf("searched %d bytes of log, %d of audit and %d of answers, events and metrics", len(h.stderr.String()), len(audit), seen.Len())
 }
 
-// scrapeAll returns the whole metrics page, or "" when it cannot be read.
-func scrapeAll(t *testing.T, addr string) string {
+// metricsPage returns the whole metrics page at addr, read with the host's
+// local token, or "" when it cannot be read.
+func (h *runningHost) metricsPage(t *testing.T, addr string) string {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
+	req, err := http.NewRequest(http.MethodGet, "http://"+addr+"/metrics", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token, err := os.ReadFile(h.localTokenFile()); err == nil {
+		req.Header.Set("Authorization", "Bearer "+strings.TrimSpace(string(token)))
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return ""
 	}

@@ -337,11 +337,13 @@ func (h *host) serveMetrics() (*metrics.Metrics, func(), error) {
 		return nil, nil, fmt.Errorf("metrics: listen on %s: %w", addr, err)
 	}
 	if !isLoopback(addr) {
-		h.logger.Warn("metrics are served beyond loopback", "metrics", addr)
+		h.logger.Warn("metrics are served beyond loopback in plaintext: the scraper's token crosses the network in clear", "metrics", addr)
 	}
 	m := metrics.New(metricsSource{h})
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", m.Handler())
+	// Every listener is authenticated: a scraper sends a client's token
+	// with the metrics scope (Prometheus: authorization.credentials_file).
+	mux.Handle("/metrics", h.guard.HTTP(auth.ScopeMetrics, m.Handler()))
 	// Bounded like the API: a scrape is one small GET.
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second,
 		WriteTimeout: 30 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 16 << 10}

@@ -136,8 +136,8 @@ func TestHostileRequestsGetBoundedAnswers(t *testing.T) {
 	if err != nil || ev.GetGap() == nil {
 		t.Fatalf("want a Gap first, got %v %v", ev, err)
 	}
-	waitFor(t, 5*time.Second, "metrics", func() bool { return scrape(t, metricsAddr, "ctihost_event_subscribers") == "1" })
-	if got := scrape(t, metricsAddr, `ctihost_events_dropped_total{reason="gap"}`); got != "" && got != "0" {
+	waitFor(t, 5*time.Second, "metrics", func() bool { return scrape(t, h, metricsAddr, "ctihost_event_subscribers") == "1" })
+	if got := scrape(t, h, metricsAddr, `ctihost_events_dropped_total{reason="gap"}`); got != "" && got != "0" {
 		t.Errorf("a from_sequence beyond the host's counted %s lost events", got)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -381,9 +382,9 @@ func TestServerLimitsHoldAgainstFloodsAndSilentConnections(t *testing.T) {
 			}
 		}()
 	}
-	waitFor(t, 10*time.Second, "100 subscribers", func() bool { return scrape(t, metricsAddr, "ctihost_event_subscribers") == "100" })
+	waitFor(t, 10*time.Second, "100 subscribers", func() bool { return scrape(t, h, metricsAddr, "ctihost_event_subscribers") == "100" })
 	time.Sleep(500 * time.Millisecond)
-	if got := scrape(t, metricsAddr, "ctihost_event_subscribers"); got != "100" {
+	if got := scrape(t, h, metricsAddr, "ctihost_event_subscribers"); got != "100" {
 		t.Errorf("one connection holds %s streams, want 100", got)
 	}
 	cancel()
@@ -478,9 +479,9 @@ func headersFrame(t *testing.T, method, token string) []byte {
 
 // scrape returns the value of the metric line that starts with name (and
 // its labels, if any), or "".
-func scrape(t *testing.T, addr, name string) string {
+func scrape(t *testing.T, h *runningHost, addr, name string) string {
 	t.Helper()
-	for _, line := range strings.Split(scrapeAll(t, addr), "\n") {
+	for _, line := range strings.Split(h.metricsPage(t, addr), "\n") {
 		if v, ok := strings.CutPrefix(line, name+" "); ok {
 			return strings.TrimSpace(v)
 		}
@@ -561,5 +562,41 @@ func TestReloadRevokesARemovedClient(t *testing.T) {
 	}
 	wallEvents.waitEvent(t, "the other client's stream to go on", func(e *ctiv1.Event) bool {
 		return e.GetDriverChanged().GetState() == ctiv1.DriverState_DRIVER_STATE_RESTARTED
+	})
+}
+
+// The metrics endpoint is a listener like the API: it needs a client's
+// token with the metrics scope.
+func TestMetricsNeedATokenWithTheMetricsScope(t *testing.T) {
+	metricsAddr := reservedAddr(t)
+	h := startSecuredHost(t, []string{fmt.Sprintf("metrics = %q", metricsAddr)}, "")
+	get := func(token string) int {
+		t.Helper()
+		req, err := http.NewRequest(http.MethodGet, "http://"+metricsAddr+"/metrics", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	local, err := os.ReadFile(h.localTokenFile())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for token, want := range map[string]int{"": http.StatusUnauthorized, "wrong-Token-0123456789": http.StatusUnauthorized,
+		eventsOnlyTok: http.StatusForbidden, strings.TrimSpace(string(local)): http.StatusOK} {
+		if got := get(token); got != want {
+			t.Errorf("metrics with token %.6q…: HTTP %d, want %d", token, got, want)
+		}
+	}
+	waitFor(t, 5*time.Second, "the refusal in the audit log", func() bool {
+		return strings.Contains(h.stderr.String(), "operation=\"GET /metrics\"") || strings.Contains(h.stderr.String(), "operation=GET /metrics")
 	})
 }

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"os"
 	"slices"
 	"strconv"
@@ -171,15 +169,9 @@ func procCounts(t *testing.T, pid int) (fds, threads, children int) {
 }
 
 // goroutines reads the host's go_goroutines from its metrics endpoint.
-func goroutines(t *testing.T, addr string) int {
+func goroutines(t *testing.T, h *runningHost, addr string) int {
 	t.Helper()
-	resp, err := http.Get("http://" + addr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(h.metricsPage(t, addr), "\n") {
 		if v, ok := strings.CutPrefix(line, "go_goroutines "); ok {
 			n, _ := strconv.Atoi(strings.TrimSpace(v))
 			return n
@@ -205,7 +197,7 @@ func TestNoLeaksOverManyCrashRestartCyclesUnderLoad(t *testing.T) {
 	waitFor(t, 5*time.Second, "running", running)
 	time.Sleep(300 * time.Millisecond) // let the first process settle its connections
 	fds0, threads0, children0 := procCounts(t, hostPid)
-	goroutines0 := goroutines(t, metricsAddr)
+	goroutines0 := goroutines(t, h, metricsAddr)
 
 	var served, failed atomic.Int64
 	var firstErr atomic.Value
@@ -241,7 +233,7 @@ func TestNoLeaksOverManyCrashRestartCyclesUnderLoad(t *testing.T) {
 	wg.Wait()
 	time.Sleep(500 * time.Millisecond) // closed connections and exited goroutines settle
 	fds1, threads1, children1 := procCounts(t, hostPid)
-	goroutines1 := goroutines(t, metricsAddr)
+	goroutines1 := goroutines(t, h, metricsAddr)
 	t.Logf("%d kill -9 cycles under load: %d commands served, %d failed; fds %d -> %d, threads %d -> %d, goroutines %d -> %d, plugin processes %d -> %d",
 		cycles, served.Load(), failed.Load(), fds0, fds1, threads0, threads1, goroutines0, goroutines1, children0, children1)
 	if goroutines1 > goroutines0+10 {
@@ -283,13 +275,7 @@ func TestMetricsShowPluginsCommandsAndEventsWithoutSecrets(t *testing.T) {
 	}
 	var body string
 	waitFor(t, 5*time.Second, "metrics to show the restart", func() bool {
-		resp, err := http.Get("http://" + metricsAddr + "/metrics")
-		if err != nil {
-			return false
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		body = string(b)
+		body = h.metricsPage(t, metricsAddr)
 		return strings.Contains(body, `ctihost_plugin_restarts_total{driver="grandstream",site="hq"} 1`)
 	})
 	for _, want := range []string{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/x509"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -266,6 +267,36 @@ func quoted(s string) string {
 		return fmt.Sprintf("%q…", s[:n])
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// HTTP guards an HTTP endpoint (the metrics): a bearer token of a client
+// holding scope, else 401 or 403. Refusals are audited like the API's.
+func (g *Guard) HTTP(scope auth.Scope, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		var c *auth.Client
+		if strings.EqualFold(scheme, "bearer") {
+			c = g.clients.Load().ByToken(strings.TrimSpace(token))
+		}
+		code, status := "", 0
+		switch {
+		case c == nil:
+			code, status = codes.Unauthenticated.String(), http.StatusUnauthorized
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ctihost"`)
+		case !c.Has(scope):
+			code, status = codes.PermissionDenied.String(), http.StatusForbidden
+		}
+		if status != 0 {
+			name := "-"
+			if c != nil {
+				name = c.Name
+			}
+			g.audit.Warn("refused", "client", name, "peer", r.RemoteAddr, "operation", "GET "+r.URL.Path, "target", "-", "code", code)
+			http.Error(w, fmt.Sprintf("%s: send \"Authorization: Bearer <token>\" of a client with the %q scope", http.StatusText(status), scope), status)
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // clientOf returns the caller of a request; nil for calls made inside the

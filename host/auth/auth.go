@@ -28,10 +28,12 @@ const (
 	ScopeDevices Scope = "devices"
 	// ScopeAdmin runs the host: the Admin service (plugins, restart, swap).
 	ScopeAdmin Scope = "admin"
+	// ScopeMetrics reads the Prometheus metrics endpoint.
+	ScopeMetrics Scope = "metrics"
 )
 
 // Scopes lists every scope, in the order documentation shows them.
-var Scopes = []Scope{ScopeEvents, ScopeCalls, ScopeDevices, ScopeAdmin}
+var Scopes = []Scope{ScopeEvents, ScopeCalls, ScopeDevices, ScopeAdmin, ScopeMetrics}
 
 // AllSites in a client's sites lets it reach every site, present and future.
 const AllSites = "*"

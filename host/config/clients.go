@@ -38,7 +38,7 @@ type Client struct {
 }
 
 // ClientScopes are the scopes a client block may grant (see host/auth).
-var ClientScopes = []string{"events", "calls", "devices", "admin"}
+var ClientScopes = []string{"events", "calls", "devices", "admin", "metrics"}
 
 // minTokenLength keeps guessable tokens out: a token is a random string
 // made by a program (openssl rand -base64 32), not a password.
