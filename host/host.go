@@ -458,6 +458,7 @@ func (h *host) reload(ctx context.Context) {
 			if _, err := inst.Swap(ctx, in.Plugin.Path, in.Plugin.SHA256); err != nil {
 				h.logger.Error("reload: swap failed", "instance", inst.Describe(), "error", err)
 			}
+			inst.SetBinary(in.Plugin.Path, in.Plugin.SHA256)
 			swapped, changed = append(swapped, inst), true
 		}
 		if inst.Status().GetState() == ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP {
@@ -483,6 +484,14 @@ func (h *host) reload(ctx context.Context) {
 		for _, site := range inst.Sites() {
 			takenOver[instanceKey(site, inst.Driver())] = true
 		}
+	}
+	if ctx.Err() != nil {
+		// The host is stopping and may already have listed the instances it
+		// stops: the ones this reload started must not outlive it.
+		for _, inst := range added {
+			inst.Stop()
+		}
+		return
 	}
 	h.instances = next
 	h.router.Update(next)

@@ -134,6 +134,7 @@ type runningHost struct {
 
 	configHome string // the host's XDG_CONFIG_HOME: its local token is there
 	listen     string
+	path       string // the config file
 }
 
 func freeAddr(t *testing.T) string {
@@ -174,7 +175,7 @@ func runHost(t *testing.T, listen, path string, instances int) *runningHost {
 // listen, without waiting for anything. The host is stopped at cleanup.
 func launchHost(t *testing.T, listen, path string) *runningHost {
 	t.Helper()
-	h := &runningHost{stderr: &syncBuffer{}, done: make(chan struct{}), configHome: t.TempDir(), listen: listen}
+	h := &runningHost{stderr: &syncBuffer{}, done: make(chan struct{}), configHome: t.TempDir(), listen: listen, path: path}
 	h.cmd = exec.Command(filepath.Join(binDir, "ctihost"), "-config", path)
 	// The host writes its local token under its own config folder, which
 	// the test reads as the same user would with ctictl.

@@ -19,8 +19,11 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	reflectpb "google.golang.org/grpc/reflection/grpc_reflection_v1"
 	"google.golang.org/grpc/status"
 
+	"github.com/ctihost/ctihost/host/auth"
 	"github.com/ctihost/ctihost/host/config"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -599,4 +602,71 @@ func TestMetricsNeedATokenWithTheMetricsScope(t *testing.T) {
 	waitFor(t, 5*time.Second, "the refusal in the audit log", func() bool {
 		return strings.Contains(h.stderr.String(), "operation=\"GET /metrics\"") || strings.Contains(h.stderr.String(), "operation=GET /metrics")
 	})
+}
+
+// Health checks: the overall one is open for probes; per-site statuses,
+// the list and watches need a client with the events scope, and a site out
+// of its reach answers exactly as one that does not exist. Reflection
+// needs a client too: its stream would hold a connection open.
+func TestHealthAndReflectionShowOnlyWhatTheClientMaySee(t *testing.T) {
+	h := startSecuredHost(t, nil, "")
+	ctx := context.Background()
+	conn := func(token string) *grpc.ClientConn {
+		c, err := grpc.NewClient(h.listen, grpc.WithTransportCredentials(insecure.NewCredentials()), grpc.WithPerRPCCredentials(bearer(token)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	anon, desk := healthpb.NewHealthClient(conn("")), healthpb.NewHealthClient(conn(hqCallsToken))
+	if resp, err := anon.Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("the overall check without credentials: %v %v, want SERVING", resp, err)
+	}
+	if _, err := anon.Check(ctx, &healthpb.HealthCheckRequest{Service: "site/hq"}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("a site's check without credentials: %v, want Unauthenticated", err)
+	}
+	if _, err := anon.List(ctx, &healthpb.HealthListRequest{}); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("the list without credentials: %v, want Unauthenticated", err)
+	}
+	_, errOther := desk.Check(ctx, &healthpb.HealthCheckRequest{Service: "site/branch"})
+	_, errNone := desk.Check(ctx, &healthpb.HealthCheckRequest{Service: "site/nope"})
+	if status.Code(errOther) != codes.NotFound || errOther.Error() != errNone.Error() {
+		t.Errorf("another site's check: %v; an unknown one: %v; want the same NotFound", errOther, errNone)
+	}
+	list, err := desk.List(ctx, &healthpb.HealthListRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := list.GetStatuses()["site/branch"]; ok || list.GetStatuses()["site/hq"] == nil {
+		t.Errorf("the hq client's list: %v, want site/hq and not site/branch", list.GetStatuses())
+	}
+	for _, service := range []string{"site/branch", "site/nope"} {
+		w, err := desk.Watch(ctx, &healthpb.HealthCheckRequest{Service: service})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := w.Recv(); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVICE_UNKNOWN {
+			t.Errorf("watch %s: %v %v, want SERVICE_UNKNOWN", service, resp, err)
+		}
+	}
+	refl, err := reflectpb.NewServerReflectionClient(conn("")).ServerReflectionInfo(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refl.Send(&reflectpb.ServerReflectionRequest{MessageRequest: &reflectpb.ServerReflectionRequest_ListServices{}})
+	if _, err := refl.Recv(); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("reflection without credentials: %v, want Unauthenticated", err)
+	}
+}
+
+// The host's local client and the name config reserves for it agree.
+func TestLocalClientNameIsReserved(t *testing.T) {
+	if auth.LocalClientName != config.LocalClientName {
+		t.Errorf("auth says %q, config reserves %q", auth.LocalClientName, config.LocalClientName)
+	}
+	_, diags := config.Parse([]byte("client \"local\" {\n  token = \"0123456789abcdef0123\"\n  sites = [\"*\"]\n  scopes = [\"events\"]\n}\n"), "local.hcl")
+	if !diags.HasErrors() || !strings.Contains(diags.Error(), "local token") {
+		t.Errorf("a client block named local: %v, want refused", diags)
+	}
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -9,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -184,5 +187,38 @@ func TestSwappedBinaryThatCrashesOnProbationIsRolledBack(t *testing.T) {
 	p := buggyStatus(t, h)
 	if p.GetBinary() != oldBinary || p.GetVersion() != "1.0.0" || p.GetRollbacks() != 1 {
 		t.Errorf("after the rollback: binary %s version %s rollbacks %d, want %s 1.0.0 1", p.GetBinary(), p.GetVersion(), p.GetRollbacks(), oldBinary)
+	}
+}
+
+// A reload that changes a plugin's binary and pin while its instance is
+// crash-looping (so no swap can run) restarts it with the new binary: no
+// later start runs the binary the new pin refuses.
+func TestReloadOfAPinnedBinaryAppliesWhenTheDriverIsDown(t *testing.T) {
+	v2 := buildBuggy(t, "2.0.0", "")
+	content, err := os.ReadFile(v2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := startBuggyHost(t, `crash_loop_restarts = 1`)
+	ctx := context.Background()
+	press(ctx, h, "FAULT_EXIT")
+	waitFor(t, 10*time.Second, "the crash loop", func() bool {
+		return buggyStatus(t, h).GetState() == ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP
+	})
+	src, err := os.ReadFile(h.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pinned := strings.Replace(string(src), `plugin "buggy" {}`, fmt.Sprintf("plugin \"buggy\" {\n  path = %q\n  sha256 = \"%x\"\n}", v2, sha256.Sum256(content)), 1)
+	if err := os.WriteFile(h.path, []byte(pinned), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, 20*time.Second, "the new binary running", func() bool {
+		p := buggyStatus(t, h)
+		return p.GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING && p.GetVersion() == "2.0.0"
+	})
+	if p := buggyStatus(t, h); p.GetBinary() != v2 || p.GetSha256() != fmt.Sprintf("%x", sha256.Sum256(content)) {
+		t.Errorf("after the reload: binary %s sha256 %s, want %s pinned", p.GetBinary(), p.GetSha256(), v2)
 	}
 }

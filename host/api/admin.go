@@ -47,6 +47,12 @@ func visibleStatus(ctx context.Context, inst *supervisor.Instance) *ctiv1.Plugin
 		if len(p.GetSites()) == 0 {
 			return nil
 		}
+		p.Devices = 0 // only the visible sites' devices
+		for _, d := range inst.ConfiguredDevices() {
+			if site, _ := inst.Ref(d.GetDevice()); c.MaySite(site) {
+				p.Devices++
+			}
+		}
 	}
 	return p
 }

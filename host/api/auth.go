@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
@@ -71,12 +72,47 @@ var readOnly = map[string]bool{
 	"/cti.v1.Admin/ListPlugins": true, "/cti.v1.Admin/ListSites": true,
 }
 
-// open reports whether a method needs no credentials: health checks (for
-// probes) and, when the operator turns it on, server reflection.
-func open(method string) bool {
-	return strings.HasPrefix(method, "/grpc.health.v1.Health/") ||
-		strings.HasPrefix(method, "/grpc.reflection.v1.ServerReflection/") ||
-		strings.HasPrefix(method, "/grpc.reflection.v1alpha.ServerReflection/")
+// Health and reflection. Only the overall health check is open, for
+// probes: a per-site status names a site, and a stream (Watch, reflection)
+// holds a connection open, so those need a client like every other call.
+const (
+	healthCheck = "/grpc.health.v1.Health/Check"
+	healthList  = "/grpc.health.v1.Health/List"
+	healthWatch = "/grpc.health.v1.Health/Watch"
+)
+
+// openCall reports whether a call needs no credentials: the overall health
+// check (service "").
+func openCall(method string, req any) bool {
+	r, ok := req.(*healthpb.HealthCheckRequest)
+	return method == healthCheck && ok && r.GetService() == ""
+}
+
+// scopeOf returns the scope a method needs: the table's, "events" for the
+// health service (it shows the sites' state), any scope at all for server
+// reflection (the schema only), or false for a method no client may call.
+func scopeOf(method string) (scope auth.Scope, anyScope, known bool) {
+	if sc, ok := scopes[method]; ok {
+		return sc, false, true
+	}
+	switch {
+	case strings.HasPrefix(method, "/grpc.health.v1.Health/"):
+		return auth.ScopeEvents, false, true
+	case strings.HasPrefix(method, "/grpc.reflection.v1.ServerReflection/"),
+		strings.HasPrefix(method, "/grpc.reflection.v1alpha.ServerReflection/"):
+		return "", true, true
+	}
+	return "", false, false
+}
+
+// healthSite returns the site a health service name ("site/<name>") is
+// about, or "".
+func healthSite(service string) string {
+	site, _ := strings.CutPrefix(service, "site/")
+	if site == service {
+		return ""
+	}
+	return site
 }
 
 // Guard authenticates and authorises every API call and writes the audit
@@ -104,11 +140,11 @@ func (g *Guard) admit(ctx context.Context, method string) (*auth.Client, error) 
 	if c == nil {
 		return nil, status.Error(codes.Unauthenticated, how)
 	}
-	need, known := scopes[method]
+	need, anyScope, known := scopeOf(method)
 	if !known {
 		return c, status.Errorf(codes.PermissionDenied, "%s is not open to any client", method)
 	}
-	if !c.Has(need) {
+	if !anyScope && !c.Has(need) {
 		return c, status.Errorf(codes.PermissionDenied, "client %q lacks the %q scope that %s needs; an operator grants it in the client block's scopes",
 			c.Name, need, shortMethod(method))
 	}
@@ -154,14 +190,14 @@ func certificateNames(cert *x509.Certificate) []string {
 // audit line.
 func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 	firstMessage(ctx)
-	if open(info.FullMethod) {
+	if openCall(info.FullMethod, req) {
 		return handler(ctx, req)
 	}
 	began := time.Now()
 	c, err := g.admit(ctx, info.FullMethod)
 	if err == nil {
 		var resp any
-		resp, err = handler(auth.NewContext(ctx, c), req)
+		resp, err = g.healthFor(c, info.FullMethod, req, func() (any, error) { return handler(auth.NewContext(ctx, c), req) })
 		if readOnly[info.FullMethod] {
 			return resp, err // reads are not audited: an app polling state would drown the log
 		}
@@ -176,15 +212,59 @@ func (g *Guard) Unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 // handler; refusals are audited.
 func (g *Guard) Stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 	ss = &firstMessageStream{ServerStream: ss}
-	if open(info.FullMethod) {
-		return handler(srv, ss)
-	}
 	c, err := g.admit(ss.Context(), info.FullMethod)
 	if err != nil {
 		g.record(ss.Context(), c, info.FullMethod, nil, err, time.Now())
 		return err
 	}
-	return handler(srv, &clientStream{ServerStream: ss, ctx: auth.NewContext(ss.Context(), c)})
+	cs := &clientStream{ServerStream: ss, ctx: auth.NewContext(ss.Context(), c)}
+	if info.FullMethod == healthWatch {
+		return handler(srv, &siteCheckedStream{clientStream: cs, client: c})
+	}
+	return handler(srv, cs)
+}
+
+// healthFor answers the health service for client c: a per-site check of
+// a site out of its reach is NOT_FOUND, as an unknown service, and a list
+// leaves such sites out. Other methods just run.
+func (g *Guard) healthFor(c *auth.Client, method string, req any, run func() (any, error)) (any, error) {
+	switch method {
+	case healthCheck:
+		if site := healthSite(req.(*healthpb.HealthCheckRequest).GetService()); site != "" && !c.MaySite(site) {
+			return nil, status.Error(codes.NotFound, "unknown service")
+		}
+	case healthList:
+		resp, err := run()
+		if list, ok := resp.(*healthpb.HealthListResponse); ok && err == nil {
+			for name := range list.GetStatuses() {
+				if site := healthSite(name); site != "" && !c.MaySite(site) {
+					delete(list.Statuses, name)
+				}
+			}
+		}
+		return resp, err
+	}
+	return run()
+}
+
+// siteCheckedStream makes a health Watch of a site out of its client's
+// reach watch a service that cannot exist, so the answer (SERVICE_UNKNOWN)
+// is exactly that of a site that does not exist.
+type siteCheckedStream struct {
+	*clientStream
+	client *auth.Client
+}
+
+func (s *siteCheckedStream) RecvMsg(m any) error {
+	if err := s.clientStream.RecvMsg(m); err != nil {
+		return err
+	}
+	if r, ok := m.(*healthpb.HealthCheckRequest); ok {
+		if site := healthSite(r.GetService()); site != "" && !s.client.MaySite(site) {
+			r.Service = "\x00" // no service has this name
+		}
+	}
+	return nil
 }
 
 // clientStream carries the admitted client in its context.

@@ -12,7 +12,8 @@ import (
 	"strings"
 )
 
-// LocalClientName names the local token's client in the audit log.
+// LocalClientName names the local token's client in the audit log; config
+// refuses a client block of that name (config.LocalClientName).
 const LocalClientName = "local"
 
 // maxTokenFile bounds what ReadTokenFile reads.

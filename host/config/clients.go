@@ -37,6 +37,11 @@ type Client struct {
 	Range hcl.Range
 }
 
+// LocalClientName is the name of the local token's client
+// (auth.LocalClientName, which host tests check is the same), which no
+// client block may take.
+const LocalClientName = "local"
+
 // ClientScopes are the scopes a client block may grant (see host/auth).
 var ClientScopes = []string{"events", "calls", "devices", "admin", "metrics"}
 
@@ -99,6 +104,10 @@ func (c *Config) decodeClients(s *sink, blocks []*hclsyntax.Block) {
 			continue
 		}
 		object := fmt.Sprintf("client %q", name)
+		if name == LocalClientName {
+			s.errorf(b.LabelRanges[0], "", "choose another name", "%s: the name is the host's own local token's, which the audit log must tell apart", object)
+			continue
+		}
 		cl := &Client{Name: name, Range: b.DefRange()}
 		v := c.checkBody(s, b.Body, bodyRules{object: object, owner: "ctihost", at: cl.Range, attrs: clientAttrs, others: []string{"sites", "scopes"}})
 		cl.Token, cl.CertificateName = v["token"].text, v["certificate_name"].text

@@ -116,6 +116,11 @@ func New(spec Spec, logger hclog.Logger, publish Publisher, policy Policy) *Inst
 // an error passed on to an app or a log line.
 func (i *Instance) Redact(text string) string { return i.redactor.Load().Redact(text) }
 
+// reason makes text about the process (an exit, a stderr line, a driver's
+// error) fit for apps and operators: the instance's current secrets
+// redacted, one line, bounded.
+func (i *Instance) reason(text string) string { return Sanitize(i.Redact(text)) }
+
 // Site returns the site served; "" for a shared instance, which serves
 // Sites.
 func (i *Instance) Site() string { return i.spec.Site }
@@ -163,13 +168,14 @@ func (i *Instance) Ref(device string) (site, ref string) {
 func (i *Instance) Driver() string { return i.spec.Driver }
 
 // Describe names the instance in messages: `driver "x" at site "hq"`, or
-// for a shared instance `driver "x" (serving sites branch, hq)`, with at
-// most a few sites named.
+// for a shared instance `driver "x" (one process for 2 sites)`. A shared
+// instance's sites are not named: the text reaches apps, and an app limited
+// to some sites must not learn the others' names.
 func (i *Instance) Describe() string {
 	if !i.spec.Shared {
 		return fmt.Sprintf("driver %q at site %q", i.spec.Driver, i.spec.Site)
 	}
-	return fmt.Sprintf("driver %q (serving sites %s)", i.spec.Driver, SiteList(i.Sites()))
+	return fmt.Sprintf("driver %q (one process for %d sites)", i.spec.Driver, len(i.Sites()))
 }
 
 // maxNamedSites is how many sites SiteList names before it counts the rest.
@@ -286,7 +292,7 @@ func (i *Instance) run(ctx context.Context, restarted bool) error {
 	i.mu.Lock()
 	spec := i.spec // a swap, its rollback or a reload changes it
 	i.mu.Unlock()
-	p, err := launch(ctx, spec.Path, spec.SHA256, spec.Name, i.logger, i.policy, spec.Secrets)
+	p, err := launch(ctx, spec.Path, spec.SHA256, spec.Name, i.logger, i.policy, i.Redact)
 	if err == nil {
 		cctx, cancel := context.WithTimeout(ctx, i.policy.CommandTimeout)
 		_, err = p.driver.Configure(cctx, spec.Configure)
@@ -490,7 +496,7 @@ func (c *Conn) DiedDuring(method string, err error) error {
 	if !c.proc.exitedWithin(time.Second) {
 		return nil
 	}
-	reason := c.proc.describeExit()
+	reason := c.inst.reason(c.proc.describeExit())
 	c.inst.crashed(c.proc, reason) // the event pump may not have noticed yet
 	return status.Errorf(codes.Unavailable, "%s went down during %s; the command's outcome is unknown, check the device state before retrying: %s",
 		c.inst.Describe(), method, reason)
@@ -524,7 +530,7 @@ func (i *Instance) setState(state ctiv1.DriverState, reason string) {
 	i.mu.Lock()
 	i.state = state
 	if reason != "" {
-		i.lastError = Sanitize(reason)
+		i.lastError = i.reason(reason)
 	}
 	i.mu.Unlock()
 	i.announce(state, reason)
@@ -538,7 +544,7 @@ func (i *Instance) leaveRunningLocked(state ctiv1.DriverState, reason string) {
 	}
 	i.state = state
 	if reason != "" {
-		i.lastError = Sanitize(reason)
+		i.lastError = i.reason(reason)
 	}
 }
 
@@ -563,7 +569,7 @@ func (i *Instance) announceTo(sites []string, state ctiv1.DriverState, reason st
 		return
 	}
 	i.mu.Lock()
-	changed := &ctiv1.DriverChanged{Driver: i.spec.Driver, State: state, Reason: Sanitize(reason), Version: i.info.GetVersion()}
+	changed := &ctiv1.DriverChanged{Driver: i.spec.Driver, State: state, Reason: i.reason(reason), Version: i.info.GetVersion()}
 	if i.proc != nil {
 		changed.Pid = int64(i.proc.pid)
 	}

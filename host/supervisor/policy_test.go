@@ -21,7 +21,7 @@ func TestBackoffDoublesWithJitterUpToTheCap(t *testing.T) {
 }
 
 func TestTailKeepsThePanicAndRedactsSecrets(t *testing.T) {
-	tl := newTail(sdk.NewRedactor("hunter22"))
+	tl := newTail(sdk.NewRedactor("hunter22").Redact)
 	tl.Write([]byte(`{"@level":"info","@message":"configured"}` + "\n"))
 	tl.Write([]byte("panic: boom with hunter22\n\ngoroutine 1 [running]:\nmain.main()\n"))
 	for i := 0; i < 20; i++ {
@@ -31,7 +31,7 @@ func TestTailKeepsThePanicAndRedactsSecrets(t *testing.T) {
 	if !strings.Contains(got, "panic: boom") || strings.Contains(got, "hunter22") {
 		t.Errorf("suffix = %q, want the panic line with the secret redacted", got)
 	}
-	quiet := newTail(nil)
+	quiet := newTail(sdk.RedactURL)
 	quiet.Write([]byte(`{"@level":"error","@message":"cannot bind","error":"address in use"}` + "\npartial line without end"))
 	if got := quiet.suffix(); got != ": last stderr: error: cannot bind: address in use" {
 		t.Errorf("suffix = %q, want the last complete line made readable", got)

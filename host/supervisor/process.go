@@ -64,7 +64,9 @@ func (p *process) drain(d time.Duration) bool {
 // anything is configured, that it speaks this host's API version and, when
 // name is set, that it is that driver: a binary that fails either never
 // sees a setting or a secret.
-func launch(ctx context.Context, path, sum, name string, logger hclog.Logger, policy Policy, secrets []string) (*process, error) {
+// redact removes secrets from what the process writes to stderr; it is
+// called for every line, so it may change (a reload brings new secrets).
+func launch(ctx context.Context, path, sum, name string, logger hclog.Logger, policy Policy, redact func(string) string) (*process, error) {
 	if err := checkFile(path); err != nil {
 		return nil, fmt.Errorf("binary %s %w", path, err)
 	}
@@ -77,7 +79,7 @@ func launch(ctx context.Context, path, sum, name string, logger hclog.Logger, po
 		}
 		cfg.SecureConfig = &plugin.SecureConfig{Checksum: want, Hash: sha256.New()}
 	}
-	p := &process{cmd: cfg.Cmd, stderr: newTail(sdk.NewRedactor(secrets...)), sha256: sum}
+	p := &process{cmd: cfg.Cmd, stderr: newTail(redact), sha256: sum}
 	if sum == "" { // not pinned: still show operators what runs
 		p.sha256 = fileSHA256(path)
 	}
@@ -90,7 +92,10 @@ func launch(ctx context.Context, path, sum, name string, logger hclog.Logger, po
 		if errors.Is(err, plugin.ErrChecksumsDoNotMatch) {
 			return nil, fmt.Errorf("binary %s does not match its sha256 pin: refusing to run it", path)
 		}
-		return nil, fmt.Errorf("%w%s", err, p.stderr.suffix())
+		// go-plugin's message goes on for lines about architectures and
+		// libraries; what the plugin wrote says more, so it comes first.
+		msg, _, _ := strings.Cut(err.Error(), "This usually means")
+		return nil, fmt.Errorf("%s%s", strings.TrimSpace(msg), p.stderr.suffix())
 	}
 	p.driver = dc
 	p.pid = p.client.ReattachConfig().Pid
@@ -118,7 +123,7 @@ func launch(ctx context.Context, path, sum, name string, logger hclog.Logger, po
 // anything for real.
 func Probe(ctx context.Context, path, sum string, logger hclog.Logger, policy Policy) (*ctiv1.DriverInfo, *ctiv1.ConfigSchema, error) {
 	policy = policy.withDefaults()
-	p, err := launch(ctx, path, sum, "", logger, policy, nil)
+	p, err := launch(ctx, path, sum, "", logger, policy, sdk.RedactURL)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -199,7 +204,7 @@ const tailLines = 5
 // tail keeps the plugin's last stderr lines (redacted) and its first panic
 // line, which is what explains a crash.
 type tail struct {
-	redact *sdk.Redactor
+	redact func(string) string
 
 	mu      sync.Mutex
 	partial []byte
@@ -207,7 +212,7 @@ type tail struct {
 	panic   string
 }
 
-func newTail(r *sdk.Redactor) *tail { return &tail{redact: r} }
+func newTail(redact func(string) string) *tail { return &tail{redact: redact} }
 
 // Write implements io.Writer; go-plugin writes raw stderr here.
 func (t *tail) Write(b []byte) (int, error) {
@@ -219,7 +224,7 @@ func (t *tail) Write(b []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		line := strings.TrimSpace(t.redact.Redact(readable(t.partial[:i])))
+		line := strings.TrimSpace(t.redact(readable(t.partial[:i])))
 		t.partial = t.partial[i+1:]
 		if line == "" {
 			continue

@@ -77,7 +77,7 @@ func TestSharedInstanceMapsDevicesToTheirSites(t *testing.T) {
 		describeContains string
 	}{
 		{perSite, "reception", "hq", "hq/reception", `driver "gs" at site "hq"`},
-		{shared, "branch/desk", "branch", "branch/desk", `driver "gs" (serving sites branch, hq)`},
+		{shared, "branch/desk", "branch", "branch/desk", `driver "gs" (one process for 2 sites)`},
 		{shared, "orphan", "", "orphan", ""},
 	} {
 		if site, ref := c.inst.Ref(c.id); site != c.site || ref != c.ref {

@@ -72,7 +72,7 @@ func (i *Instance) Swap(ctx context.Context, path, sum string) (time.Duration, e
 		i.mu.Lock()
 		i.rollbacks++
 		i.mu.Unlock()
-		reason := fmt.Sprintf("swap to %s refused, still serving version %s: %v", path, oldVersion, err)
+		reason := i.reason(fmt.Sprintf("swap to %s refused, still serving version %s: %v", path, oldVersion, err))
 		i.logger.Error("swap: rolled back", "reason", reason, "took", time.Since(began))
 		i.announce(ctiv1.DriverState_DRIVER_STATE_RUNNING, reason)
 		return time.Since(began), status.Error(codes.Aborted, reason)
@@ -113,13 +113,23 @@ func (i *Instance) Repin(pin string) {
 	i.mu.Unlock()
 }
 
+// SetBinary makes every later start use path and pin, as the plugin block
+// now says, whether or not a swap to them could run (a down or
+// crash-looping instance cannot be swapped): no restart then runs a binary
+// the new pin refuses.
+func (i *Instance) SetBinary(path, pin string) {
+	i.mu.Lock()
+	i.spec.Path, i.spec.SHA256, i.pin = path, pin, pin
+	i.mu.Unlock()
+}
+
 // prepare starts, configures and waits for the new process until it is
 // ready, and matches its calls to the old process's ids.
 func (i *Instance) prepare(ctx context.Context, old *process, path, sum string) (*process, *idMap, error) {
 	i.mu.Lock()
-	secrets, req := i.spec.Secrets, i.spec.Configure
+	req := i.spec.Configure
 	i.mu.Unlock()
-	next, err := launch(ctx, path, sum, i.spec.Name, i.logger, i.policy, secrets)
+	next, err := launch(ctx, path, sum, i.spec.Name, i.logger, i.policy, i.Redact)
 	if err != nil {
 		return nil, nil, err
 	}
