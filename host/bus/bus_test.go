@@ -20,29 +20,20 @@ func callEvent(site, device string) *ctiv1.Event {
 var errStop = errors.New("stop")
 
 // collect subscribes from `from` and returns the first n events received.
+// Subscribers send the wire form: it must be the event itself, sequence
+// number included.
 func collect(t *testing.T, b *Bus, from uint64, f *Filter, n int) []*ctiv1.Event {
 	t.Helper()
 	var got []*ctiv1.Event
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	err := b.Subscribe(ctx, from, f, func(e *Encoded) error {
-		// Subscribers send the wire form: it must be the event itself,
-		// sequence number included.
+	for _, e := range subscribeEncoded(t, b, from, f, n, nil) {
 		ev := &ctiv1.Event{}
 		if err := proto.Unmarshal(e.Wire, ev); err != nil {
-			return err
+			t.Fatal(err)
 		}
 		if !proto.Equal(ev, e.Event) {
-			return fmt.Errorf("wire form %v differs from the event %v", ev, e.Event)
+			t.Fatalf("wire form %v differs from the event %v", ev, e.Event)
 		}
 		got = append(got, ev)
-		if len(got) == n {
-			return errStop
-		}
-		return nil
-	})
-	if !errors.Is(err, errStop) {
-		t.Fatalf("subscribe ended with %v after %d of %d events", err, len(got), n)
 	}
 	return got
 }
@@ -159,14 +150,14 @@ func TestFilter(t *testing.T) {
 	}
 }
 
-// subscribeEncoded subscribes from `from` and returns the first n encoded
-// events received, Gap events included.
-func subscribeEncoded(t *testing.T, b *Bus, from uint64, n int, onSend func(*Encoded)) []*Encoded {
+// subscribeEncoded subscribes from `from` through f and returns the first
+// n encoded events received, Gap events included; onSend, if set, sees each.
+func subscribeEncoded(t *testing.T, b *Bus, from uint64, f *Filter, n int, onSend func(*Encoded)) []*Encoded {
 	t.Helper()
 	var got []*Encoded
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	err := b.Subscribe(ctx, from, nil, func(e *Encoded) error {
+	err := b.Subscribe(ctx, from, f, func(e *Encoded) error {
 		got = append(got, e)
 		if onSend != nil {
 			onSend(e)
@@ -189,7 +180,7 @@ func TestGapOfOverwrittenEventsCountsThemLost(t *testing.T) {
 	for i := 0; i < 12; i++ {
 		b.Publish(callEvent("hq", "hq/a"))
 	}
-	got := subscribeEncoded(t, b, 2, 6, nil)
+	got := subscribeEncoded(t, b, 2, nil, 6, nil)
 	gap := got[0].Event.GetGap()
 	if gap == nil || gap.GetFromSequence() != 2 || gap.GetToSequence() != 7 {
 		t.Fatalf("first event = %v, want gap 2..7", got[0].Event)
@@ -214,7 +205,7 @@ func TestSlowSubscriberGapAccountsForEveryEvent(t *testing.T) {
 	resume := make(chan struct{})
 	done := make(chan []*Encoded)
 	go func() {
-		done <- subscribeEncoded(t, b, 1, 1+1+capacity, func(e *Encoded) {
+		done <- subscribeEncoded(t, b, 1, nil, 1+1+capacity, func(e *Encoded) {
 			if e.Event.GetSequence() == 1 {
 				close(first)
 				<-resume // the buffer is overwritten meanwhile
@@ -251,7 +242,7 @@ func TestRestartGapLosesNothing(t *testing.T) {
 		t.Run(fmt.Sprint(from), func(t *testing.T) {
 			b := New(5)
 			b.Publish(callEvent("hq", "hq/a"))
-			got := subscribeEncoded(t, b, from, 1, nil)
+			got := subscribeEncoded(t, b, from, nil, 1, nil)
 			gap := got[0].Event.GetGap()
 			if gap == nil || gap.GetFromSequence() != 2 || gap.GetToSequence() != from-1 {
 				t.Fatalf("first event = %v, want gap 2..%d", got[0].Event, from-1)
