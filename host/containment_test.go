@@ -30,6 +30,13 @@ const buggyToken = "buggy-token-Secret-42"
 // phone at branch.
 func startBuggyHost(t *testing.T, hostExtra ...string) *runningHost {
 	t.Helper()
+	return startBuggyHostWith(t, "", hostExtra...)
+}
+
+// startBuggyHostWith is startBuggyHost with attributes for the buggy
+// plugin block.
+func startBuggyHostWith(t *testing.T, pluginAttrs string, hostExtra ...string) *runningHost {
+	t.Helper()
 	acme := httptest.NewServer(acmesim.NewPhone(buggyToken, 2))
 	t.Cleanup(acme.Close)
 	desk := newPhone(t, "desk1", "GXP2135")
@@ -39,8 +46,12 @@ func startBuggyHost(t *testing.T, hostExtra ...string) *runningHost {
 	if err != nil {
 		t.Fatal(err)
 	}
-	buggy := fmt.Sprintf("plugin \"buggy\" {}\nsite \"hq\" {\n  device \"desk\" {\n    driver = \"buggy\"\n    model = \"BUGGY-1\"\n    host = %q\n    token = %q\n  }\n}\n",
-		strings.TrimPrefix(acme.URL, "http://"), buggyToken)
+	plugin := "plugin \"buggy\" {}" // as written: other tests rewrite it
+	if pluginAttrs != "" {
+		plugin = "plugin \"buggy\" {\n  " + pluginAttrs + "\n}"
+	}
+	buggy := fmt.Sprintf("%s\nsite \"hq\" {\n  device \"desk\" {\n    driver = \"buggy\"\n    model = \"BUGGY-1\"\n    host = %q\n    token = %q\n  }\n}\n",
+		plugin, strings.TrimPrefix(acme.URL, "http://"), buggyToken)
 	if err := os.WriteFile(path, append(src, buggy...), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,10 @@ type guard struct {
 	models  map[string]*ctiv1.ModelInfo // lower-case model name -> info
 	devices map[string]string           // configured device -> lower-case model
 	open    bool                        // some model discovers devices
+	// discovered are the devices the driver announced on its event
+	// streams (DevicesChanged), learnt as they are sent: the host knows
+	// discovered devices the same way.
+	discovered map[string]*ctiv1.Device
 }
 
 func newGuard(impl Driver, logger hclog.Logger) *guard {
@@ -93,13 +97,42 @@ func (g *guard) unary(ctx context.Context, req any, info *grpc.UnaryServerInfo, 
 	return resp, nil
 }
 
-// stream is the stream server interceptor: panics become INTERNAL.
+// stream is the stream server interceptor: panics become INTERNAL, and the
+// devices a driver announces on WatchEvents are learnt.
 func (g *guard) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) (err error) {
 	defer g.recoverInto(path.Base(info.FullMethod), &err)
-	if err := handler(srv, ss); err != nil {
+	if err := handler(srv, announcements{ServerStream: ss, g: g}); err != nil {
 		return Status(err).Err()
 	}
 	return nil
+}
+
+// announcements watches the events a driver sends for DevicesChanged.
+type announcements struct {
+	grpc.ServerStream
+	g *guard
+}
+
+func (a announcements) SendMsg(m any) error {
+	if ev, ok := m.(*ctiv1.Event); ok && ev.GetDevicesChanged() != nil {
+		a.g.announced(ev.GetDevicesChanged())
+	}
+	return a.ServerStream.SendMsg(m)
+}
+
+// announced records discovered devices that came or went.
+func (g *guard) announced(dc *ctiv1.DevicesChanged) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.discovered == nil || dc.GetSnapshot() {
+		g.discovered = map[string]*ctiv1.Device{}
+	}
+	for _, d := range dc.GetAdded() {
+		g.discovered[d.GetDevice()] = d
+	}
+	for _, id := range dc.GetRemoved() {
+		delete(g.discovered, id)
+	}
 }
 
 func (g *guard) recoverInto(method string, err *error) {
@@ -147,28 +180,40 @@ func (g *guard) check(ctx context.Context, method string, req any) *Error {
 	}
 	g.mu.RLock()
 	models, devices, open := g.models, g.devices, g.open
+	found := g.discovered[device]
 	g.mu.RUnlock()
 	if devices == nil {
 		return FailedPrecondition("driver is not configured yet: the host must call Configure first")
 	}
 	model, known := devices[device]
-	if !known {
-		if open {
-			// A discovered device: the driver itself knows it or answers
-			// NOT_FOUND. Its model is unknown here, but malformed requests
-			// are still refused alike.
-			if isCommand {
-				return validate(method, req)
-			}
-			return nil
+	caps := models[model].GetCapabilities()
+	switch {
+	case known:
+	case found != nil:
+		// An announced discovered device: its own capabilities where it
+		// lists them (one PBX user may lack what its kind offers), else
+		// its model's.
+		model = strings.ToLower(found.GetModel())
+		caps = models[model].GetCapabilities()
+		if len(found.GetCapabilities()) > 0 {
+			caps = found.GetCapabilities()
 		}
+	case open:
+		// Discovered but not announced yet (no event stream is open): the
+		// driver itself knows it or answers NOT_FOUND. Malformed requests
+		// are still refused alike.
+		if isCommand {
+			return validate(method, req)
+		}
+		return nil
+	default:
 		return NotFound("device %q is not configured for this driver", device)
 	}
 	if !isCommand {
 		return nil
 	}
 	info := models[model]
-	if info == nil || !hasCapability(info.GetCapabilities(), want) {
+	if info == nil || !hasCapability(caps, want) {
 		return unsupported(method, info, model)
 	}
 	if err := validate(method, req); err != nil {

@@ -309,3 +309,50 @@ func TestGuardLetsDiscoveredDevicesThrough(t *testing.T) {
 	_, err = c.Hold(t.Context(), &ctiv1.CallRequest{Device: "ext-200"})
 	wantCode(t, err, codes.InvalidArgument) // still validated
 }
+
+// TestGuardChecksAnnouncedDevicesLikeConfiguredOnes announces a discovered
+// device on the event stream with fewer capabilities than its model: the
+// guard learns it from the stream and holds commands to its own list.
+func TestGuardChecksAnnouncedDevicesLikeConfiguredOnes(t *testing.T) {
+	d := newFake()
+	pbx := proto.Clone(holdModel).(*ctiv1.ModelInfo)
+	pbx.Model = "PBX"
+	pbx.Capabilities = append(pbx.Capabilities, ctiv1.Capability_CAPABILITY_DISCOVERY)
+	d.info.Models = []*ctiv1.ModelInfo{pbx}
+	announce := make(chan *ctiv1.DevicesChanged)
+	d.watch = func(s grpc.ServerStreamingServer[ctiv1.Event]) error {
+		for dc := range announce {
+			if err := s.Send(&ctiv1.Event{Payload: &ctiv1.Event_DevicesChanged{DevicesChanged: dc}}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	held := 0
+	d.hold = func(*ctiv1.CallRequest) (*ctiv1.CommandResponse, error) { held++; return &ctiv1.CommandResponse{}, nil }
+	c := serveGuarded(t, d)
+	configure(t, c, &ctiv1.DeviceConfig{Device: "pbx", Model: "PBX"})
+	stream, err := c.WatchEvents(t.Context(), &ctiv1.WatchEventsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	send := func(dc *ctiv1.DevicesChanged) {
+		announce <- dc
+		if _, err := stream.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	send(&ctiv1.DevicesChanged{Snapshot: true, Added: []*ctiv1.Device{
+		{Device: "201", Model: "PBX", Capabilities: []ctiv1.Capability{ctiv1.Capability_CAPABILITY_RESUME}},
+		{Device: "202", Model: "pbx"},
+	}})
+	_, err = c.Hold(t.Context(), &ctiv1.CallRequest{Device: "201", CallId: "1"})
+	wantCode(t, err, codes.Unimplemented) // 201 lists resume only
+	if _, err := c.Hold(t.Context(), &ctiv1.CallRequest{Device: "202", CallId: "1"}); err != nil {
+		t.Errorf("Hold on 202, whose model holds: %v", err)
+	}
+	close(announce)
+	if held != 1 {
+		t.Errorf("the driver held %d calls, want 1 (202's)", held)
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 	"github.com/ctihost/ctihost/sdk"
@@ -60,9 +61,11 @@ type Driver struct {
 	release chan struct{}
 
 	mu         sync.Mutex
-	watchers   map[*watcher]struct{} // open WatchEvents streams, for floods
-	leaked     [][]byte              // FAULT_LEAK's allocations, kept forever
-	configured []string              // every device's token, for FAULT_LEAK_SECRETS
+	watchers   map[*watcher]struct{}    // open WatchEvents streams, for floods
+	leaked     [][]byte                 // FAULT_LEAK's allocations, kept forever
+	configured []string                 // every device's token, for FAULT_LEAK_SECRETS
+	discovered map[string]*ctiv1.Device // FAULT_DISCOVER's devices, by id
+	found      int                      // devices discovered so far, for their names
 }
 
 // New returns an unconfigured driver that logs to logger.
@@ -72,6 +75,7 @@ func New(logger hclog.Logger) *Driver {
 		logger:     logger,
 		release:    make(chan struct{}),
 		watchers:   map[*watcher]struct{}{},
+		discovered: map[string]*ctiv1.Device{},
 	}
 	info, err := d.acmeDriver.GetInfo(context.Background(), &ctiv1.GetInfoRequest{})
 	if err != nil || len(info.GetModels()) != 1 {
@@ -80,8 +84,10 @@ func New(logger hclog.Logger) *Driver {
 	m := proto.Clone(info.GetModels()[0]).(*ctiv1.ModelInfo)
 	m.Model = Model
 	m.Description = "an ACME-1 that misbehaves on command: SendKeys with a FAULT_ key (see examples/buggy-driver)"
-	if !slices.Contains(m.Capabilities, ctiv1.Capability_CAPABILITY_SEND_KEYS) {
-		m.Capabilities = append(m.Capabilities, ctiv1.Capability_CAPABILITY_SEND_KEYS)
+	for _, c := range []ctiv1.Capability{ctiv1.Capability_CAPABILITY_SEND_KEYS, ctiv1.Capability_CAPABILITY_DISCOVERY} {
+		if !slices.Contains(m.Capabilities, c) {
+			m.Capabilities = append(m.Capabilities, c)
+		}
 	}
 	m.Keys = slices.Clone(Keys)
 	d.model = m
@@ -158,6 +164,7 @@ func (d *Driver) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequest)
 		dev.Model = Model
 		dev.Capabilities = slices.Clone(d.model.GetCapabilities())
 	}
+	resp.Devices = append(resp.Devices, d.discoveredDevices()...)
 	return resp, nil
 }
 
@@ -165,6 +172,9 @@ func (d *Driver) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequest)
 // answers for another device id, with an empty model.
 func (d *Driver) GetDeviceState(ctx context.Context, req *ctiv1.GetDeviceStateRequest) (*ctiv1.DeviceState, error) {
 	d.wedge()
+	if dev := d.discoveredDevice(req.GetDevice()); dev != nil {
+		return &ctiv1.DeviceState{Device: dev.GetDevice(), Model: Model, Status: &ctiv1.DeviceStatus{Reachable: true}, UpdatedAt: timestamppb.Now()}, nil
+	}
 	st, err := d.acmeDriver.GetDeviceState(ctx, req)
 	if err != nil {
 		return nil, err
@@ -234,6 +244,9 @@ func (d *Driver) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.ServerSt
 		d.mu.Unlock()
 		w.close()
 	}()
+	if err := w.Send(d.snapshot()); err != nil {
+		return err
+	}
 	return d.acmeDriver.WatchEvents(req, w)
 }
 

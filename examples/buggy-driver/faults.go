@@ -59,10 +59,25 @@ const (
 	// them to its raw stderr, and answers the command with an error that
 	// quotes them. The host must redact all three.
 	FaultLeakSecrets = "FAULT_LEAK_SECRETS"
+	// FaultDiscover does what a PBX driver does when a user is added on
+	// the PBX: it discovers a new device, "<device>-found-<n>" (a BUGGY-1,
+	// kind EXTENSION), and announces it with a DevicesChanged on every open
+	// event stream. Its state is readable; commands to it answer NOT_FOUND
+	// from the driver, as ACME does not know it.
+	FaultDiscover = "FAULT_DISCOVER"
+	// FaultForget removes every device FaultDiscover found from this
+	// device, announced with a DevicesChanged.
+	FaultForget = "FAULT_FORGET"
+	// FaultDiscoverHostile announces devices the host must not accept: an
+	// id with a "/" (another site's, or a path), an empty one, one with a
+	// control character, one of 300 characters, and the pressing device's
+	// own id (configured, never discovered).
+	FaultDiscoverHostile = "FAULT_DISCOVER_HOSTILE"
 )
 
 // Keys are BUGGY-1's keys, in ModelInfo.keys order.
-var Keys = []string{FaultReset, FaultPanic, FaultExit, FaultHang, FaultHangAll, FaultLeak, FaultFlood, FaultGarbage, FaultLeakSecrets}
+var Keys = []string{FaultReset, FaultPanic, FaultExit, FaultHang, FaultHangAll, FaultLeak, FaultFlood, FaultGarbage, FaultLeakSecrets,
+	FaultDiscover, FaultForget, FaultDiscoverHostile}
 
 const (
 	// leakSize is what one FaultLeak press keeps.
@@ -120,6 +135,16 @@ func (d *Driver) press(device, key string) {
 	case FaultLeakSecrets:
 		logger.Warn("fault pressed: leaking the configured tokens", "tokens", d.tokens())
 		fmt.Fprintf(stderr, "buggy: my tokens are %s\n", d.tokens())
+	case FaultDiscover:
+		logger.Warn("fault pressed: discovering a device", "found", d.discover(device))
+	case FaultForget:
+		logger.Warn("fault pressed: forgetting discovered devices", "forgotten", d.forget(device))
+	case FaultDiscoverHostile:
+		logger.Warn("fault pressed: announcing devices the host must refuse")
+		d.announce(&ctiv1.DevicesChanged{Added: []*ctiv1.Device{
+			d.foundDevice("other/site"), d.foundDevice(""), d.foundDevice("bell\a"),
+			d.foundDevice(strings.Repeat("x", 300)), d.foundDevice(device),
+		}})
 	}
 }
 

@@ -137,13 +137,13 @@ func TestInfoDescribesBuggy1(t *testing.T) {
 		t.Fatal(err)
 	}
 	acmeInfo, _ := acme.New(hclog.NewNullLogger()).GetInfo(t.Context(), &ctiv1.GetInfoRequest{})
-	want := append(slices.Clone(acmeInfo.GetModels()[0].GetCapabilities()), ctiv1.Capability_CAPABILITY_SEND_KEYS)
+	want := append(slices.Clone(acmeInfo.GetModels()[0].GetCapabilities()), ctiv1.Capability_CAPABILITY_SEND_KEYS, ctiv1.Capability_CAPABILITY_DISCOVERY)
 	m := info.GetModels()[0]
 	if info.GetName() != "buggy" || info.GetVersion() != "1.0.0" || len(info.GetModels()) != 1 || m.GetModel() != "BUGGY-1" {
 		t.Errorf("GetInfo = %v", info)
 	}
 	if !slices.Equal(m.GetCapabilities(), want) {
-		t.Errorf("capabilities %v, want ACME-1's plus send_keys: %v", m.GetCapabilities(), want)
+		t.Errorf("capabilities %v, want ACME-1's plus send_keys and discovery: %v", m.GetCapabilities(), want)
 	}
 	if !slices.Equal(m.GetKeys(), Keys) || m.GetKeys()[0] != FaultReset {
 		t.Errorf("keys %v, want %v with FAULT_RESET first (the kit presses the first key)", m.GetKeys(), Keys)
@@ -189,6 +189,7 @@ func TestGarbageUntilReset(t *testing.T) {
 			t.Errorf("%s under garbage: %v, want a time, no payload and no device", what, ev)
 		}
 	}
+	garbage("device snapshot")
 	garbage("initial event")
 	if _, err := d.SetDND(t.Context(), &ctiv1.SetDNDRequest{Device: "desk", Enabled: true}); err != nil {
 		t.Fatalf("SetDND: %v", err)
@@ -237,6 +238,9 @@ func TestHangAllWedgesEveryUnaryRPCButSendKeys(t *testing.T) {
 	d, phone := newDriver(t)
 	reachable(t, d)
 	stalled := watch(t, d)
+	if ev := stalled.next(t); !ev.GetDevicesChanged().GetSnapshot() {
+		t.Fatalf("a stream starts with %v, want the discovered devices' snapshot", ev)
+	}
 	stalled.next(t) // desk's initial DeviceChanged; nothing else is due
 	press(t, d, FaultHangAll)
 
@@ -288,6 +292,7 @@ func TestHangAllWedgesEveryUnaryRPCButSendKeys(t *testing.T) {
 		}
 	}
 	fresh := watch(t, d)
+	fresh.next(t) // the discovered devices' snapshot
 	if ev := fresh.next(t); ev.GetDevice() != "desk" {
 		t.Errorf("a new stream after reset starts with %v", ev)
 	}

@@ -27,16 +27,17 @@ var (
 
 // eventKinds maps the --kind words to EventKind.
 var eventKinds = map[string]ctiv1.EventKind{
-	"call":   ctiv1.EventKind_EVENT_KIND_CALL,
-	"device": ctiv1.EventKind_EVENT_KIND_DEVICE,
-	"queue":  ctiv1.EventKind_EVENT_KIND_QUEUE,
-	"driver": ctiv1.EventKind_EVENT_KIND_DRIVER,
+	"call":    ctiv1.EventKind_EVENT_KIND_CALL,
+	"device":  ctiv1.EventKind_EVENT_KIND_DEVICE,
+	"queue":   ctiv1.EventKind_EVENT_KIND_QUEUE,
+	"driver":  ctiv1.EventKind_EVENT_KIND_DRIVER,
+	"devices": ctiv1.EventKind_EVENT_KIND_DEVICES,
 }
 
 // eventsCommand tails WatchEvents.
 var eventsCommand = &command{
 	name:    "events",
-	args:    "[--from N] [--site S]... [--device site/dev]... [--kind call|device|queue|driver]...",
+	args:    "[--from N] [--site S]... [--device site/dev]... [--kind call|device|devices|queue|driver]...",
 	summary: "tail events live until Ctrl-C, reconnecting and resuming after stream breaks",
 	details: "One line per event: #SEQ TIME SITE/DEVICE KIND details. After a stream break ctictl\n" +
 		"reconnects with from_sequence = last seen + 1, so the host replays what it still holds.\n" +
@@ -53,7 +54,7 @@ var eventsCommand = &command{
 		from := fs.Uint64("from", 0, "first sequence `number` wanted; 0 means live events only")
 		fs.Var(&sites, "site", "only events of this `site` (repeatable)")
 		fs.Var(&devices, "device", "only events of this `site/device` (repeatable)")
-		fs.Var(&kinds, "kind", "only events of this `kind`: call, device, queue or driver (repeatable)")
+		fs.Var(&kinds, "kind", "only events of this `kind`: call, device, devices (discovered devices that came or went), queue or driver (repeatable)")
 		return func(ctx context.Context, a *app, args []string) error {
 			if err := nargs(args, 0, 0); err != nil {
 				return err
@@ -68,7 +69,7 @@ var eventsCommand = &command{
 			for _, k := range kinds {
 				kind, ok := eventKinds[strings.ToLower(k)]
 				if !ok {
-					return usagef("--kind must be call, device, queue or driver, got %q", k)
+					return usagef("--kind must be call, device, devices, queue or driver, got %q", k)
 				}
 				req.Kinds = append(req.Kinds, kind)
 			}
@@ -231,6 +232,22 @@ func eventDetails(ev *ctiv1.Event) (kind, details string) {
 			parts = append(parts, strconv.Quote(d.GetReason()))
 		}
 		return "driver", strings.Join(parts, " ")
+	case *ctiv1.Event_DevicesChanged:
+		var parts []string
+		for _, d := range p.DevicesChanged.GetAdded() {
+			part := "+" + d.GetDevice()
+			if d.GetName() != "" {
+				part += " " + strconv.Quote(d.GetName())
+			}
+			if d.GetKind() != 0 {
+				part += " " + enumWord(d.GetKind())
+			}
+			parts = append(parts, part)
+		}
+		for _, ref := range p.DevicesChanged.GetRemoved() {
+			parts = append(parts, "-"+ref)
+		}
+		return "devices", strings.Join(parts, ", ")
 	case *ctiv1.Event_Gap:
 		g := p.Gap
 		return "GAP", fmt.Sprintf("!!! events #%d-#%d were lost (%s); re-read the state of the devices you track",
@@ -285,6 +302,9 @@ func statusText(s *ctiv1.DeviceStatus) string {
 	}
 	for _, f := range s.GetForwards() {
 		parts = append(parts, "forward "+enumWord(f.GetMode())+" -> "+f.GetDestination())
+	}
+	if len(s.GetUnavailableOperations()) > 0 {
+		parts = append(parts, "lacks "+capabilities(s.GetUnavailableOperations()))
 	}
 	if s.GetDetail() != "" {
 		parts = append(parts, strconv.Quote(s.GetDetail()))

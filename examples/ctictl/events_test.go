@@ -125,6 +125,13 @@ func TestEventLine(t *testing.T) {
 			Call: &ctiv1.Call{CallId: "1-4", VendorState: "RINGINGDIVERT", Direction: ctiv1.CallDirection_CALL_DIRECTION_OUTBOUND,
 				Remote: &ctiv1.Party{Number: "2001"}, RelatedCallId: "1-3", Muted: true}}}},
 			`#10 - hq/reception call 1-4 vendor:RINGINGDIVERT outbound to 2001 related 1-3 muted`},
+		{&ctiv1.Event{Sequence: 11, Site: "hq", Payload: &ctiv1.Event_DevicesChanged{DevicesChanged: &ctiv1.DevicesChanged{
+			Added:   []*ctiv1.Device{{Device: "hq/201", Name: "Alice", Kind: ctiv1.DeviceKind_DEVICE_KIND_EXTENSION}},
+			Removed: []string{"hq/202"}}}},
+			`#11 - hq devices +hq/201 "Alice" extension, -hq/202`},
+		{&ctiv1.Event{Sequence: 12, Site: "hq", Device: "hq/201", Payload: &ctiv1.Event_DeviceChanged{DeviceChanged: &ctiv1.DeviceChanged{
+			Status: &ctiv1.DeviceStatus{Reachable: true, UnavailableOperations: []ctiv1.Capability{ctiv1.Capability_CAPABILITY_DIAL}}}}},
+			`#12 - hq/201 device reachable lacks dial`},
 	} {
 		if got := eventLine(tc.ev); got != tc.want {
 			t.Errorf("eventLine:\n got  %s\n want %s", got, tc.want)

@@ -129,6 +129,9 @@ func printState(w io.Writer, s *ctiv1.DeviceState) {
 		fwd = append(fwd, enumWord(f.GetMode())+" -> "+f.GetDestination())
 	}
 	row(tw, "forward", strings.Join(fwd, ", "))
+	if len(st.GetUnavailableOperations()) > 0 {
+		row(tw, "unavailable", capabilities(st.GetUnavailableOperations()))
+	}
 	row(tw, "detail", st.GetDetail())
 	row(tw, "updated", localTime(s.GetUpdatedAt(), "2006-01-02 15:04:05"))
 	if len(s.GetCalls()) == 0 {
@@ -185,9 +188,19 @@ func printPlugins(w io.Writer, ps []*ctiv1.PluginInstance) {
 		}
 		row(tw, siteCell(p), p.GetDriver(), enumWord(p.GetState()), p.GetVersion(), pid,
 			strconv.FormatUint(uint64(p.GetRestarts()), 10), strconv.FormatUint(uint64(p.GetSwaps()), 10), uptime,
-			strconv.FormatUint(uint64(p.GetDevices()), 10), p.GetLastError())
+			devicesCell(p), p.GetLastError())
 	}
 	tw.Flush()
+}
+
+// devicesCell counts an instance's configured devices and, when it has
+// any, the ones its driver discovered: "3", "2+412".
+func devicesCell(p *ctiv1.PluginInstance) string {
+	n := strconv.FormatUint(uint64(p.GetDevices()), 10)
+	if p.GetDiscoveredDevices() > 0 {
+		n += "+" + strconv.FormatUint(uint64(p.GetDiscoveredDevices()), 10)
+	}
+	return n
 }
 
 // siteCell is an instance's site or, for one process shared by several

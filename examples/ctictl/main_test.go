@@ -247,7 +247,7 @@ func TestUsage(t *testing.T) {
 		{args: []string{"queue", "join", "hq/agent1"}, code: 2, inStderr: "queue join needs a queue"},
 		{args: []string{"queue", "join", "hq/agent1", "600", "--reason", "x"}, code: 2, inStderr: "--reason is for pause only"},
 		{args: []string{"forward", "hq/reception", "sometimes", "2001"}, code: 2, inStderr: "forward mode must be"},
-		{args: []string{"events", "--kind", "sms"}, code: 2, inStderr: "--kind must be call, device, queue or driver"},
+		{args: []string{"events", "--kind", "sms"}, code: 2, inStderr: "--kind must be call, device, devices, queue or driver"},
 		{args: []string{"frobnicate"}, code: 2, inStderr: `unknown command "frobnicate"`},
 		{args: []string{"dial", "--bogus", "hq/reception", "1"}, code: 2, inStderr: "flag provided but not defined: -bogus"},
 		{args: []string{}, code: 2, inStderr: "usage: ctictl [global flags] <command>"},

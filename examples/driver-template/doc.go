@@ -16,5 +16,10 @@
 //     events with sdk.CallTracker.
 //   - cmd/cti-driver-acme: main, ending in sdk.Serve.
 //
+// A driver for a system that serves many devices (a PBX) adds what a phone
+// does not need: connection settings and discovered devices announced with
+// DevicesChanged (see GetConfigSchema). examples/buggy-driver's
+// FAULT_DISCOVER shows the announcements in a few lines.
+//
 // README.md says how to copy it.
 package acme

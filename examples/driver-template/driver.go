@@ -86,7 +86,12 @@ func (d *Driver) GetInfo(context.Context, *ctiv1.GetInfoRequest) (*ctiv1.DriverI
 }
 
 // GetConfigSchema declares poll_interval for the driver and host and token
-// for each device.
+// for each device. A phone has no connection settings: a driver for a PBX
+// or a hosted tenant declares its address, credentials and scope as
+// ConnectionSettings instead of device settings, receives them as
+// ConfigureRequest.connections, declares CAPABILITY_DISCOVERY and
+// announces the users and queues it finds with DevicesChanged events
+// (driver.proto WatchEvents; plugins/ipoffice does all of it).
 func (d *Driver) GetConfigSchema(context.Context, *ctiv1.GetConfigSchemaRequest) (*ctiv1.ConfigSchema, error) {
 	return &ctiv1.ConfigSchema{
 		DriverSettings: []*ctiv1.ConfigAttribute{{

@@ -95,16 +95,29 @@ func (s *HostServer) instanceDevices(ctx context.Context, inst *supervisor.Insta
 		}
 		conn.Release()
 	}
+	var out []*ctiv1.Device
 	if devices == nil {
+		// Down: what exists is what config.hcl and the driver's last
+		// announcements say, without capabilities.
 		for _, d := range inst.ConfiguredDevices() {
 			devices = append(devices, &ctiv1.Device{Device: d.GetDevice(), Model: d.GetModel(), Configured: true})
 		}
+		for _, d := range inst.DiscoveredDevices() {
+			if len(wanted) == 0 || wanted[d.GetSite()] {
+				d.Capabilities = nil
+				out = append(out, d)
+			}
+		}
 	}
-	out := devices[:0]
 	for _, d := range devices {
 		site, ref := inst.Ref(d.GetDevice())
 		if site == "" || (len(wanted) > 0 && !wanted[site]) || !inst.Serves(site) {
 			continue // a shared driver's device of no site it serves, or of a site not asked for
+		}
+		if !d.GetConfigured() {
+			if _, _, known := inst.Discovered(ref); !known {
+				continue // not announced (DevicesChanged): the host could not route to it
+			}
 		}
 		d.Device, d.Site, d.Driver = ref, site, inst.Driver()
 		out = append(out, d)

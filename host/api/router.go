@@ -82,14 +82,25 @@ func (r *Router) Resolve(ctx context.Context, ref string) (route, error) {
 	r.mu.RLock()
 	rt, ok := r.routes[ref]
 	_, knownSite := r.sites[site]
+	instances := r.instances
 	r.mu.RUnlock()
 	if !knownSite || !maySite(ctx, site) {
 		return route{}, r.unknownSite(ctx, site)
 	}
-	if !ok {
-		return route{}, sdk.NotFound("device %s is not configured at site %q", quoted(device), site).GRPCStatus().Err()
+	if ok {
+		return rt, nil
 	}
-	return rt, nil
+	// Not configured: a device one of the site's drivers discovered (a PBX
+	// user or queue), known for as long as the driver announces it.
+	for _, inst := range instances {
+		if !inst.Serves(site) {
+			continue
+		}
+		if id, model, found := inst.Discovered(ref); found {
+			return route{inst: inst, device: id, model: model}, nil
+		}
+	}
+	return route{}, sdk.NotFound("device %s is neither configured nor discovered at site %q", quoted(device), site).GRPCStatus().Err()
 }
 
 // unknownSite is the NOT_FOUND of a site that does not exist for the

@@ -1,6 +1,8 @@
 package bus
 
 import (
+	"slices"
+
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -52,6 +54,12 @@ func (f *Filter) Match(ev *ctiv1.Event) bool {
 		return false
 	}
 	if len(f.Devices) > 0 {
+		if dc := ev.GetDevicesChanged(); dc != nil {
+			// Only news about the devices watched: a user deleted on the
+			// PBX, or one watched before it was (re)announced.
+			return slices.ContainsFunc(dc.GetAdded(), func(d *ctiv1.Device) bool { return f.Devices[d.GetDevice()] }) ||
+				slices.ContainsFunc(dc.GetRemoved(), func(ref string) bool { return f.Devices[ref] })
+		}
 		if ev.GetDevice() != "" {
 			return f.Devices[ev.GetDevice()]
 		}
@@ -76,6 +84,8 @@ func KindOf(ev *ctiv1.Event) ctiv1.EventKind {
 		return ctiv1.EventKind_EVENT_KIND_QUEUE
 	case *ctiv1.Event_DriverChanged:
 		return ctiv1.EventKind_EVENT_KIND_DRIVER
+	case *ctiv1.Event_DevicesChanged:
+		return ctiv1.EventKind_EVENT_KIND_DEVICES
 	}
 	return ctiv1.EventKind_EVENT_KIND_UNSPECIFIED
 }

@@ -112,6 +112,11 @@ type Site struct {
 	Name string
 	// Devices lists the site's device blocks in file order, the first of each name.
 	Devices []*Device
+	// Connections lists the site's connection blocks in file order, the
+	// first of each name. A connection block has a device block's shape
+	// without a model: the driver that serves it and the driver's
+	// connection settings (a PBX's address, credentials and scope).
+	Connections []*Device
 	// Range is the block header in the file.
 	Range hcl.Range
 }
@@ -123,16 +128,23 @@ type Device struct {
 	// Driver names the plugin block that serves the device.
 	Driver string
 	// Model is the model as written; Resolve checks it against the driver.
+	// Empty for a connection block.
 	Model string
+	// Connection is a device block's `connection` attribute: the connection
+	// block of the same site the device is reached through, or "".
+	Connection string
 	// Range is the block header in the file.
 	Range hcl.Range
 
-	site     string
-	body     *hclsyntax.Body // the whole block; Resolve skips driver and model
-	driverAt hcl.Range
-	modelAt  hcl.Range
-	modelOK  bool // model was given and evaluated
-	served   bool // Driver names an enabled plugin block
+	// block is "device" or "connection".
+	block        string
+	site         string
+	body         *hclsyntax.Body // the whole block; Resolve skips driver and model
+	driverAt     hcl.Range
+	modelAt      hcl.Range
+	connectionAt hcl.Range
+	modelOK      bool // model was given and evaluated
+	served       bool // Driver names an enabled plugin block
 }
 
 // Load reads and decodes the config file at path and checks the host's own

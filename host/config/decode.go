@@ -6,6 +6,7 @@ import (
 	"net"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -59,8 +60,13 @@ var (
 	deviceAttrs = []*ctiv1.ConfigAttribute{
 		{Name: "driver", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Required: true, Description: "the plugin block label of the driver that serves this device"},
 		{Name: "model", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Required: true, Description: "the device model, one of the driver's models"},
+		{Name: "connection", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "the connection block of this site the device is reached through (a PBX user's PBX), if any"},
 	}
-	hostOwnDeviceAttrs = []string{"driver", "model"}
+	hostOwnDeviceAttrs = []string{"driver", "model", "connection"}
+	connectionAttrs    = []*ctiv1.ConfigAttribute{
+		{Name: "driver", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Required: true, Description: "the plugin block label of the driver that serves this connection"},
+	}
+	hostOwnConnectionAttrs = []string{"driver"}
 )
 
 const maxEventBuffer = 10_000_000
@@ -326,11 +332,11 @@ func (c *Config) decodeSite(s *sink, b *hclsyntax.Block, seen map[string]hcl.Ran
 	name, ok := label(s, b, "site", `site "hq" { … }`, true)
 	object := fmt.Sprintf("site %q", name)
 	site := &Site{Name: name, Range: b.DefRange()}
-	c.checkBody(s, b.Body, bodyRules{object: object, owner: "ctihost", at: site.Range, blocks: []string{"device"}})
+	c.checkBody(s, b.Body, bodyRules{object: object, owner: "ctihost", at: site.Range, blocks: []string{"device", "connection"}})
 	var all []*Device
-	seenDevice := map[string]hcl.Range{}
+	seen2 := map[string]map[string]hcl.Range{"device": {}, "connection": {}}
 	for _, db := range b.Body.Blocks {
-		if db.Type != "device" {
+		if db.Type != "device" && db.Type != "connection" {
 			continue
 		}
 		d := c.decodeDevice(s, db, name)
@@ -338,14 +344,19 @@ func (c *Config) decodeSite(s *sink, b *hclsyntax.Block, seen map[string]hcl.Ran
 			continue
 		}
 		all = append(all, d)
-		if first, dup := seenDevice[d.Name]; dup {
+		if first, dup := seen2[d.block][d.Name]; dup {
 			s.errorf(d.Range, "", "first defined at "+where(first)+"; rename or remove one of them",
-				"device %q is defined twice in site %q", d.Name, name)
+				"%s %q is defined twice in site %q", d.block, d.Name, name)
 			continue
 		}
-		seenDevice[d.Name] = d.Range
-		site.Devices = append(site.Devices, d)
+		seen2[d.block][d.Name] = d.Range
+		if d.block == "connection" {
+			site.Connections = append(site.Connections, d)
+		} else {
+			site.Devices = append(site.Devices, d)
+		}
 	}
+	c.checkDeviceConnections(s, site)
 	if !ok {
 		return nil, all
 	}
@@ -357,23 +368,59 @@ func (c *Config) decodeSite(s *sink, b *hclsyntax.Block, seen map[string]hcl.Ran
 	return site, all
 }
 
+// decodeDevice decodes a device or a connection block (b.Type), whose
+// shapes differ only in the host's own attributes.
 func (c *Config) decodeDevice(s *sink, b *hclsyntax.Block, site string) *Device {
-	name, ok := label(s, b, "device", `device "reception" { … }`, true)
+	example, attrs := `device "reception" { … }`, deviceAttrs
+	if b.Type == "connection" {
+		example, attrs = `connection "pbx" { driver = "…" … }`, connectionAttrs
+	}
+	name, ok := label(s, b, b.Type, example, true)
 	if !ok {
 		return nil
 	}
-	d := &Device{Name: name, Range: b.DefRange(), site: site, body: b.Body, driverAt: b.DefRange(), modelAt: b.DefRange()}
-	v := c.checkBody(s, b.Body, bodyRules{object: d.object(), owner: "ctihost", at: d.Range, attrs: deviceAttrs, anyAttr: true})
+	d := &Device{Name: name, Range: b.DefRange(), block: b.Type, site: site, body: b.Body, driverAt: b.DefRange(), modelAt: b.DefRange()}
+	v := c.checkBody(s, b.Body, bodyRules{object: d.object(), owner: "ctihost", at: d.Range, attrs: attrs, anyAttr: true})
 	if drv, ok := v["driver"]; ok {
 		d.Driver, d.driverAt = drv.text, drv.rng
 	}
 	if m, ok := v["model"]; ok {
 		d.Model, d.modelAt, d.modelOK = m.text, m.rng, true
 	}
+	if conn, ok := v["connection"]; ok {
+		d.Connection, d.connectionAt = conn.text, conn.rng
+	}
 	return d
 }
 
-func (d *Device) object() string { return fmt.Sprintf("device %q", d.site+"/"+d.Name) }
+func (d *Device) object() string { return fmt.Sprintf("%s %q", d.block, d.site+"/"+d.Name) }
+
+// checkDeviceConnections reports a device whose connection attribute names
+// no connection block of its site, or one of another driver.
+func (c *Config) checkDeviceConnections(s *sink, site *Site) {
+	for _, d := range site.Devices {
+		if d.Connection == "" {
+			continue
+		}
+		i := slices.IndexFunc(site.Connections, func(conn *Device) bool { return conn.Name == d.Connection })
+		if i < 0 {
+			var names []string
+			for _, conn := range site.Connections {
+				names = append(names, conn.Name)
+			}
+			hint := fmt.Sprintf(`add a connection %q { driver = %q … } block to site %q`, d.Connection, d.Driver, site.Name)
+			if sug := suggest(d.Connection, names); sug != "" {
+				hint = fmt.Sprintf("did you mean %q?", sug)
+			}
+			s.errorf(d.connectionAt, "connection", hint, "%s: connection %q is not a connection block of site %q", d.object(), d.Connection, site.Name)
+			continue
+		}
+		if conn := site.Connections[i]; conn.Driver != d.Driver {
+			s.errorf(d.connectionAt, "connection", "a device is reached through a connection of its own driver",
+				"%s: connection %q is served by driver %q, the device by driver %q", d.object(), d.Connection, conn.Driver, d.Driver)
+		}
+	}
+}
 
 // checkDriver reports a device whose driver has no enabled plugin block.
 func (c *Config) checkDriver(s *sink, d *Device) {

@@ -83,45 +83,70 @@ func (c *Config) Resolve(specs map[string]DriverSpec) ([]Instance, Diagnostics) 
 	}
 
 	byKey := map[[2]string]*Instance{}
+	// instance returns the instance that serves driver at site, made on
+	// first use.
+	instance := func(site, driver string, spec DriverSpec) *Instance {
+		key := [2]string{site, driver}
+		if c.plugin(driver).Isolation == IsolationDriver {
+			key[0] = "" // one process for every site
+		}
+		inst := byKey[key]
+		if inst == nil {
+			inst = &Instance{Site: key[0], Shared: key[0] == "", Driver: driver, DriverName: spec.Name, Plugin: c.plugin(driver),
+				Request: &ctiv1.ConfigureRequest{Site: key[0], Settings: map[string]string{}}}
+			for name, v := range plugins[driver] {
+				inst.Request.Settings[name] = v.text
+				if v.secret {
+					inst.Secrets = addSecret(inst.Secrets, v.text)
+				}
+			}
+			byKey[key] = inst
+		}
+		if !slices.Contains(inst.Sites, site) {
+			inst.Sites = append(inst.Sites, site)
+		}
+		return inst
+	}
 	for _, site := range c.Sites {
-		for _, d := range site.Devices {
-			if !d.served {
+		for _, conn := range site.Connections {
+			spec, ok := c.servedSpec(s, conn, specs)
+			if !ok {
 				continue
 			}
-			spec, ok := specs[d.Driver]
+			cc, secrets := c.resolveConnection(s, conn, spec)
+			if cc == nil {
+				continue
+			}
+			inst := instance(site.Name, conn.Driver, spec)
+			if inst.Shared {
+				// Its devices' ids are references; the driver puts the
+				// prefix before every device it discovers.
+				cc.Name, cc.DevicePrefix = site.Name+"/"+cc.GetName(), site.Name+"/"
+			}
+			inst.Request.Connections = append(inst.Request.Connections, cc)
+			for _, sec := range secrets {
+				inst.Secrets = addSecret(inst.Secrets, sec)
+			}
+		}
+		for _, d := range site.Devices {
+			spec, ok := c.servedSpec(s, d, specs)
 			if !ok {
-				s.errorf(d.driverAt, "driver", "the plugin could not be started; see its log, fix it and start ctihost again",
-					"%s: driver %q did not report its configuration schema", d.object(), d.Driver)
 				continue
 			}
 			dc, secrets := c.resolveDevice(s, d, spec)
 			if dc == nil {
 				continue
 			}
-			p := c.plugin(d.Driver)
-			key := [2]string{site.Name, d.Driver}
-			if p.Isolation == IsolationDriver {
+			inst := instance(site.Name, d.Driver, spec)
+			if inst.Shared {
 				// One process for every site: its device ids are the
 				// app-facing references, unique across sites.
-				key[0] = ""
 				dc.Device = site.Name + "/" + dc.GetDevice()
-			}
-			inst := byKey[key]
-			if inst == nil {
-				inst = &Instance{Site: key[0], Shared: key[0] == "", Driver: d.Driver, DriverName: spec.Name, Plugin: p,
-					Request: &ctiv1.ConfigureRequest{Site: key[0], Settings: map[string]string{}}}
-				for name, v := range plugins[d.Driver] {
-					inst.Request.Settings[name] = v.text
-					if v.secret {
-						inst.Secrets = addSecret(inst.Secrets, v.text)
-					}
+				if dc.Connection != "" {
+					dc.Connection = site.Name + "/" + dc.GetConnection()
 				}
-				byKey[key] = inst
 			}
 			inst.Request.Devices = append(inst.Request.Devices, dc)
-			if n := len(inst.Sites); n == 0 || inst.Sites[n-1] != site.Name { // a site's devices come together
-				inst.Sites = append(inst.Sites, site.Name)
-			}
 			for _, sec := range secrets {
 				inst.Secrets = addSecret(inst.Secrets, sec)
 			}
@@ -139,11 +164,55 @@ func (c *Config) Resolve(specs map[string]DriverSpec) ([]Instance, Diagnostics) 
 		return strings.Compare(a[1], b[1])
 	}) {
 		inst := byKey[key]
+		slices.SortFunc(inst.Request.Connections, func(a, b *ctiv1.ConnectionConfig) int { return strings.Compare(a.GetName(), b.GetName()) })
 		sort.Strings(inst.Secrets)
 		sort.Strings(inst.Sites)
 		out = append(out, *inst)
 	}
 	return out, diags
+}
+
+// servedSpec returns the spec of the driver serving a device or connection
+// block, reporting a driver that could not be started. ok is false for a
+// block Load already rejected (its driver has no enabled plugin block).
+func (c *Config) servedSpec(s *sink, d *Device, specs map[string]DriverSpec) (DriverSpec, bool) {
+	if !d.served {
+		return DriverSpec{}, false
+	}
+	spec, ok := specs[d.Driver]
+	if !ok {
+		s.errorf(d.driverAt, "driver", "the plugin could not be started; see its log, fix it and start ctihost again",
+			"%s: driver %q did not report its configuration schema", d.object(), d.Driver)
+	}
+	return spec, ok
+}
+
+// resolveConnection checks one connection block against spec. It returns
+// nil when the block has an error, and the connection's secret values.
+func (c *Config) resolveConnection(s *sink, d *Device, spec DriverSpec) (*ctiv1.ConnectionConfig, []string) {
+	attrs := spec.Schema.GetConnectionSettings()
+	if len(attrs) == 0 {
+		s.errorf(d.driverAt, "driver", "declare the driver's devices as device blocks instead, each with its own settings",
+			"%s: driver %q takes no connection blocks", d.object(), d.Driver)
+		return nil, nil
+	}
+	n := len(s.diags)
+	v := c.checkBody(s, d.body, bodyRules{
+		object: d.object(), owner: d.Driver, at: d.Range,
+		attrs: attrs, others: hostOwnConnectionAttrs, anyBlock: true,
+	})
+	if s.diags[n:].HasErrors() {
+		return nil, nil
+	}
+	cc := &ctiv1.ConnectionConfig{Name: d.Name, Settings: map[string]string{}}
+	var secrets []string
+	for name, set := range v {
+		cc.Settings[name] = set.text
+		if set.secret {
+			secrets = append(secrets, set.text)
+		}
+	}
+	return cc, secrets
 }
 
 // resolveDevice checks one device against spec. It returns nil when the
@@ -173,7 +242,7 @@ func (c *Config) resolveDevice(s *sink, d *Device, spec DriverSpec) (*ctiv1.Devi
 	if s.diags[n:].HasErrors() || model == "" {
 		return nil, nil
 	}
-	dc := &ctiv1.DeviceConfig{Device: d.Name, Model: model, Settings: map[string]string{}}
+	dc := &ctiv1.DeviceConfig{Device: d.Name, Model: model, Connection: d.Connection, Settings: map[string]string{}}
 	var secrets []string
 	for name, set := range v {
 		dc.Settings[name] = set.text

@@ -64,21 +64,24 @@ type Instance struct {
 	publish Publisher
 	policy  Policy
 
-	mu        sync.Mutex
-	devices   map[string]bool // configured device ids
-	sites     []string        // the sites served, sorted
-	state     ctiv1.DriverState
-	proc      *process      // the current process, nil when not running
-	ready     chan struct{} // closed to wake waiting commands (see wakeLocked)
-	woken     bool          // ready is closed
-	startedAt time.Time
-	info      *ctiv1.DriverInfo
-	lastError string
-	restarts  uint32
-	crashes   []time.Time        // crash times within the window
-	calls     map[string]callSet // device -> calls seen through events
-	stopped   bool               // Stop was called: never restart
-	retry     *time.Timer        // pending restart
+	mu      sync.Mutex
+	devices map[string]bool // configured device ids
+	// discovered are the devices the driver announced (DevicesChanged),
+	// by driver id, as the driver described them.
+	discovered map[string]*ctiv1.Device
+	sites      []string // the sites served, sorted
+	state      ctiv1.DriverState
+	proc       *process      // the current process, nil when not running
+	ready      chan struct{} // closed to wake waiting commands (see wakeLocked)
+	woken      bool          // ready is closed
+	startedAt  time.Time
+	info       *ctiv1.DriverInfo
+	lastError  string
+	restarts   uint32
+	crashes    []time.Time        // crash times within the window
+	calls      map[string]callSet // device -> calls seen through events
+	stopped    bool               // Stop was called: never restart
+	retry      *time.Timer        // pending restart
 
 	droppedEvents uint64                         // malformed driver events not forwarded
 	statuses      map[string]*ctiv1.DeviceStatus // last status per device, for deduplication
@@ -197,11 +200,17 @@ func (i *Instance) sitesOf(req *ctiv1.ConfigureRequest) []string {
 	}
 	seen := map[string]bool{}
 	var sites []string
-	for _, d := range req.GetDevices() {
-		if site, _ := i.Ref(d.GetDevice()); site != "" && !seen[site] {
+	add := func(id string) {
+		if site, _ := i.Ref(id); site != "" && !seen[site] {
 			seen[site] = true
 			sites = append(sites, site)
 		}
+	}
+	for _, d := range req.GetDevices() {
+		add(d.GetDevice())
+	}
+	for _, c := range req.GetConnections() {
+		add(c.GetName()) // "site/label" in a shared instance
 	}
 	sort.Strings(sites)
 	return sites
@@ -243,6 +252,7 @@ func (i *Instance) Reconfigure(ctx context.Context, req *ctiv1.ConfigureRequest,
 	i.devices = deviceSet(req)
 	was := i.sites
 	i.sites = i.sitesOf(req)
+	i.pruneDiscoveredLocked()
 	added, removed := diffSites(i.sites, was), diffSites(was, i.sites)
 	p, state := i.proc, i.state
 	i.mu.Unlock()
@@ -513,6 +523,7 @@ func (i *Instance) Status() *ctiv1.PluginInstance {
 		LastError: i.lastError, Devices: uint32(len(i.spec.Configure.GetDevices())),
 		RecentCrashes: uint32(len(i.recentCrashesLocked(time.Now()))),
 		Swaps:         i.swaps, Rollbacks: i.rollbacks,
+		DiscoveredDevices: uint32(len(i.discovered)), Connections: uint32(len(i.spec.Configure.GetConnections())),
 	}
 	if i.proc != nil {
 		p.Sha256 = i.proc.sha256

@@ -157,10 +157,15 @@ func (i *Instance) probe(p *process) {
 // swap) are not sent twice.
 func (i *Instance) forward(p *process, ev *ctiv1.Event) {
 	i.mu.Lock()
-	known := ev.GetDevice() == "" || i.devices[ev.GetDevice()]
+	known := i.knownLocked(ev.GetDevice())
 	i.mu.Unlock()
-	if ev.GetPayload() == nil || ev.GetGap() != nil || ev.GetDriverChanged() != nil || !known {
+	if ev.GetPayload() == nil || ev.GetGap() != nil || ev.GetDriverChanged() != nil || !known ||
+		(ev.GetDevicesChanged() != nil && ev.GetDevice() != "") {
 		i.dropped(ev)
+		return
+	}
+	if ev.GetDevicesChanged() != nil {
+		i.discover(ev)
 		return
 	}
 	if !i.track(p, ev) {

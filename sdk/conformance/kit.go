@@ -29,7 +29,16 @@ type Config struct {
 	// Devices are the devices for Configure. REQUIRED, at least one. The
 	// kit tests every device, each against its model's capabilities.
 	Devices []*ctiv1.DeviceConfig
-	// Lab drives the far side of each device. REQUIRED.
+	// Connections are the connections for Configure (ConnectionConfig),
+	// for a driver that declares connection settings; their device_prefix
+	// is left empty, as for a process that serves one site.
+	Connections []*ctiv1.ConnectionConfig
+	// ForeignDevices are device ids the driver must not serve (another
+	// site's, another tenant's, a user outside the connection's scope):
+	// each MUST answer NOT_FOUND. OPTIONAL.
+	ForeignDevices []string
+	// Lab drives the far side of each device. REQUIRED. A Lab that is also
+	// a DiscoveryLab lets the kit add and remove devices on the system.
 	Lab Lab
 	// EventTimeout is how long to wait for an expected event or state
 	// change. Defaults to 5s.
@@ -152,6 +161,12 @@ func Run(t *testing.T, cfg Config) {
 	if k.anyDeclares(capReboot) {
 		t.Run("reboot", k.testReboot)
 	}
+	if k.anyDeclares(ctiv1.Capability_CAPABILITY_DISCOVERY) {
+		t.Run("discovery", k.testDiscovery)
+	}
+	if len(k.cfg.ForeignDevices) > 0 {
+		t.Run("foreign devices", k.testForeignDevices)
+	}
 	t.Run("coverage", k.testCoverage)
 	t.Run("events", k.testEvents)
 }
@@ -246,7 +261,7 @@ func (k *kit) configure(t *testing.T) {
 }
 
 func (k *kit) configureRequest() *ctiv1.ConfigureRequest {
-	return &ctiv1.ConfigureRequest{Site: k.cfg.Site, Settings: k.cfg.Settings, Devices: k.cfg.Devices}
+	return &ctiv1.ConfigureRequest{Site: k.cfg.Site, Settings: k.cfg.Settings, Devices: k.cfg.Devices, Connections: k.cfg.Connections}
 }
 
 func findModel(info *ctiv1.DriverInfo, model string) *ctiv1.ModelInfo {

@@ -341,7 +341,12 @@ type PluginInstance struct {
 	// instance, all the sites of a shared one. A crash or a restart of the
 	// process concerns each of them. Set by hosts that know isolation; an
 	// older host leaves it empty (read site then).
-	Sites         []string `protobuf:"bytes,17,rep,name=sites,proto3" json:"sites,omitempty"`
+	Sites []string `protobuf:"bytes,17,rep,name=sites,proto3" json:"sites,omitempty"`
+	// How many devices the driver discovered and announced (DevicesChanged)
+	// that config.hcl does not configure.
+	DiscoveredDevices uint32 `protobuf:"varint,18,opt,name=discovered_devices,json=discoveredDevices,proto3" json:"discovered_devices,omitempty"`
+	// How many connection blocks the instance serves.
+	Connections   uint32 `protobuf:"varint,19,opt,name=connections,proto3" json:"connections,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -493,6 +498,20 @@ func (x *PluginInstance) GetSites() []string {
 		return x.Sites
 	}
 	return nil
+}
+
+func (x *PluginInstance) GetDiscoveredDevices() uint32 {
+	if x != nil {
+		return x.DiscoveredDevices
+	}
+	return 0
+}
+
+func (x *PluginInstance) GetConnections() uint32 {
+	if x != nil {
+		return x.Connections
+	}
+	return 0
 }
 
 // ListSitesRequest is empty.
@@ -724,7 +743,7 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\"\x14\n" +
 	"\x12ListPluginsRequest\"G\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\x8c\x04\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xdd\x04\n" +
 	"\x0ePluginInstance\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12)\n" +
@@ -746,7 +765,9 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x0erecent_crashes\x18\x0e \x01(\rR\rrecentCrashes\x12\x14\n" +
 	"\x05swaps\x18\x0f \x01(\rR\x05swaps\x12\x1c\n" +
 	"\trollbacks\x18\x10 \x01(\rR\trollbacks\x12\x14\n" +
-	"\x05sites\x18\x11 \x03(\tR\x05sites\"\x12\n" +
+	"\x05sites\x18\x11 \x03(\tR\x05sites\x12-\n" +
+	"\x12discovered_devices\x18\x12 \x01(\rR\x11discoveredDevices\x12 \n" +
+	"\vconnections\x18\x13 \x01(\rR\vconnections\"\x12\n" +
 	"\x10ListSitesRequest\"7\n" +
 	"\x11ListSitesResponse\x12\"\n" +
 	"\x05sites\x18\x01 \x03(\v2\f.cti.v1.SiteR\x05sites\"H\n" +

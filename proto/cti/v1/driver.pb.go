@@ -335,8 +335,14 @@ type ConfigSchema struct {
 	// Attributes of each device block served by this driver, besides the
 	// host's own `driver` and `model`.
 	DeviceSettings []*ConfigAttribute `protobuf:"bytes,2,rep,name=device_settings,json=deviceSettings,proto3" json:"device_settings,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// Attributes of each `connection "NAME" { driver = "…" … }` block inside
+	// a site: one link to a system that serves many devices (a PBX, a
+	// tenant of a hosted PBX), with its address, credentials and scope, so
+	// that they are written once per site instead of on every device. Empty:
+	// the driver takes no connection blocks, and the host refuses them.
+	ConnectionSettings []*ConfigAttribute `protobuf:"bytes,3,rep,name=connection_settings,json=connectionSettings,proto3" json:"connection_settings,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
 }
 
 func (x *ConfigSchema) Reset() {
@@ -379,6 +385,13 @@ func (x *ConfigSchema) GetDriverSettings() []*ConfigAttribute {
 func (x *ConfigSchema) GetDeviceSettings() []*ConfigAttribute {
 	if x != nil {
 		return x.DeviceSettings
+	}
+	return nil
+}
+
+func (x *ConfigSchema) GetConnectionSettings() []*ConfigAttribute {
+	if x != nil {
+		return x.ConnectionSettings
 	}
 	return nil
 }
@@ -496,7 +509,10 @@ type ConfigureRequest struct {
 	Settings map[string]string `protobuf:"bytes,2,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Every device this process serves: the site's devices of this driver
 	// or, with isolation = "driver", those of every site.
-	Devices       []*DeviceConfig `protobuf:"bytes,3,rep,name=devices,proto3" json:"devices,omitempty"`
+	Devices []*DeviceConfig `protobuf:"bytes,3,rep,name=devices,proto3" json:"devices,omitempty"`
+	// Every connection this process serves, in the same scope as devices.
+	// Empty unless the driver declares connection_settings.
+	Connections   []*ConnectionConfig `protobuf:"bytes,4,rep,name=connections,proto3" json:"connections,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -552,6 +568,88 @@ func (x *ConfigureRequest) GetDevices() []*DeviceConfig {
 	return nil
 }
 
+func (x *ConfigureRequest) GetConnections() []*ConnectionConfig {
+	if x != nil {
+		return x.Connections
+	}
+	return nil
+}
+
+// ConnectionConfig is one configured connection: a link to a system (a
+// PBX) whose users, queues and other devices the driver discovers.
+type ConnectionConfig struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. Connection id: opaque and unique among the connections of
+	// this Configure, like DeviceConfig.device (the block label, or
+	// "site/label" for a process serving several sites). For logs, Admin
+	// answers and DeviceConfig.connection.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Connection settings, validated against connection_settings, defaults
+	// applied, secrets resolved. Values as text (see ConfigType).
+	Settings map[string]string `protobuf:"bytes,2,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// REQUIRED (may be empty). What the driver MUST put before the name of
+	// every device it discovers through this connection to make its device
+	// id: "" when the process serves one site, "site/" when it serves
+	// several, so that the host can tell which site a discovered device
+	// belongs to. A driver MUST NOT parse it. Two connections of one process
+	// may reach the same system (two sites on one PBX); the driver SHOULD
+	// then share one link between them where the vendor limits links.
+	DevicePrefix  string `protobuf:"bytes,3,opt,name=device_prefix,json=devicePrefix,proto3" json:"device_prefix,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectionConfig) Reset() {
+	*x = ConnectionConfig{}
+	mi := &file_cti_v1_driver_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectionConfig) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectionConfig) ProtoMessage() {}
+
+func (x *ConnectionConfig) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_driver_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectionConfig.ProtoReflect.Descriptor instead.
+func (*ConnectionConfig) Descriptor() ([]byte, []int) {
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *ConnectionConfig) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConnectionConfig) GetSettings() map[string]string {
+	if x != nil {
+		return x.Settings
+	}
+	return nil
+}
+
+func (x *ConnectionConfig) GetDevicePrefix() string {
+	if x != nil {
+		return x.DevicePrefix
+	}
+	return ""
+}
+
 // DeviceConfig is one configured device.
 type DeviceConfig struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -568,14 +666,20 @@ type DeviceConfig struct {
 	Model string `protobuf:"bytes,2,opt,name=model,proto3" json:"model,omitempty"`
 	// Device settings, validated against device_settings, defaults applied,
 	// secrets resolved.
-	Settings      map[string]string `protobuf:"bytes,3,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Settings map[string]string `protobuf:"bytes,3,rep,name=settings,proto3" json:"settings,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// OPTIONAL. The ConnectionConfig.name of the connection the device is
+	// reached through (the device block's `connection` attribute), when it
+	// has one: a configured PBX user, for instance, that should keep its
+	// name and model even before the PBX reports it. A discovered device
+	// with the same id is then this configured device (configured = true).
+	Connection    string `protobuf:"bytes,4,opt,name=connection,proto3" json:"connection,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeviceConfig) Reset() {
 	*x = DeviceConfig{}
-	mi := &file_cti_v1_driver_proto_msgTypes[7]
+	mi := &file_cti_v1_driver_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -587,7 +691,7 @@ func (x *DeviceConfig) String() string {
 func (*DeviceConfig) ProtoMessage() {}
 
 func (x *DeviceConfig) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_driver_proto_msgTypes[7]
+	mi := &file_cti_v1_driver_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -600,7 +704,7 @@ func (x *DeviceConfig) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceConfig.ProtoReflect.Descriptor instead.
 func (*DeviceConfig) Descriptor() ([]byte, []int) {
-	return file_cti_v1_driver_proto_rawDescGZIP(), []int{7}
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *DeviceConfig) GetDevice() string {
@@ -624,6 +728,13 @@ func (x *DeviceConfig) GetSettings() map[string]string {
 	return nil
 }
 
+func (x *DeviceConfig) GetConnection() string {
+	if x != nil {
+		return x.Connection
+	}
+	return ""
+}
+
 // ConfigureResponse is empty.
 type ConfigureResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -633,7 +744,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_cti_v1_driver_proto_msgTypes[8]
+	mi := &file_cti_v1_driver_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -645,7 +756,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_driver_proto_msgTypes[8]
+	mi := &file_cti_v1_driver_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -658,7 +769,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_driver_proto_rawDescGZIP(), []int{8}
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{9}
 }
 
 var File_cti_v1_driver_proto protoreflect.FileDescriptor
@@ -681,10 +792,11 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x126\n" +
 	"\fcapabilities\x18\x04 \x03(\x0e2\x12.cti.v1.CapabilityR\fcapabilities\x12\x12\n" +
 	"\x04keys\x18\x05 \x03(\tR\x04keys\"\x18\n" +
-	"\x16GetConfigSchemaRequest\"\x92\x01\n" +
+	"\x16GetConfigSchemaRequest\"\xdc\x01\n" +
 	"\fConfigSchema\x12@\n" +
 	"\x0fdriver_settings\x18\x01 \x03(\v2\x17.cti.v1.ConfigAttributeR\x0edriverSettings\x12@\n" +
-	"\x0fdevice_settings\x18\x02 \x03(\v2\x17.cti.v1.ConfigAttributeR\x0edeviceSettings\"\xef\x01\n" +
+	"\x0fdevice_settings\x18\x02 \x03(\v2\x17.cti.v1.ConfigAttributeR\x0edeviceSettings\x12H\n" +
+	"\x13connection_settings\x18\x03 \x03(\v2\x17.cti.v1.ConfigAttributeR\x12connectionSettings\"\xef\x01\n" +
 	"\x0fConfigAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12&\n" +
 	"\x04type\x18\x02 \x01(\x0e2\x12.cti.v1.ConfigTypeR\x04type\x12\x1a\n" +
@@ -692,18 +804,29 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x06secret\x18\x04 \x01(\bR\x06secret\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12#\n" +
 	"\rdefault_value\x18\x06 \x01(\tR\fdefaultValue\x12%\n" +
-	"\x0eallowed_values\x18\a \x03(\tR\rallowedValues\"\xd7\x01\n" +
+	"\x0eallowed_values\x18\a \x03(\tR\rallowedValues\"\x93\x02\n" +
 	"\x10ConfigureRequest\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12B\n" +
 	"\bsettings\x18\x02 \x03(\v2&.cti.v1.ConfigureRequest.SettingsEntryR\bsettings\x12.\n" +
-	"\adevices\x18\x03 \x03(\v2\x14.cti.v1.DeviceConfigR\adevices\x1a;\n" +
+	"\adevices\x18\x03 \x03(\v2\x14.cti.v1.DeviceConfigR\adevices\x12:\n" +
+	"\vconnections\x18\x04 \x03(\v2\x18.cti.v1.ConnectionConfigR\vconnections\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb9\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcc\x01\n" +
+	"\x10ConnectionConfig\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12B\n" +
+	"\bsettings\x18\x02 \x03(\v2&.cti.v1.ConnectionConfig.SettingsEntryR\bsettings\x12#\n" +
+	"\rdevice_prefix\x18\x03 \x01(\tR\fdevicePrefix\x1a;\n" +
+	"\rSettingsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd9\x01\n" +
 	"\fDeviceConfig\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12>\n" +
-	"\bsettings\x18\x03 \x03(\v2\".cti.v1.DeviceConfig.SettingsEntryR\bsettings\x1a;\n" +
+	"\bsettings\x18\x03 \x03(\v2\".cti.v1.DeviceConfig.SettingsEntryR\bsettings\x12\x1e\n" +
+	"\n" +
+	"connection\x18\x04 \x01(\tR\n" +
+	"connection\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
@@ -766,7 +889,7 @@ func file_cti_v1_driver_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_driver_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cti_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 11)
+var file_cti_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
 var file_cti_v1_driver_proto_goTypes = []any{
 	(ConfigType)(0),                 // 0: cti.v1.ConfigType
 	(*GetInfoRequest)(nil),          // 1: cti.v1.GetInfoRequest
@@ -776,116 +899,121 @@ var file_cti_v1_driver_proto_goTypes = []any{
 	(*ConfigSchema)(nil),            // 5: cti.v1.ConfigSchema
 	(*ConfigAttribute)(nil),         // 6: cti.v1.ConfigAttribute
 	(*ConfigureRequest)(nil),        // 7: cti.v1.ConfigureRequest
-	(*DeviceConfig)(nil),            // 8: cti.v1.DeviceConfig
-	(*ConfigureResponse)(nil),       // 9: cti.v1.ConfigureResponse
-	nil,                             // 10: cti.v1.ConfigureRequest.SettingsEntry
-	nil,                             // 11: cti.v1.DeviceConfig.SettingsEntry
-	(Capability)(0),                 // 12: cti.v1.Capability
-	(*ListDevicesRequest)(nil),      // 13: cti.v1.ListDevicesRequest
-	(*GetDeviceStateRequest)(nil),   // 14: cti.v1.GetDeviceStateRequest
-	(*DialRequest)(nil),             // 15: cti.v1.DialRequest
-	(*CallRequest)(nil),             // 16: cti.v1.CallRequest
-	(*TransferRequest)(nil),         // 17: cti.v1.TransferRequest
-	(*CallPairRequest)(nil),         // 18: cti.v1.CallPairRequest
-	(*SendDTMFRequest)(nil),         // 19: cti.v1.SendDTMFRequest
-	(*ParkRequest)(nil),             // 20: cti.v1.ParkRequest
-	(*UnparkRequest)(nil),           // 21: cti.v1.UnparkRequest
-	(*SetDNDRequest)(nil),           // 22: cti.v1.SetDNDRequest
-	(*SetForwardRequest)(nil),       // 23: cti.v1.SetForwardRequest
-	(*ClearForwardRequest)(nil),     // 24: cti.v1.ClearForwardRequest
-	(*SetMuteRequest)(nil),          // 25: cti.v1.SetMuteRequest
-	(*DeviceRequest)(nil),           // 26: cti.v1.DeviceRequest
-	(*FactoryResetRequest)(nil),     // 27: cti.v1.FactoryResetRequest
-	(*QueueRequest)(nil),            // 28: cti.v1.QueueRequest
-	(*SendKeysRequest)(nil),         // 29: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),      // 30: cti.v1.WatchEventsRequest
-	(*ListDevicesResponse)(nil),     // 31: cti.v1.ListDevicesResponse
-	(*DeviceState)(nil),             // 32: cti.v1.DeviceState
-	(*DialResponse)(nil),            // 33: cti.v1.DialResponse
-	(*CommandResponse)(nil),         // 34: cti.v1.CommandResponse
-	(*ConsultTransferResponse)(nil), // 35: cti.v1.ConsultTransferResponse
-	(*ParkResponse)(nil),            // 36: cti.v1.ParkResponse
-	(*UnparkResponse)(nil),          // 37: cti.v1.UnparkResponse
-	(*Event)(nil),                   // 38: cti.v1.Event
+	(*ConnectionConfig)(nil),        // 8: cti.v1.ConnectionConfig
+	(*DeviceConfig)(nil),            // 9: cti.v1.DeviceConfig
+	(*ConfigureResponse)(nil),       // 10: cti.v1.ConfigureResponse
+	nil,                             // 11: cti.v1.ConfigureRequest.SettingsEntry
+	nil,                             // 12: cti.v1.ConnectionConfig.SettingsEntry
+	nil,                             // 13: cti.v1.DeviceConfig.SettingsEntry
+	(Capability)(0),                 // 14: cti.v1.Capability
+	(*ListDevicesRequest)(nil),      // 15: cti.v1.ListDevicesRequest
+	(*GetDeviceStateRequest)(nil),   // 16: cti.v1.GetDeviceStateRequest
+	(*DialRequest)(nil),             // 17: cti.v1.DialRequest
+	(*CallRequest)(nil),             // 18: cti.v1.CallRequest
+	(*TransferRequest)(nil),         // 19: cti.v1.TransferRequest
+	(*CallPairRequest)(nil),         // 20: cti.v1.CallPairRequest
+	(*SendDTMFRequest)(nil),         // 21: cti.v1.SendDTMFRequest
+	(*ParkRequest)(nil),             // 22: cti.v1.ParkRequest
+	(*UnparkRequest)(nil),           // 23: cti.v1.UnparkRequest
+	(*SetDNDRequest)(nil),           // 24: cti.v1.SetDNDRequest
+	(*SetForwardRequest)(nil),       // 25: cti.v1.SetForwardRequest
+	(*ClearForwardRequest)(nil),     // 26: cti.v1.ClearForwardRequest
+	(*SetMuteRequest)(nil),          // 27: cti.v1.SetMuteRequest
+	(*DeviceRequest)(nil),           // 28: cti.v1.DeviceRequest
+	(*FactoryResetRequest)(nil),     // 29: cti.v1.FactoryResetRequest
+	(*QueueRequest)(nil),            // 30: cti.v1.QueueRequest
+	(*SendKeysRequest)(nil),         // 31: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),      // 32: cti.v1.WatchEventsRequest
+	(*ListDevicesResponse)(nil),     // 33: cti.v1.ListDevicesResponse
+	(*DeviceState)(nil),             // 34: cti.v1.DeviceState
+	(*DialResponse)(nil),            // 35: cti.v1.DialResponse
+	(*CommandResponse)(nil),         // 36: cti.v1.CommandResponse
+	(*ConsultTransferResponse)(nil), // 37: cti.v1.ConsultTransferResponse
+	(*ParkResponse)(nil),            // 38: cti.v1.ParkResponse
+	(*UnparkResponse)(nil),          // 39: cti.v1.UnparkResponse
+	(*Event)(nil),                   // 40: cti.v1.Event
 }
 var file_cti_v1_driver_proto_depIdxs = []int32{
 	3,  // 0: cti.v1.DriverInfo.models:type_name -> cti.v1.ModelInfo
-	12, // 1: cti.v1.ModelInfo.capabilities:type_name -> cti.v1.Capability
+	14, // 1: cti.v1.ModelInfo.capabilities:type_name -> cti.v1.Capability
 	6,  // 2: cti.v1.ConfigSchema.driver_settings:type_name -> cti.v1.ConfigAttribute
 	6,  // 3: cti.v1.ConfigSchema.device_settings:type_name -> cti.v1.ConfigAttribute
-	0,  // 4: cti.v1.ConfigAttribute.type:type_name -> cti.v1.ConfigType
-	10, // 5: cti.v1.ConfigureRequest.settings:type_name -> cti.v1.ConfigureRequest.SettingsEntry
-	8,  // 6: cti.v1.ConfigureRequest.devices:type_name -> cti.v1.DeviceConfig
-	11, // 7: cti.v1.DeviceConfig.settings:type_name -> cti.v1.DeviceConfig.SettingsEntry
-	1,  // 8: cti.v1.Driver.GetInfo:input_type -> cti.v1.GetInfoRequest
-	4,  // 9: cti.v1.Driver.GetConfigSchema:input_type -> cti.v1.GetConfigSchemaRequest
-	7,  // 10: cti.v1.Driver.Configure:input_type -> cti.v1.ConfigureRequest
-	13, // 11: cti.v1.Driver.ListDevices:input_type -> cti.v1.ListDevicesRequest
-	14, // 12: cti.v1.Driver.GetDeviceState:input_type -> cti.v1.GetDeviceStateRequest
-	15, // 13: cti.v1.Driver.Dial:input_type -> cti.v1.DialRequest
-	16, // 14: cti.v1.Driver.Answer:input_type -> cti.v1.CallRequest
-	16, // 15: cti.v1.Driver.Reject:input_type -> cti.v1.CallRequest
-	16, // 16: cti.v1.Driver.Hangup:input_type -> cti.v1.CallRequest
-	16, // 17: cti.v1.Driver.Hold:input_type -> cti.v1.CallRequest
-	16, // 18: cti.v1.Driver.Resume:input_type -> cti.v1.CallRequest
-	17, // 19: cti.v1.Driver.BlindTransfer:input_type -> cti.v1.TransferRequest
-	17, // 20: cti.v1.Driver.ConsultTransfer:input_type -> cti.v1.TransferRequest
-	18, // 21: cti.v1.Driver.CompleteTransfer:input_type -> cti.v1.CallPairRequest
-	18, // 22: cti.v1.Driver.Conference:input_type -> cti.v1.CallPairRequest
-	19, // 23: cti.v1.Driver.SendDTMF:input_type -> cti.v1.SendDTMFRequest
-	17, // 24: cti.v1.Driver.Redirect:input_type -> cti.v1.TransferRequest
-	20, // 25: cti.v1.Driver.Park:input_type -> cti.v1.ParkRequest
-	21, // 26: cti.v1.Driver.Unpark:input_type -> cti.v1.UnparkRequest
-	22, // 27: cti.v1.Driver.SetDND:input_type -> cti.v1.SetDNDRequest
-	23, // 28: cti.v1.Driver.SetForward:input_type -> cti.v1.SetForwardRequest
-	24, // 29: cti.v1.Driver.ClearForward:input_type -> cti.v1.ClearForwardRequest
-	25, // 30: cti.v1.Driver.SetMute:input_type -> cti.v1.SetMuteRequest
-	26, // 31: cti.v1.Driver.EnableSpeaker:input_type -> cti.v1.DeviceRequest
-	26, // 32: cti.v1.Driver.Reboot:input_type -> cti.v1.DeviceRequest
-	27, // 33: cti.v1.Driver.FactoryReset:input_type -> cti.v1.FactoryResetRequest
-	28, // 34: cti.v1.Driver.JoinQueue:input_type -> cti.v1.QueueRequest
-	28, // 35: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
-	28, // 36: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
-	28, // 37: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
-	29, // 38: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
-	30, // 39: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
-	2,  // 40: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
-	5,  // 41: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
-	9,  // 42: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
-	31, // 43: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
-	32, // 44: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
-	33, // 45: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
-	34, // 46: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
-	34, // 47: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
-	34, // 48: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
-	34, // 49: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
-	34, // 50: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
-	34, // 51: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
-	35, // 52: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
-	34, // 53: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
-	34, // 54: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
-	34, // 55: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
-	34, // 56: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
-	36, // 57: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
-	37, // 58: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
-	34, // 59: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
-	34, // 60: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
-	34, // 61: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
-	34, // 62: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
-	34, // 63: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
-	34, // 64: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
-	34, // 65: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
-	34, // 66: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
-	34, // 67: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
-	34, // 68: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
-	34, // 69: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
-	34, // 70: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
-	38, // 71: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
-	40, // [40:72] is the sub-list for method output_type
-	8,  // [8:40] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	6,  // 4: cti.v1.ConfigSchema.connection_settings:type_name -> cti.v1.ConfigAttribute
+	0,  // 5: cti.v1.ConfigAttribute.type:type_name -> cti.v1.ConfigType
+	11, // 6: cti.v1.ConfigureRequest.settings:type_name -> cti.v1.ConfigureRequest.SettingsEntry
+	9,  // 7: cti.v1.ConfigureRequest.devices:type_name -> cti.v1.DeviceConfig
+	8,  // 8: cti.v1.ConfigureRequest.connections:type_name -> cti.v1.ConnectionConfig
+	12, // 9: cti.v1.ConnectionConfig.settings:type_name -> cti.v1.ConnectionConfig.SettingsEntry
+	13, // 10: cti.v1.DeviceConfig.settings:type_name -> cti.v1.DeviceConfig.SettingsEntry
+	1,  // 11: cti.v1.Driver.GetInfo:input_type -> cti.v1.GetInfoRequest
+	4,  // 12: cti.v1.Driver.GetConfigSchema:input_type -> cti.v1.GetConfigSchemaRequest
+	7,  // 13: cti.v1.Driver.Configure:input_type -> cti.v1.ConfigureRequest
+	15, // 14: cti.v1.Driver.ListDevices:input_type -> cti.v1.ListDevicesRequest
+	16, // 15: cti.v1.Driver.GetDeviceState:input_type -> cti.v1.GetDeviceStateRequest
+	17, // 16: cti.v1.Driver.Dial:input_type -> cti.v1.DialRequest
+	18, // 17: cti.v1.Driver.Answer:input_type -> cti.v1.CallRequest
+	18, // 18: cti.v1.Driver.Reject:input_type -> cti.v1.CallRequest
+	18, // 19: cti.v1.Driver.Hangup:input_type -> cti.v1.CallRequest
+	18, // 20: cti.v1.Driver.Hold:input_type -> cti.v1.CallRequest
+	18, // 21: cti.v1.Driver.Resume:input_type -> cti.v1.CallRequest
+	19, // 22: cti.v1.Driver.BlindTransfer:input_type -> cti.v1.TransferRequest
+	19, // 23: cti.v1.Driver.ConsultTransfer:input_type -> cti.v1.TransferRequest
+	20, // 24: cti.v1.Driver.CompleteTransfer:input_type -> cti.v1.CallPairRequest
+	20, // 25: cti.v1.Driver.Conference:input_type -> cti.v1.CallPairRequest
+	21, // 26: cti.v1.Driver.SendDTMF:input_type -> cti.v1.SendDTMFRequest
+	19, // 27: cti.v1.Driver.Redirect:input_type -> cti.v1.TransferRequest
+	22, // 28: cti.v1.Driver.Park:input_type -> cti.v1.ParkRequest
+	23, // 29: cti.v1.Driver.Unpark:input_type -> cti.v1.UnparkRequest
+	24, // 30: cti.v1.Driver.SetDND:input_type -> cti.v1.SetDNDRequest
+	25, // 31: cti.v1.Driver.SetForward:input_type -> cti.v1.SetForwardRequest
+	26, // 32: cti.v1.Driver.ClearForward:input_type -> cti.v1.ClearForwardRequest
+	27, // 33: cti.v1.Driver.SetMute:input_type -> cti.v1.SetMuteRequest
+	28, // 34: cti.v1.Driver.EnableSpeaker:input_type -> cti.v1.DeviceRequest
+	28, // 35: cti.v1.Driver.Reboot:input_type -> cti.v1.DeviceRequest
+	29, // 36: cti.v1.Driver.FactoryReset:input_type -> cti.v1.FactoryResetRequest
+	30, // 37: cti.v1.Driver.JoinQueue:input_type -> cti.v1.QueueRequest
+	30, // 38: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
+	30, // 39: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
+	30, // 40: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
+	31, // 41: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
+	32, // 42: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
+	2,  // 43: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
+	5,  // 44: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
+	10, // 45: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
+	33, // 46: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
+	34, // 47: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
+	35, // 48: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
+	36, // 49: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
+	36, // 50: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
+	36, // 51: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
+	36, // 52: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
+	36, // 53: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
+	36, // 54: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
+	37, // 55: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
+	36, // 56: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
+	36, // 57: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
+	36, // 58: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
+	36, // 59: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
+	38, // 60: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
+	39, // 61: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
+	36, // 62: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
+	36, // 63: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
+	36, // 64: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
+	36, // 65: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
+	36, // 66: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
+	36, // 67: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
+	36, // 68: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
+	36, // 69: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
+	36, // 70: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
+	36, // 71: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
+	36, // 72: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
+	36, // 73: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
+	40, // 74: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
+	43, // [43:75] is the sub-list for method output_type
+	11, // [11:43] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_driver_proto_init() }
@@ -901,7 +1029,7 @@ func file_cti_v1_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_driver_proto_rawDesc), len(file_cti_v1_driver_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   11,
+			NumMessages:   13,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -108,7 +108,8 @@ type DriverClient interface {
 	// Unreachable devices are NOT an error: they report reachable=false.
 	Configure(ctx context.Context, in *ConfigureRequest, opts ...grpc.CallOption) (*ConfigureResponse, error)
 	// ListDevices lists the configured devices and, with CAPABILITY_DISCOVERY,
-	// discovered ones (a PBX's extensions, users, queues). Idempotent.
+	// discovered ones (a PBX's extensions, users, queues), the same set the
+	// driver's last DevicesChanged events announced. Idempotent.
 	ListDevices(ctx context.Context, in *ListDevicesRequest, opts ...grpc.CallOption) (*ListDevicesResponse, error)
 	// GetDeviceState returns the device's lines, calls, DND, forwarding and
 	// registration as known now. A driver MAY answer from its last poll.
@@ -197,7 +198,10 @@ type DriverClient interface {
 	// driver MUST send events of one device in the order they happened, MUST
 	// NOT block its device handling on a slow stream for long (the host reads
 	// promptly), and MUST report every call it knows about with a CallChanged
-	// when a stream opens, so a new watcher starts from a full picture.
+	// when a stream opens, so a new watcher starts from a full picture. A
+	// driver with CAPABILITY_DISCOVERY first sends a DevicesChanged with
+	// snapshot = true listing every discovered device, then keeps it current
+	// (see DevicesChanged): the host knows discovered devices only from it.
 	// Several streams may be open; each gets every event.
 	WatchEvents(ctx context.Context, in *WatchEventsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[Event], error)
 }
@@ -589,7 +593,8 @@ type DriverServer interface {
 	// Unreachable devices are NOT an error: they report reachable=false.
 	Configure(context.Context, *ConfigureRequest) (*ConfigureResponse, error)
 	// ListDevices lists the configured devices and, with CAPABILITY_DISCOVERY,
-	// discovered ones (a PBX's extensions, users, queues). Idempotent.
+	// discovered ones (a PBX's extensions, users, queues), the same set the
+	// driver's last DevicesChanged events announced. Idempotent.
 	ListDevices(context.Context, *ListDevicesRequest) (*ListDevicesResponse, error)
 	// GetDeviceState returns the device's lines, calls, DND, forwarding and
 	// registration as known now. A driver MAY answer from its last poll.
@@ -678,7 +683,10 @@ type DriverServer interface {
 	// driver MUST send events of one device in the order they happened, MUST
 	// NOT block its device handling on a slow stream for long (the host reads
 	// promptly), and MUST report every call it knows about with a CallChanged
-	// when a stream opens, so a new watcher starts from a full picture.
+	// when a stream opens, so a new watcher starts from a full picture. A
+	// driver with CAPABILITY_DISCOVERY first sends a DevicesChanged with
+	// snapshot = true listing every discovered device, then keeps it current
+	// (see DevicesChanged): the host knows discovered devices only from it.
 	// Several streams may be open; each gets every event.
 	WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[Event]) error
 	mustEmbedUnimplementedDriverServer()

@@ -842,6 +842,8 @@ const (
 	EventKind_EVENT_KIND_QUEUE EventKind = 3
 	// DriverChanged.
 	EventKind_EVENT_KIND_DRIVER EventKind = 4
+	// DevicesChanged: discovered devices came, changed or went.
+	EventKind_EVENT_KIND_DEVICES EventKind = 5
 )
 
 // Enum value maps for EventKind.
@@ -852,6 +854,7 @@ var (
 		2: "EVENT_KIND_DEVICE",
 		3: "EVENT_KIND_QUEUE",
 		4: "EVENT_KIND_DRIVER",
+		5: "EVENT_KIND_DEVICES",
 	}
 	EventKind_value = map[string]int32{
 		"EVENT_KIND_UNSPECIFIED": 0,
@@ -859,6 +862,7 @@ var (
 		"EVENT_KIND_DEVICE":      2,
 		"EVENT_KIND_QUEUE":       3,
 		"EVENT_KIND_DRIVER":      4,
+		"EVENT_KIND_DEVICES":     5,
 	}
 )
 
@@ -1333,9 +1337,19 @@ type DeviceStatus struct {
 	Presence Presence `protobuf:"varint,5,opt,name=presence,proto3,enum=cti.v1.Presence" json:"presence,omitempty"`
 	// OPTIONAL. Why the device is unreachable or degraded, for operators.
 	// MUST NOT contain secrets.
-	Detail        string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Detail string `protobuf:"bytes,6,opt,name=detail,proto3" json:"detail,omitempty"`
+	// OPTIONAL. Capabilities the device's model declares that this device
+	// cannot use now, where the vendor says so per device (IP Office's user
+	// `featuresavailable`: a user without the make-call feature, a POTS
+	// extension that cannot answer by CTI). Empty means every capability of
+	// the model works. Set by the driver; apps use it to grey out buttons.
+	// A command for a capability listed here MUST fail FAILED_PRECONDITION
+	// naming the missing vendor feature, never succeed silently. It is a
+	// list of what is missing, not of what is there, so that a driver that
+	// cannot tell (and every driver built before it existed) leaves it empty.
+	UnavailableOperations []Capability `protobuf:"varint,7,rep,packed,name=unavailable_operations,json=unavailableOperations,proto3,enum=cti.v1.Capability" json:"unavailable_operations,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
 }
 
 func (x *DeviceStatus) Reset() {
@@ -1408,6 +1422,13 @@ func (x *DeviceStatus) GetDetail() string {
 		return x.Detail
 	}
 	return ""
+}
+
+func (x *DeviceStatus) GetUnavailableOperations() []Capability {
+	if x != nil {
+		return x.UnavailableOperations
+	}
+	return nil
 }
 
 // DeviceState is everything known about one device now.
@@ -1832,6 +1853,90 @@ func (x *QueueChanged) GetMembership() *QueueMembership {
 	return nil
 }
 
+// DevicesChanged reports discovered devices that appeared, changed or
+// disappeared: a user added to or deleted from a PBX, a queue renamed. Only
+// a driver that declares CAPABILITY_DISCOVERY for some model sends it, with
+// Event.device empty. Configured devices never appear in it: they come and
+// go with config.hcl.
+//
+// A driver with discovery MUST send one with snapshot = true on every
+// WatchEvents stream it opens, before any other event about a discovered
+// device, and one with the changes whenever its discovered set changes,
+// before the first event about a device that is new. The host routes
+// commands and events only for devices it knows from these events (and
+// from config.hcl), so a device that was never announced is NOT_FOUND.
+//
+// The host passes the changes on to apps with `device` rewritten to
+// "site/device" references and site and driver set, one event per site,
+// and never repeats what apps already know: a snapshot after a driver
+// restart reaches apps only as the difference.
+type DevicesChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Devices that appeared, or whose description (name, model, kind,
+	// capabilities) changed, in full. configured is false.
+	Added []*Device `protobuf:"bytes,1,rep,name=added,proto3" json:"added,omitempty"`
+	// Ids (Driver) or references (Host) of devices that disappeared. Their
+	// calls have ended; a driver MUST send their CallEnded events first.
+	Removed []string `protobuf:"bytes,2,rep,name=removed,proto3" json:"removed,omitempty"`
+	// Driver only: true when added is the complete list of discovered
+	// devices; every discovered device not in it is gone (removed is then
+	// empty). Apps never see a snapshot: the host sends the difference.
+	Snapshot      bool `protobuf:"varint,3,opt,name=snapshot,proto3" json:"snapshot,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DevicesChanged) Reset() {
+	*x = DevicesChanged{}
+	mi := &file_cti_v1_types_proto_msgTypes[12]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DevicesChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DevicesChanged) ProtoMessage() {}
+
+func (x *DevicesChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[12]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DevicesChanged.ProtoReflect.Descriptor instead.
+func (*DevicesChanged) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
+}
+
+func (x *DevicesChanged) GetAdded() []*Device {
+	if x != nil {
+		return x.Added
+	}
+	return nil
+}
+
+func (x *DevicesChanged) GetRemoved() []string {
+	if x != nil {
+		return x.Removed
+	}
+	return nil
+}
+
+func (x *DevicesChanged) GetSnapshot() bool {
+	if x != nil {
+		return x.Snapshot
+	}
+	return false
+}
+
 // DriverChanged is a host event: a plugin instance changed state.
 type DriverChanged struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1852,7 +1957,7 @@ type DriverChanged struct {
 
 func (x *DriverChanged) Reset() {
 	*x = DriverChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1864,7 +1969,7 @@ func (x *DriverChanged) String() string {
 func (*DriverChanged) ProtoMessage() {}
 
 func (x *DriverChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1877,7 +1982,7 @@ func (x *DriverChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriverChanged.ProtoReflect.Descriptor instead.
 func (*DriverChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *DriverChanged) GetDriver() string {
@@ -1931,7 +2036,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1943,7 +2048,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1956,7 +2061,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Gap) GetFromSequence() uint64 {
@@ -2004,6 +2109,7 @@ type Event struct {
 	//	*Event_CallEnded
 	//	*Event_DeviceChanged
 	//	*Event_QueueChanged
+	//	*Event_DevicesChanged
 	//	*Event_DriverChanged
 	//	*Event_Gap
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
@@ -2013,7 +2119,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2025,7 +2131,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2038,7 +2144,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Event) GetSequence() uint64 {
@@ -2112,6 +2218,15 @@ func (x *Event) GetQueueChanged() *QueueChanged {
 	return nil
 }
 
+func (x *Event) GetDevicesChanged() *DevicesChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_DevicesChanged); ok {
+			return x.DevicesChanged
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetDriverChanged() *DriverChanged {
 	if x != nil {
 		if x, ok := x.Payload.(*Event_DriverChanged); ok {
@@ -2154,6 +2269,11 @@ type Event_QueueChanged struct {
 	QueueChanged *QueueChanged `protobuf:"bytes,13,opt,name=queue_changed,json=queueChanged,proto3,oneof"`
 }
 
+type Event_DevicesChanged struct {
+	// Discovered devices came, changed or went. Event.device is empty.
+	DevicesChanged *DevicesChanged `protobuf:"bytes,14,opt,name=devices_changed,json=devicesChanged,proto3,oneof"`
+}
+
 type Event_DriverChanged struct {
 	// Host only: a plugin instance changed state.
 	DriverChanged *DriverChanged `protobuf:"bytes,20,opt,name=driver_changed,json=driverChanged,proto3,oneof"`
@@ -2171,6 +2291,8 @@ func (*Event_CallEnded) isEvent_Payload() {}
 func (*Event_DeviceChanged) isEvent_Payload() {}
 
 func (*Event_QueueChanged) isEvent_Payload() {}
+
+func (*Event_DevicesChanged) isEvent_Payload() {}
 
 func (*Event_DriverChanged) isEvent_Payload() {}
 
@@ -2195,7 +2317,7 @@ type VendorError struct {
 
 func (x *VendorError) Reset() {
 	*x = VendorError{}
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2207,7 +2329,7 @@ func (x *VendorError) String() string {
 func (*VendorError) ProtoMessage() {}
 
 func (x *VendorError) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2220,7 +2342,7 @@ func (x *VendorError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VendorError.ProtoReflect.Descriptor instead.
 func (*VendorError) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *VendorError) GetVendor() string {
@@ -2288,14 +2410,15 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12+\n" +
 	"\x06status\x18\x03 \x01(\x0e2\x13.cti.v1.AgentStatusR\x06status\x12!\n" +
-	"\fpause_reason\x18\x04 \x01(\tR\vpauseReason\"\xf8\x01\n" +
+	"\fpause_reason\x18\x04 \x01(\tR\vpauseReason\"\xc3\x02\n" +
 	"\fDeviceStatus\x12\x1c\n" +
 	"\treachable\x18\x01 \x01(\bR\treachable\x128\n" +
 	"\fregistration\x18\x02 \x01(\x0e2\x14.cti.v1.RegistrationR\fregistration\x12\x15\n" +
 	"\x03dnd\x18\x03 \x01(\bH\x00R\x03dnd\x88\x01\x01\x12+\n" +
 	"\bforwards\x18\x04 \x03(\v2\x0f.cti.v1.ForwardR\bforwards\x12,\n" +
 	"\bpresence\x18\x05 \x01(\x0e2\x10.cti.v1.PresenceR\bpresence\x12\x16\n" +
-	"\x06detail\x18\x06 \x01(\tR\x06detailB\x06\n" +
+	"\x06detail\x18\x06 \x01(\tR\x06detail\x12I\n" +
+	"\x16unavailable_operations\x18\a \x03(\x0e2\x12.cti.v1.CapabilityR\x15unavailableOperationsB\x06\n" +
 	"\x04_dnd\"\x9d\x02\n" +
 	"\vDeviceState\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
@@ -2329,7 +2452,11 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\fQueueChanged\x127\n" +
 	"\n" +
 	"membership\x18\x01 \x01(\v2\x17.cti.v1.QueueMembershipR\n" +
-	"membership\"\x96\x01\n" +
+	"membership\"l\n" +
+	"\x0eDevicesChanged\x12$\n" +
+	"\x05added\x18\x01 \x03(\v2\x0e.cti.v1.DeviceR\x05added\x12\x18\n" +
+	"\aremoved\x18\x02 \x03(\tR\aremoved\x12\x1a\n" +
+	"\bsnapshot\x18\x03 \x01(\bR\bsnapshot\"\x96\x01\n" +
 	"\rDriverChanged\x12\x16\n" +
 	"\x06driver\x18\x01 \x01(\tR\x06driver\x12)\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x13.cti.v1.DriverStateR\x05state\x12\x16\n" +
@@ -2340,7 +2467,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\rfrom_sequence\x18\x01 \x01(\x04R\ffromSequence\x12\x1f\n" +
 	"\vto_sequence\x18\x02 \x01(\x04R\n" +
 	"toSequence\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xd6\x03\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x99\x04\n" +
 	"\x05Event\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x12\n" +
 	"\x04site\x18\x02 \x01(\tR\x04site\x12\x16\n" +
@@ -2351,7 +2478,8 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\n" +
 	"call_ended\x18\v \x01(\v2\x11.cti.v1.CallEndedH\x00R\tcallEnded\x12>\n" +
 	"\x0edevice_changed\x18\f \x01(\v2\x15.cti.v1.DeviceChangedH\x00R\rdeviceChanged\x12;\n" +
-	"\rqueue_changed\x18\r \x01(\v2\x14.cti.v1.QueueChangedH\x00R\fqueueChanged\x12>\n" +
+	"\rqueue_changed\x18\r \x01(\v2\x14.cti.v1.QueueChangedH\x00R\fqueueChanged\x12A\n" +
+	"\x0fdevices_changed\x18\x0e \x01(\v2\x16.cti.v1.DevicesChangedH\x00R\x0edevicesChanged\x12>\n" +
 	"\x0edriver_changed\x18\x14 \x01(\v2\x15.cti.v1.DriverChangedH\x00R\rdriverChanged\x12\x1f\n" +
 	"\x03gap\x18\x15 \x01(\v2\v.cti.v1.GapH\x00R\x03gapB\t\n" +
 	"\apayload\"k\n" +
@@ -2456,13 +2584,14 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x14DRIVER_STATE_STOPPED\x10\x04\x12\x1a\n" +
 	"\x16DRIVER_STATE_RESTARTED\x10\x05\x12\x18\n" +
 	"\x14DRIVER_STATE_SWAPPED\x10\x06\x12\x1b\n" +
-	"\x17DRIVER_STATE_CRASH_LOOP\x10\a*\x80\x01\n" +
+	"\x17DRIVER_STATE_CRASH_LOOP\x10\a*\x98\x01\n" +
 	"\tEventKind\x12\x1a\n" +
 	"\x16EVENT_KIND_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fEVENT_KIND_CALL\x10\x01\x12\x15\n" +
 	"\x11EVENT_KIND_DEVICE\x10\x02\x12\x14\n" +
 	"\x10EVENT_KIND_QUEUE\x10\x03\x12\x15\n" +
-	"\x11EVENT_KIND_DRIVER\x10\x04B/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
+	"\x11EVENT_KIND_DRIVER\x10\x04\x12\x16\n" +
+	"\x12EVENT_KIND_DEVICES\x10\x05B/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
 
 var (
 	file_cti_v1_types_proto_rawDescOnce sync.Once
@@ -2477,7 +2606,7 @@ func file_cti_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
-var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_cti_v1_types_proto_goTypes = []any{
 	(Capability)(0),               // 0: cti.v1.Capability
 	(CallState)(0),                // 1: cti.v1.CallState
@@ -2503,11 +2632,12 @@ var file_cti_v1_types_proto_goTypes = []any{
 	(*CallEnded)(nil),             // 21: cti.v1.CallEnded
 	(*DeviceChanged)(nil),         // 22: cti.v1.DeviceChanged
 	(*QueueChanged)(nil),          // 23: cti.v1.QueueChanged
-	(*DriverChanged)(nil),         // 24: cti.v1.DriverChanged
-	(*Gap)(nil),                   // 25: cti.v1.Gap
-	(*Event)(nil),                 // 26: cti.v1.Event
-	(*VendorError)(nil),           // 27: cti.v1.VendorError
-	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
+	(*DevicesChanged)(nil),        // 24: cti.v1.DevicesChanged
+	(*DriverChanged)(nil),         // 25: cti.v1.DriverChanged
+	(*Gap)(nil),                   // 26: cti.v1.Gap
+	(*Event)(nil),                 // 27: cti.v1.Event
+	(*VendorError)(nil),           // 28: cti.v1.VendorError
+	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
 }
 var file_cti_v1_types_proto_depIdxs = []int32{
 	1,  // 0: cti.v1.Call.state:type_name -> cti.v1.CallState
@@ -2515,40 +2645,43 @@ var file_cti_v1_types_proto_depIdxs = []int32{
 	12, // 2: cti.v1.Call.local:type_name -> cti.v1.Party
 	12, // 3: cti.v1.Call.remote:type_name -> cti.v1.Party
 	0,  // 4: cti.v1.Call.available_operations:type_name -> cti.v1.Capability
-	28, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
-	28, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
+	29, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
+	29, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
 	7,  // 7: cti.v1.Forward.mode:type_name -> cti.v1.ForwardMode
 	5,  // 8: cti.v1.Line.registration:type_name -> cti.v1.Registration
 	8,  // 9: cti.v1.QueueMembership.status:type_name -> cti.v1.AgentStatus
 	5,  // 10: cti.v1.DeviceStatus.registration:type_name -> cti.v1.Registration
 	14, // 11: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
 	6,  // 12: cti.v1.DeviceStatus.presence:type_name -> cti.v1.Presence
-	17, // 13: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
-	15, // 14: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
-	13, // 15: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
-	16, // 16: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
-	28, // 17: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
-	9,  // 18: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
-	0,  // 19: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
-	13, // 20: cti.v1.CallChanged.call:type_name -> cti.v1.Call
-	13, // 21: cti.v1.CallEnded.call:type_name -> cti.v1.Call
-	3,  // 22: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
-	4,  // 23: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
-	17, // 24: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
-	16, // 25: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
-	10, // 26: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
-	28, // 27: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
-	20, // 28: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
-	21, // 29: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
-	22, // 30: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
-	23, // 31: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
-	24, // 32: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
-	25, // 33: cti.v1.Event.gap:type_name -> cti.v1.Gap
-	34, // [34:34] is the sub-list for method output_type
-	34, // [34:34] is the sub-list for method input_type
-	34, // [34:34] is the sub-list for extension type_name
-	34, // [34:34] is the sub-list for extension extendee
-	0,  // [0:34] is the sub-list for field type_name
+	0,  // 13: cti.v1.DeviceStatus.unavailable_operations:type_name -> cti.v1.Capability
+	17, // 14: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
+	15, // 15: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
+	13, // 16: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
+	16, // 17: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
+	29, // 18: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
+	9,  // 19: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
+	0,  // 20: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
+	13, // 21: cti.v1.CallChanged.call:type_name -> cti.v1.Call
+	13, // 22: cti.v1.CallEnded.call:type_name -> cti.v1.Call
+	3,  // 23: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
+	4,  // 24: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
+	17, // 25: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
+	16, // 26: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
+	19, // 27: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
+	10, // 28: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
+	29, // 29: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
+	20, // 30: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
+	21, // 31: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
+	22, // 32: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
+	23, // 33: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
+	24, // 34: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
+	25, // 35: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
+	26, // 36: cti.v1.Event.gap:type_name -> cti.v1.Gap
+	37, // [37:37] is the sub-list for method output_type
+	37, // [37:37] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_types_proto_init() }
@@ -2557,11 +2690,12 @@ func file_cti_v1_types_proto_init() {
 		return
 	}
 	file_cti_v1_types_proto_msgTypes[5].OneofWrappers = []any{}
-	file_cti_v1_types_proto_msgTypes[14].OneofWrappers = []any{
+	file_cti_v1_types_proto_msgTypes[15].OneofWrappers = []any{
 		(*Event_CallChanged)(nil),
 		(*Event_CallEnded)(nil),
 		(*Event_DeviceChanged)(nil),
 		(*Event_QueueChanged)(nil),
+		(*Event_DevicesChanged)(nil),
 		(*Event_DriverChanged)(nil),
 		(*Event_Gap)(nil),
 	}
@@ -2571,7 +2705,7 @@ func file_cti_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_types_proto_rawDesc), len(file_cti_v1_types_proto_rawDesc)),
 			NumEnums:      12,
-			NumMessages:   16,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
