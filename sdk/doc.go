@@ -17,6 +17,12 @@
 // Helpers every HTTP phone driver needs live here too: CallTracker turns
 // polled line snapshots into call events, Broadcaster fans events out to
 // WatchEvents streams, and Redactor/RedactURL keep secrets out of logs and
-// errors. The host and the conformance kit (sdk/conformance) use
+// errors. PBX drivers add CallSet (call snapshots keyed by the vendor's call
+// id, exactly one CallEnded per call), Correlator (request ids and their
+// answers), Subscriptions (refresh before timeout, resubscribe after a
+// termination or a reconnect), ErrorTable (a vendor's result codes as gRPC
+// codes with the vendor's code kept) and sdk/wsconn (a TLS websocket with
+// a pinned certificate, Basic authorization, keepalive and jittered
+// backoff). The host and the conformance kit (sdk/conformance) use
 // ClientConfig and Dispense to launch drivers the same way.
 package sdk
