@@ -1,0 +1,413 @@
+package ipoffice
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/ctihost/ctihost/plugins/ipoffice/ipoapi"
+	"github.com/ctihost/ctihost/plugins/ipoffice/mtcti"
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk"
+)
+
+// maxTarget is the longest destination IP Office takes for BlindTransfer,
+// Redirect, SetupTransfer and MakeCall (document, lines 3356, 3400, 3440,
+// 3519).
+const maxTarget = 78
+
+// dialWait bounds how long Dial and Unpark wait for IP Office to report
+// the new call, to answer with its id; past it the call still appears as
+// an event.
+const dialWait = 3 * time.Second
+
+// target is where a command is sent: the device's user subscription on
+// the current session, and the call's callid there.
+type target struct {
+	l      *link
+	dev    *device
+	sess   *ipoapi.Session
+	subID  int32
+	callID int32
+	call   *ctiv1.Call
+}
+
+// user resolves a device to a user subscription that can take commands.
+func (d *Driver) user(id string) (target, error) {
+	l, dev, err := d.find(id)
+	if err != nil {
+		return target{}, err
+	}
+	if dev == nil {
+		return target{}, sdk.Unavailable("device %q: IP Office has not reported this user; check its extension and the connection's scope", id)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if dev.ent.queue {
+		return target{}, sdk.FailedPrecondition("device %q is a hunt group: commands go to the user who has the call", id)
+	}
+	if l.sess == nil || dev.ent.subID == 0 {
+		return target{}, sdk.Unavailable("device %q: the link to IP Office is down (%s); retry in a moment", id, l.detail)
+	}
+	return target{l: l, dev: dev, sess: l.sess, subID: dev.ent.subID}, nil
+}
+
+// onCall resolves a call of the device and checks that its
+// featuresavailable allows need: IP Office ignores an action without its
+// bit (document, lines 2623-2624), so the driver refuses it instead.
+func (d *Driver) onCall(device, callID string, need ctiv1.Capability) (target, error) {
+	t, err := d.user(device)
+	if err != nil {
+		return t, err
+	}
+	t.l.mu.Lock()
+	defer t.l.mu.Unlock()
+	t.call = t.dev.calls.Call(callID)
+	v, known := t.dev.vendorCall(callID)
+	if t.call == nil || !known {
+		return t, sdk.NotFound("device %q has no call %q; list its calls with GetDeviceState", device, callID)
+	}
+	if v[0] != t.subID {
+		return t, sdk.Unavailable("device %q: call %q is being resynchronised after a reconnect; retry in a moment", device, callID)
+	}
+	t.callID = v[1]
+	if need != ctiv1.Capability_CAPABILITY_UNSPECIFIED && !slices.Contains(t.call.GetAvailableOperations(), need) {
+		bit := callFeature[need]
+		return t, sdk.FailedPrecondition("device %q: IP Office does not offer %s on call %q now (state %s; its featuresavailable lacks %v)",
+			device, sdk.CapabilityName(need), callID, t.call.GetVendorState(), bit.Names()).
+			WithVendor(Vendor, device, "featuresavailable", t.call.GetVendorState())
+	}
+	return t, nil
+}
+
+// function sends a CallFunction on the target's call.
+func (t target) function(ctx context.Context, action mtcti.CallFunction_Action, arg1 string, insts ...int32) error {
+	f := &mtcti.CallFunction{Action: action, Arg1: arg1}
+	for _, id := range insts {
+		f.Callinst = append(f.Callinst, &mtcti.CallInstance{Callid: id})
+	}
+	return t.send(ctx, &mtcti.UpdateCallControl{Callid: t.callID, Callfunction: f})
+}
+
+func (t target) send(ctx context.Context, cc *mtcti.UpdateCallControl) error {
+	return t.sess.Command(ctx, &mtcti.SubscribeCmd{SubscribeId: t.subID, Payload: &mtcti.SubscribeCmd_Callcontrol{Callcontrol: cc}})
+}
+
+// callCommand runs one CallFunction for a call RPC.
+func (d *Driver) callCommand(ctx context.Context, device, callID string, need ctiv1.Capability, action mtcti.CallFunction_Action, arg1 string, idempotent bool) (*ctiv1.CommandResponse, error) {
+	t, err := d.onCall(device, callID, need)
+	if err != nil {
+		return nil, err
+	}
+	if err := commandError(device, t.function(ctx, action, arg1), idempotent); err != nil {
+		return nil, err
+	}
+	t.handOn(callID, action)
+	return &ctiv1.CommandResponse{}, nil
+}
+
+// handOn remembers a call the command sends elsewhere, so that its end
+// reads TRANSFERRED.
+func (t target) handOn(callID string, action mtcti.CallFunction_Action) {
+	switch action {
+	case mtcti.CallFunction_BlindTransfer, mtcti.CallFunction_Redirect, mtcti.CallFunction_Park, mtcti.CallFunction_CompleteTransfer:
+		t.l.mu.Lock()
+		t.dev.handedOn[callID] = true
+		t.l.mu.Unlock()
+	}
+}
+
+// Answer answers a ringing call.
+func (d *Driver) Answer(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_ANSWER, mtcti.CallFunction_AnswerCall, "", false)
+}
+
+// Reject drops a ringing call: IP Office sends it on to its coverage
+// (voicemail) or refuses with NOCOVERAGE (document, line 3198).
+func (d *Driver) Reject(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	if err := d.mustRing(req.GetDevice(), req.GetCallId(), "Reject"); err != nil {
+		return nil, err
+	}
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_REJECT, mtcti.CallFunction_DropCall, "", false)
+}
+
+// Hangup drops a call in any state; a ringing one is declined as Reject.
+func (d *Driver) Hangup(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_HANGUP, mtcti.CallFunction_DropCall, "", false)
+}
+
+// Hold holds a call; ALREADYDONE (a held call) is success.
+func (d *Driver) Hold(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	if d.inState(req.GetDevice(), req.GetCallId(), ctiv1.CallState_CALL_STATE_HELD) {
+		return &ctiv1.CommandResponse{}, nil
+	}
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_HOLD, mtcti.CallFunction_HoldCall, "", true)
+}
+
+// Resume takes a call off hold; ALREADYDONE (a connected call) is success.
+func (d *Driver) Resume(ctx context.Context, req *ctiv1.CallRequest) (*ctiv1.CommandResponse, error) {
+	if d.inState(req.GetDevice(), req.GetCallId(), ctiv1.CallState_CALL_STATE_CONNECTED) {
+		return &ctiv1.CommandResponse{}, nil
+	}
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_RESUME, mtcti.CallFunction_UnHoldCall, "", true)
+}
+
+// BlindTransfer transfers a call. The destination may be IP Office's
+// `/$type/destination` form (document, lines 2715-2726).
+func (d *Driver) BlindTransfer(ctx context.Context, req *ctiv1.TransferRequest) (*ctiv1.CommandResponse, error) {
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_BLIND_TRANSFER, mtcti.CallFunction_BlindTransfer, req.GetDestination(), false)
+}
+
+// Redirect deflects a ringing call.
+func (d *Driver) Redirect(ctx context.Context, req *ctiv1.TransferRequest) (*ctiv1.CommandResponse, error) {
+	if err := d.mustRing(req.GetDevice(), req.GetCallId(), "Redirect"); err != nil {
+		return nil, err
+	}
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_REDIRECT, mtcti.CallFunction_Redirect, req.GetDestination(), false)
+}
+
+// SendDTMF generates digits in a connected call.
+func (d *Driver) SendDTMF(ctx context.Context, req *ctiv1.SendDTMFRequest) (*ctiv1.CommandResponse, error) {
+	return d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_SEND_DTMF, mtcti.CallFunction_GenerateDigits, req.GetDigits(), false)
+}
+
+// ConsultTransfer sets up a transfer: IP Office holds the call (state
+// ONHOLDPENDTRANSFER) and dials the destination as a new call related to
+// it (document, lines 3511-3545).
+func (d *Driver) ConsultTransfer(ctx context.Context, req *ctiv1.TransferRequest) (*ctiv1.ConsultTransferResponse, error) {
+	if _, err := d.callCommand(ctx, req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_CONSULT_TRANSFER, mtcti.CallFunction_SetupTransfer, req.GetDestination(), false); err != nil {
+		return nil, err
+	}
+	// The consultation call cannot carry a referencecallid (line 3539):
+	// find it as the call that relates to the held one.
+	id := d.await(ctx, req.GetDevice(), func(c *ctiv1.Call) bool {
+		return c.GetRelatedCallId() == req.GetCallId() && c.GetCallId() != req.GetCallId()
+	})
+	return &ctiv1.ConsultTransferResponse{ConsultCallId: id}, nil
+}
+
+// CompleteTransfer joins the held call and the consultation call.
+func (d *Driver) CompleteTransfer(ctx context.Context, req *ctiv1.CallPairRequest) (*ctiv1.CommandResponse, error) {
+	return d.pairCommand(ctx, req, ctiv1.Capability_CAPABILITY_COMPLETE_TRANSFER, mtcti.CallFunction_CompleteTransfer)
+}
+
+// Conference joins two calls: CompleteConf with both (document, lines
+// 3582-3720).
+func (d *Driver) Conference(ctx context.Context, req *ctiv1.CallPairRequest) (*ctiv1.CommandResponse, error) {
+	return d.pairCommand(ctx, req, ctiv1.Capability_CAPABILITY_CONFERENCE, mtcti.CallFunction_CompleteConf)
+}
+
+func (d *Driver) pairCommand(ctx context.Context, req *ctiv1.CallPairRequest, need ctiv1.Capability, action mtcti.CallFunction_Action) (*ctiv1.CommandResponse, error) {
+	t, err := d.onCall(req.GetDevice(), req.GetCallId(), need)
+	if err != nil {
+		return nil, err
+	}
+	other, err := d.onCall(req.GetDevice(), req.GetOtherCallId(), ctiv1.Capability_CAPABILITY_UNSPECIFIED)
+	if err != nil {
+		return nil, err
+	}
+	if err := commandError(req.GetDevice(), t.function(ctx, action, "", t.callID, other.callID), false); err != nil {
+		return nil, err
+	}
+	t.handOn(req.GetCallId(), action)
+	t.handOn(req.GetOtherCallId(), action)
+	return &ctiv1.CommandResponse{}, nil
+}
+
+// Park parks a call in a slot; without one, in the user's own (the
+// document recommends a private slot, line 3492), named by its extension.
+func (d *Driver) Park(ctx context.Context, req *ctiv1.ParkRequest) (*ctiv1.ParkResponse, error) {
+	t, err := d.onCall(req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_PARK)
+	if err != nil {
+		return nil, err
+	}
+	slot := req.GetSlot()
+	if slot == "" {
+		slot = t.dev.ent.extn
+	}
+	if len(slot) > 9 { // 1 to 9 characters (document, line 3479)
+		return nil, sdk.InvalidArgument("slot %q is longer than IP Office's 9 characters", slot)
+	}
+	if err := commandError(req.GetDevice(), t.function(ctx, mtcti.CallFunction_Park, slot), false); err != nil {
+		return nil, err
+	}
+	t.handOn(req.GetCallId(), mtcti.CallFunction_Park)
+	return &ctiv1.ParkResponse{Slot: slot}, nil
+}
+
+// Dial makes a call with MakeCall, then waits briefly for IP Office to
+// report it, matched by the referencecallid the driver gave it.
+func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialResponse, error) {
+	t, err := d.user(req.GetDevice())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.userFeature(t, ctiv1.Capability_CAPABILITY_DIAL); err != nil {
+		return nil, err
+	}
+	if len(req.GetDestination()) > maxTarget {
+		return nil, sdk.InvalidArgument("destination is longer than IP Office's %d characters", maxTarget)
+	}
+	ref := nextReference()
+	ch := make(chan string, 1)
+	t.l.mu.Lock()
+	t.dev.dials[ref] = ch
+	t.l.mu.Unlock()
+	defer func() {
+		t.l.mu.Lock()
+		delete(t.dev.dials, ref)
+		t.l.mu.Unlock()
+	}()
+	err = t.send(ctx, &mtcti.UpdateCallControl{Referencecallid: ref, Makecall: &mtcti.MakeCall{Target: req.GetDestination()}})
+	if err := commandError(req.GetDevice(), err, false); err != nil {
+		return nil, err
+	}
+	wait, cancel := context.WithTimeout(ctx, dialWait)
+	defer cancel()
+	select {
+	case id, ok := <-ch:
+		if !ok {
+			return nil, sdk.Aborted("device %q: IP Office could not make the call to %q (it reported only its loss)", req.GetDevice(), req.GetDestination()).
+				WithVendor(Vendor, req.GetDevice(), "CallLost", "MakeCall failed at once")
+		}
+		return &ctiv1.DialResponse{CallId: id}, nil
+	case <-wait.Done():
+		return &ctiv1.DialResponse{}, nil // accepted; the call appears as an event
+	}
+}
+
+// references are MakeCall's referencecallids, unique in the process.
+var references atomic.Int32
+
+func nextReference() int32 {
+	for {
+		if r := references.Add(1); r > 0 {
+			return r
+		}
+		references.Store(0)
+	}
+}
+
+// SetDND sets the user's do-not-disturb (UpdateUser sac).
+func (d *Driver) SetDND(ctx context.Context, req *ctiv1.SetDNDRequest) (*ctiv1.CommandResponse, error) {
+	t, err := d.user(req.GetDevice())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.userFeature(t, ctiv1.Capability_CAPABILITY_SET_DND); err != nil {
+		return nil, err
+	}
+	set := int32(0)
+	if req.GetEnabled() {
+		set = 1
+	}
+	return d.updateUser(ctx, t, &mtcti.UpdateUser{Sac: &mtcti.UpdateUserSAC{Set: set}})
+}
+
+// SetForward sets forward unconditional (UpdateUser fwdu). IP Office's
+// CTI sets only that one rule; busy and no-answer forwarding are set on
+// the phone or in IP Office Manager.
+func (d *Driver) SetForward(ctx context.Context, req *ctiv1.SetForwardRequest) (*ctiv1.CommandResponse, error) {
+	if req.GetMode() != ctiv1.ForwardMode_FORWARD_MODE_ALWAYS {
+		return nil, sdk.InvalidArgument("IP Office's CTI sets only forward unconditional (mode ALWAYS); set busy and no-answer forwarding in IP Office Manager")
+	}
+	t, err := d.user(req.GetDevice())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.userFeature(t, ctiv1.Capability_CAPABILITY_SET_FORWARD); err != nil {
+		return nil, err
+	}
+	if len(req.GetDestination()) > maxTarget {
+		return nil, sdk.InvalidArgument("destination is longer than IP Office's %d characters", maxTarget)
+	}
+	return d.updateUser(ctx, t, &mtcti.UpdateUser{Fwdu: &mtcti.UpdateUserFwdU{Set: true, FwduNumber: req.GetDestination()}})
+}
+
+// ClearForward clears forward unconditional.
+func (d *Driver) ClearForward(ctx context.Context, req *ctiv1.ClearForwardRequest) (*ctiv1.CommandResponse, error) {
+	switch req.GetMode() {
+	case ctiv1.ForwardMode_FORWARD_MODE_UNSPECIFIED, ctiv1.ForwardMode_FORWARD_MODE_ALWAYS:
+	default:
+		return nil, sdk.InvalidArgument("IP Office's CTI clears only forward unconditional (mode ALWAYS or UNSPECIFIED)")
+	}
+	t, err := d.user(req.GetDevice())
+	if err != nil {
+		return nil, err
+	}
+	if err := d.userFeature(t, ctiv1.Capability_CAPABILITY_SET_FORWARD); err != nil {
+		return nil, err
+	}
+	return d.updateUser(ctx, t, &mtcti.UpdateUser{Fwdu: &mtcti.UpdateUserFwdU{Set: false}})
+}
+
+func (d *Driver) updateUser(ctx context.Context, t target, u *mtcti.UpdateUser) (*ctiv1.CommandResponse, error) {
+	err := t.sess.Command(ctx, &mtcti.SubscribeCmd{SubscribeId: t.subID, Payload: &mtcti.SubscribeCmd_User{User: u}})
+	if err := commandError(t.dev.id, err, true); err != nil {
+		return nil, err
+	}
+	return &ctiv1.CommandResponse{}, nil
+}
+
+// userFeature refuses a command the user's featuresavailable withholds.
+func (d *Driver) userFeature(t target, need ctiv1.Capability) error {
+	t.l.mu.Lock()
+	defer t.l.mu.Unlock()
+	if slices.Contains(unavailable(t.dev.ent.user.Features()), need) {
+		return sdk.FailedPrecondition("device %q: IP Office does not let this user %s (its featuresavailable lacks %v)",
+			t.dev.id, sdk.CapabilityName(need), userFeature[need].Names()).WithVendor(Vendor, t.dev.id, "featuresavailable", "")
+	}
+	return nil
+}
+
+// inState reports whether the device's call is in state now.
+func (d *Driver) inState(device, callID string, state ctiv1.CallState) bool {
+	l, dev, err := d.find(device)
+	if err != nil || dev == nil {
+		return false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return dev.calls.Call(callID).GetState() == state
+}
+
+// mustRing refuses method on a call that is not ringing.
+func (d *Driver) mustRing(device, callID, method string) error {
+	l, dev, err := d.find(device)
+	if err != nil || dev == nil {
+		return nil // the command reports it
+	}
+	l.mu.Lock()
+	c := dev.calls.Call(callID)
+	l.mu.Unlock()
+	if c != nil && c.GetState() != ctiv1.CallState_CALL_STATE_RINGING {
+		return sdk.FailedPrecondition("device %q: %s needs a ringing call; call %q is %s", device, method, callID, c.GetVendorState())
+	}
+	return nil
+}
+
+// await waits up to dialWait for a call of the device that match finds.
+func (d *Driver) await(ctx context.Context, device string, match func(*ctiv1.Call) bool) string {
+	wait, cancel := context.WithTimeout(ctx, dialWait)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if l, dev, err := d.find(device); err == nil && dev != nil {
+			l.mu.Lock()
+			calls := dev.calls.Calls()
+			l.mu.Unlock()
+			for _, c := range calls {
+				if match(c) {
+					return c.GetCallId()
+				}
+			}
+		}
+		select {
+		case <-wait.Done():
+			return ""
+		case <-tick.C:
+		}
+	}
+}
