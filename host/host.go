@@ -138,6 +138,9 @@ func probeDrivers(ctx context.Context, cfg *config.Config, logger hclog.Logger) 
 		for _, d := range s.Devices {
 			used[d.Driver] = true
 		}
+		for _, c := range s.Connections {
+			used[c.Driver] = true
+		}
 	}
 	var (
 		mu    sync.Mutex

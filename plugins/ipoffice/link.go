@@ -619,6 +619,9 @@ func (l *link) emit(evs []*ctiv1.Event) {
 func (l *link) applyCalls(d *device, sub int32, n *mtcti.NotifyCallControl) {
 	now := l.now()
 	for _, ci := range n.GetCallinfo() {
+		d.callID(sub, ci.GetCallid(), ci.GetGcid()) // first, so that relatedcallid finds calls new in this Notify
+	}
+	for _, ci := range n.GetCallinfo() {
 		id := d.callID(sub, ci.GetCallid(), ci.GetGcid())
 		d.seen[id] = true
 		call := toCall(d, id, ci)
@@ -631,6 +634,14 @@ func (l *link) applyCalls(d *device, sub int32, n *mtcti.NotifyCallControl) {
 		}
 		l.emit(d.calls.Upsert(now, call))
 	}
+	// A completed transfer ends the held call and the consultation call in
+	// one Notify (document, lines 1978-1980): both were handed on.
+	lostNow := map[string]bool{}
+	for _, lost := range n.GetCalllost() {
+		if id, ok := d.ids[[2]int32{sub, lost.GetCallid()}]; ok {
+			lostNow[id] = true
+		}
+	}
 	for _, lost := range n.GetCalllost() {
 		id, ok := d.ids[[2]int32{sub, lost.GetCallid()}]
 		if !ok {
@@ -642,8 +653,10 @@ func (l *link) applyCalls(d *device, sub int32, n *mtcti.NotifyCallControl) {
 			}
 			continue
 		}
-		reason, by := endOf(lost, d.calls.Call(id))
-		if d.handedOn[id] && lost.GetThisenddropped() {
+		last := d.calls.Call(id)
+		reason, by := endOf(lost, last)
+		if d.handedOn[id] && lost.GetThisenddropped() || last.GetVendorState() == mtcti.CallInfo_ONHOLDPENDTRANSFER.String() && lostNow[last.GetRelatedCallId()] ||
+			last.GetRelatedCallId() != "" && lostNow[last.GetRelatedCallId()] && d.calls.Call(last.GetRelatedCallId()).GetVendorState() == mtcti.CallInfo_ONHOLDPENDTRANSFER.String() {
 			reason = ctiv1.EndReason_END_REASON_TRANSFERRED
 		}
 		l.emit(d.calls.End(now, id, reason, by, lostText(lost)))
