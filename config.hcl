@@ -1,7 +1,10 @@
-# The simulated default configuration that `make run` serves: two sites,
-# each with its own Grandstream driver process, so killing one site's driver
-# visibly leaves the other serving. The phones are simulated by bin/gssim on
-# loopback; point `host` at real phones to drive real ones.
+# The simulated default configuration that `make run` serves: two sites of
+# Grandstream phones, each with its own driver process, so killing one site's
+# driver visibly leaves the other serving, and a contact centre on a
+# (simulated) Avaya IP Office PBX. The phones are simulated by bin/gssim on
+# loopback; point `host` at real phones to drive real ones. The IP Office is
+# simulated by bin/ipofficesim on loopback; see site "cc" below to point it
+# at a real one.
 
 host {
   listen          = "127.0.0.1:7070" # the host API for apps and ctictl
@@ -22,6 +25,12 @@ plugin "grandstream" {
     poll_jitter          = "50ms"
     max_concurrent_polls = 64
   }
+}
+
+plugin "ipoffice" {
+  # Avaya IP Office through its MTCTI3 interface (a secure websocket): one
+  # link per IP Office, written as a connection block in each site that uses
+  # it. The driver has no plugin-wide settings.
 }
 
 site "hq" {
@@ -58,5 +67,49 @@ site "branch" {
     model    = "GXP2135"
     host     = "127.0.0.1:18202"
     passcode = env("GXP_PASSCODE")
+  }
+}
+
+# A contact centre on an IP Office. Its devices need no blocks: the driver
+# discovers the IP Office's users and hunt groups and names them by their
+# extension number, "cc/201" ... "cc/206" (users) and "cc/601" (the Support
+# hunt group); `ctictl devices` shows them as discovered. A device block
+# gives one a name of its own, as "cc/sales" below.
+site "cc" {
+  connection "ipo" {
+    driver = "ipoffice"
+    # `make run` starts a simulated IP Office here (bin/ipofficesim): six
+    # users, two hunt groups, and a caller into a hunt group every minute.
+    # For a real one: its address, "host" or "host:port" (port 443 if
+    # absent), and a second one of its network in secondary_address.
+    address = "127.0.0.1:18443"
+    # A service user of the IP Office, in a rights group with Enhanced TSPI
+    # Access ("TestApplication" is the simulator's), and its password from
+    # the host's environment: `make run` sets IPO_PASSWORD to
+    # "ipo-sim-password" unless it is set already.
+    username = "TestApplication"
+    password = env("IPO_PASSWORD")
+    # Which certificate to trust (one of these; none: the system's roots).
+    # certificate_sha256: the fingerprint of the IP Office's own certificate
+    # (its factory self-signed one): `openssl s_client -connect HOST:443`
+    # piped to `openssl x509 -noout -fingerprint -sha256` prints it. Here
+    # the simulator's, which it writes at every start (file() reads it,
+    # relative to this file's folder).
+    # ca_file: an absolute path to PEM certificates that sign the IP
+    # Office's certificate.
+    # insecure_skip_verify = true trusts anyone: never beyond a lab.
+    certificate_sha256 = file("bin/ipofficesim.sha256")
+    # users = "*" and queues = "*" (the defaults) observe every user and
+    # hunt group; a list such as "201,202" observes only those.
+  }
+
+  # The Sales hunt group (600) as "cc/sales": model "queue" for a hunt
+  # group, "user" for a user; extension is its number on the IP Office (by
+  # default the block's name).
+  device "sales" {
+    driver     = "ipoffice"
+    model      = "queue"
+    connection = "ipo"
+    extension  = "600"
   }
 }

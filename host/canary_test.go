@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
@@ -18,19 +19,24 @@ import (
 
 	"github.com/ctihost/ctihost/examples/driver-template/acmesim"
 	"github.com/ctihost/ctihost/plugins/grandstream/gssim"
+	"github.com/ctihost/ctihost/plugins/ipoffice/ipofficesim"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
 // The canary: recognisable secrets in every kind of secret the host holds
-// (a device passcode from env(), a driver token from file(), client tokens,
-// the local token), driven through normal use, device failures, a driver
-// that leaks its secrets on purpose, a crash, a swap, a reload and a
-// shutdown. Then every log line, audit line, error, Admin answer, event,
-// metric and plugin environment is searched: none may hold a secret.
+// (a device passcode from env(), a driver token from file(), a PBX service
+// user's password in a connection block, client tokens, the local token),
+// driven through normal use, device failures, a PBX that refuses the
+// login, a driver that leaks its secrets on purpose, a crash, a swap, a
+// reload and a shutdown. Then every log line, audit line, error, Admin
+// answer, event, metric and plugin environment is searched: none may hold
+// a secret.
 func TestCanarySecretsNeverLeave(t *testing.T) {
 	const (
 		fileToken   = "Canary-FileToken-5b2e7c"
 		clientToken = "Canary-ClientToken-8d41aa0f"
+		ipoUser     = "svc-cti"
+		ipoPassword = "Canary-IPOfficePass-3c9e71"
 	)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "acme.token")
@@ -39,6 +45,18 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 	}
 	acme := httptest.NewServer(acmesim.NewPhone(fileToken, 2))
 	t.Cleanup(acme.Close)
+	// An IP Office whose service user's password is a canary: the driver
+	// sends it in every websocket handshake, as Basic authorization.
+	ipo := ipofficesim.New(ipofficesim.Options{
+		Username: ipoUser, Password: ipoPassword,
+		Users:  []ipofficesim.UserSpec{{Extension: "201", Name: "Alice"}, {Extension: "202", Name: "Bob"}},
+		Queues: []ipofficesim.QueueSpec{{Name: "Sales", Number: "600", Members: []string{"201", "202"}}},
+	})
+	ipoAddr, err := ipo.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ipo.Close() })
 	desk := newPhone(t, "desk1", "GXP2135")
 	listen := freeAddr(t)
 	metricsAddr := reservedAddr(t)
@@ -46,6 +64,16 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 	path := writeConfig(t, listen, map[string][]*testPhone{"branch": {desk}},
 		fmt.Sprintf("metrics = %q", metricsAddr), fmt.Sprintf("audit_log = %q", auditFile))
 	blocks := fmt.Sprintf(`plugin "buggy" {}
+plugin "ipoffice" {}
+site "pbx" {
+  connection "ipo" {
+    driver             = "ipoffice"
+    address            = %q
+    username           = %q
+    password           = env("IT_IPO_PASSWORD")
+    certificate_sha256 = %q
+  }
+}
 site "hq" {
   device "desk" {
     driver = "buggy"
@@ -59,10 +87,11 @@ client "app" {
   sites  = ["*"]
   scopes = ["events", "calls", "devices", "admin", "metrics"]
 }
-`, strings.TrimPrefix(acme.URL, "http://"), tokenFile)
+`, ipoAddr, ipoUser, ipo.CertFingerprint(), strings.TrimPrefix(acme.URL, "http://"), tokenFile)
 	appendFile(t, path, blocks)
 	t.Setenv("IT_CLIENT_TOKEN", clientToken) // the host inherits the test's environment
-	h := runHost(t, listen, path, 2)
+	t.Setenv("IT_IPO_PASSWORD", ipoPassword)
+	h := runHost(t, listen, path, 3)
 	app, appAdmin := dialAs(t, h, clientToken)
 	ctx := context.Background()
 	var seen strings.Builder // everything an app or operator got to see
@@ -91,6 +120,24 @@ client "app" {
 	_, err = app.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "branch/desk1", Keys: []string{"VUP"}})
 	record("wrong passcode", nil, err)
 	desk.sim.SetFault(gssim.FaultNone)
+	// The IP Office: its users discovered over a link the password opened,
+	// then a cut link and a login it refuses, so that the driver's errors
+	// and every device's status detail say why.
+	waitFor(t, 20*time.Second, "the IP Office's users discovered and reachable", func() bool {
+		st, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "pbx/201"})
+		return err == nil && st.GetStatus().GetReachable()
+	})
+	ipo.RefuseLogin(true)
+	ipo.DropConnections()
+	var refused *ctiv1.DeviceState
+	waitFor(t, 20*time.Second, "the refused login in the devices' status", func() bool {
+		st, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "pbx/201"})
+		refused = st
+		return err == nil && strings.Contains(st.GetStatus().GetDetail(), "refused the credentials")
+	})
+	record("ipoffice refused login", refused, nil)
+	ipoDial, err := app.Dial(ctx, &ctiv1.DialRequest{Device: "pbx/201", Destination: "202"})
+	record("ipoffice dial while refused", ipoDial, err)
 	// A crash, then a swap, then a reload.
 	_, err = app.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "hq/desk", Keys: []string{"FAULT_PANIC"}})
 	record("panic", nil, err)
@@ -115,7 +162,7 @@ client "app" {
 	record("sites", sites, err)
 	devices, err := app.ListDevices(ctx, &ctiv1.ListDevicesRequest{})
 	record("devices", devices, err)
-	for _, ref := range []string{"hq/desk", "branch/desk1"} {
+	for _, ref := range []string{"hq/desk", "branch/desk1", "pbx/201", "pbx/202", "pbx/600"} {
 		st, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: ref})
 		record("state "+ref, st, err)
 	}
@@ -147,6 +194,8 @@ client "app" {
 	localToken, _ := os.ReadFile(h.localTokenFile()) // removed at exit; read what the test saw
 	secrets := map[string]string{
 		"device passcode (env)": secretPasscode, "driver token (file)": fileToken, "client token": clientToken,
+		"IP Office password (env)":      ipoPassword,
+		"IP Office Basic authorization": base64.StdEncoding.EncodeToString([]byte(ipoUser + ":" + ipoPassword)),
 	}
 	if s := strings.TrimSpace(string(localToken)); s != "" {
 		secrets["local token"] = s
@@ -162,6 +211,10 @@ client "app" {
 	// The leak was real, and redacted where it surfaced.
 	if !strings.Contains(h.stderr.String(), "leaking the configured tokens") || !strings.Contains(seen.String(), "refused token") {
 		t.Errorf("the driver's leak did not reach the log and the app, so the test proves nothing")
+	}
+	// The IP Office's refusal was seen by apps, so its texts were searched.
+	if !strings.Contains(seen.String(), "refused the credentials") {
+		t.Errorf("the IP Office's refused login reached no answer or event, so the test proves nothing for its password")
 	}
 	t.Logf("searched %d bytes of log, %d of audit and %d of answers, events and metrics", len(h.stderr.String()), len(audit), seen.Len())
 }

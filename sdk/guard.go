@@ -45,6 +45,8 @@ var methodCapability = map[string]ctiv1.Capability{
 	"PauseAgent":       ctiv1.Capability_CAPABILITY_PAUSE_AGENT,
 	"UnpauseAgent":     ctiv1.Capability_CAPABILITY_PAUSE_AGENT,
 	"SendKeys":         ctiv1.Capability_CAPABILITY_SEND_KEYS,
+
+	"SetQueueServiceMode": ctiv1.Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE,
 }
 
 // CapabilityFor returns the capability a Driver (or Host) RPC needs, by

@@ -57,6 +57,10 @@ func validate(method string, req any) *Error {
 		if !r.GetConfirm() {
 			return InvalidArgument("factory reset erases the device's configuration: set confirm=true to really do it")
 		}
+	case *ctiv1.SetQueueServiceModeRequest:
+		if r.GetMode() == ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_UNSPECIFIED {
+			return InvalidArgument("mode is required: IN_SERVICE, NIGHT_SERVICE or OUT_OF_SERVICE")
+		}
 	case *ctiv1.QueueRequest:
 		if method == "JoinQueue" || method == "LeaveQueue" {
 			return required("queue", r.GetQueue())

@@ -144,14 +144,15 @@ var deviceCommands = []*command{
 	},
 	{
 		name:    "queue",
-		args:    "join|leave|pause|unpause <site/device> [queue] [--reason R]",
-		summary: "log an agent into or out of a queue, or pause and unpause it",
+		args:    "join|leave|pause|unpause <site/device> [queue] [--reason R] | service <site/queue> in|night|out",
+		summary: "log an agent into or out of a queue, pause and unpause it, or set a queue's service mode",
 		details: "join and leave need a queue; pause and unpause without one act on every queue of the agent.\n" +
-			"--reason is for pause only.",
+			"--reason is for pause only. service puts a queue device in service, in night service or out of service.",
 		examples: []string{
 			"ctictl queue join hq/agent1 600",
 			"ctictl queue pause hq/agent1 --reason lunch",
 			"ctictl queue unpause hq/agent1",
+			"ctictl queue service cc/600 night",
 		},
 		setup: func(fs *flag.FlagSet) runFunc {
 			reason := fs.String("reason", "", "why the agent pauses (pause only)")
@@ -160,10 +161,17 @@ var deviceCommands = []*command{
 					return err
 				}
 				op := args[0]
-				if !slices.Contains([]string{"join", "leave", "pause", "unpause"}, op) {
-					return usagef("queue operation must be join, leave, pause or unpause, got %q", op)
+				if !slices.Contains([]string{"join", "leave", "pause", "unpause", "service"}, op) {
+					return usagef("queue operation must be join, leave, pause, unpause or service, got %q", op)
 				}
 				dev, err := deviceRef(args[1])
+				if err == nil && op == "service" {
+					mode, ok := serviceModes[strings.ToLower(strings.Join(args[2:], ""))]
+					if !ok {
+						return usagef("queue service needs a mode: in, night or out")
+					}
+					return do(ctx, a, "SetQueueServiceMode", a.host.SetQueueServiceMode, &ctiv1.SetQueueServiceModeRequest{Device: dev, Mode: mode})
+				}
 				if err != nil {
 					return err
 				}
@@ -262,4 +270,11 @@ var adminCommands = []*command{
 			return a.print(resp, func(w io.Writer) { printSites(w, resp.GetSites()) })
 		}),
 	},
+}
+
+// serviceModes maps the queue service words to QueueServiceMode.
+var serviceModes = map[string]ctiv1.QueueServiceMode{
+	"in":    ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_IN_SERVICE,
+	"night": ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_NIGHT_SERVICE,
+	"out":   ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_OUT_OF_SERVICE,
 }

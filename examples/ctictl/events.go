@@ -232,6 +232,8 @@ func eventDetails(ev *ctiv1.Event) (kind, details string) {
 			parts = append(parts, strconv.Quote(d.GetReason()))
 		}
 		return "driver", strings.Join(parts, " ")
+	case *ctiv1.Event_QueueStatusChanged:
+		return "queue", queueStatusText(p.QueueStatusChanged.GetStatus())
 	case *ctiv1.Event_DevicesChanged:
 		var parts []string
 		for _, d := range p.DevicesChanged.GetAdded() {
@@ -281,6 +283,42 @@ func callText(c *ctiv1.Call) string {
 	}
 	if c.GetMuted() {
 		parts = append(parts, "muted")
+	}
+	if q := c.GetQueue(); q != nil {
+		parts = append(parts, "queue "+strings.TrimSpace(q.GetQueue()+" "+quoteIf(q.GetName())))
+	}
+	if c.GetDialedNumber() != "" {
+		parts = append(parts, "dialed "+c.GetDialedNumber())
+	}
+	if c.GetTag() != "" {
+		parts = append(parts, "tag "+strconv.Quote(c.GetTag()))
+	}
+	if c.GetParkSlot() != "" {
+		parts = append(parts, "parked "+c.GetParkSlot())
+	}
+	if c.GetRecording() == ctiv1.RecordingState_RECORDING_STATE_ON || c.GetRecording() == ctiv1.RecordingState_RECORDING_STATE_PAUSED {
+		parts = append(parts, "recording "+enumWord(c.GetRecording()))
+	}
+	return strings.Join(parts, " ")
+}
+
+// quoteIf quotes s, or returns "" for "".
+func quoteIf(s string) string {
+	if s == "" {
+		return ""
+	}
+	return strconv.Quote(s)
+}
+
+// queueStatusText describes a queue's status: `in_service 2 waiting members 201 available, 202 busy`.
+func queueStatusText(q *ctiv1.QueueStatus) string {
+	parts := []string{enumWord(q.GetServiceMode()), fmt.Sprintf("%d waiting", q.GetWaitingCalls())}
+	var members []string
+	for _, m := range q.GetMembers() {
+		members = append(members, m.GetMember()+" "+enumWord(m.GetStatus()))
+	}
+	if len(members) > 0 {
+		parts = append(parts, "members "+strings.Join(members, ", "))
 	}
 	return strings.Join(parts, " ")
 }

@@ -132,6 +132,14 @@ func TestEventLine(t *testing.T) {
 		{&ctiv1.Event{Sequence: 12, Site: "hq", Device: "hq/201", Payload: &ctiv1.Event_DeviceChanged{DeviceChanged: &ctiv1.DeviceChanged{
 			Status: &ctiv1.DeviceStatus{Reachable: true, UnavailableOperations: []ctiv1.Capability{ctiv1.Capability_CAPABILITY_DIAL}}}}},
 			`#12 - hq/201 device reachable lacks dial`},
+		{&ctiv1.Event{Sequence: 13, Site: "cc", Device: "cc/600", Payload: &ctiv1.Event_QueueStatusChanged{QueueStatusChanged: &ctiv1.QueueStatusChanged{
+			Status: &ctiv1.QueueStatus{ServiceMode: ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_NIGHT_SERVICE, WaitingCalls: 2,
+				Members: []*ctiv1.QueueMember{{Member: "202", Status: ctiv1.AgentStatus_AGENT_STATUS_WRAP_UP}}}}}},
+			`#13 - cc/600 queue night_service 2 waiting members 202 wrap_up`},
+		{&ctiv1.Event{Sequence: 14, Site: "cc", Device: "cc/600", Payload: &ctiv1.Event_CallChanged{CallChanged: &ctiv1.CallChanged{
+			Call: &ctiv1.Call{CallId: "3", State: ctiv1.CallState_CALL_STATE_QUEUED, Direction: ctiv1.CallDirection_CALL_DIRECTION_INBOUND,
+				Remote: &ctiv1.Party{Number: "01632960001"}, Queue: &ctiv1.CallQueue{Queue: "600", Name: "Sales"}, DialedNumber: "0800123", Tag: "vip"}}}},
+			`#14 - cc/600 call 3 queued inbound from 01632960001 queue 600 "Sales" dialed 0800123 tag "vip"`},
 	} {
 		if got := eventLine(tc.ev); got != tc.want {
 			t.Errorf("eventLine:\n got  %s\n want %s", got, tc.want)

@@ -133,6 +133,9 @@ func printState(w io.Writer, s *ctiv1.DeviceState) {
 		row(tw, "unavailable", capabilities(st.GetUnavailableOperations()))
 	}
 	row(tw, "detail", st.GetDetail())
+	if q := s.GetQueueStatus(); q != nil {
+		row(tw, "queue", queueStatusText(q))
+	}
 	row(tw, "updated", localTime(s.GetUpdatedAt(), "2006-01-02 15:04:05"))
 	if len(s.GetCalls()) == 0 {
 		row(tw, "calls", "none")
@@ -191,6 +194,19 @@ func printPlugins(w io.Writer, ps []*ctiv1.PluginInstance) {
 			devicesCell(p), p.GetLastError())
 	}
 	tw.Flush()
+	var conns []*ctiv1.ConnectionStatus
+	for _, p := range ps {
+		conns = append(conns, p.GetConnectionStatus()...)
+	}
+	if len(conns) > 0 {
+		fmt.Fprintln(w, "\nconnections:")
+		tw = newTable(w)
+		row(tw, "CONNECTION", "LINK", "ADDRESS", "VERSION", "DETAIL")
+		for _, c := range conns {
+			row(tw, c.GetName(), map[bool]string{true: "up", false: "down"}[c.GetConnected()], c.GetAddress(), c.GetPeerVersion(), c.GetDetail())
+		}
+		tw.Flush()
+	}
 }
 
 // devicesCell counts an instance's configured devices and, when it has

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -42,6 +43,11 @@ func (a *AdminServer) ListPlugins(ctx context.Context, _ *ctiv1.ListPluginsReque
 // serves none of the caller's sites.
 func visibleStatus(ctx context.Context, inst *supervisor.Instance) *ctiv1.PluginInstance {
 	p := inst.Status()
+	for _, cs := range inst.ConnectionStatus(ctx) {
+		if site, _, _ := strings.Cut(cs.GetName(), "/"); maySite(ctx, site) {
+			p.ConnectionStatus = append(p.ConnectionStatus, cs)
+		}
+	}
 	if c := clientOf(ctx); c != nil && !c.AllSitesAllowed() {
 		p.Sites = c.VisibleSites(p.GetSites())
 		if len(p.GetSites()) == 0 {

@@ -58,6 +58,9 @@ var scopes = map[string]auth.Scope{
 	"/cti.v1.Host/ClearForward": auth.ScopeDevices,
 	"/cti.v1.Host/Reboot":       auth.ScopeDevices,
 	"/cti.v1.Host/FactoryReset": auth.ScopeDevices,
+	// A queue's service mode is the contact centre's opening hours: an
+	// administrator's change, like forwarding.
+	"/cti.v1.Host/SetQueueServiceMode": auth.ScopeDevices,
 
 	"/cti.v1.Admin/ListPlugins":   auth.ScopeAdmin,
 	"/cti.v1.Admin/ListSites":     auth.ScopeAdmin,

@@ -129,6 +129,11 @@ func (s *HostServer) PauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ct
 	return forward(ctx, s, "PauseAgent", r, ctiv1.DriverClient.PauseAgent)
 }
 
+// SetQueueServiceMode forwards to Driver.SetQueueServiceMode.
+func (s *HostServer) SetQueueServiceMode(ctx context.Context, r *ctiv1.SetQueueServiceModeRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SetQueueServiceMode", r, ctiv1.DriverClient.SetQueueServiceMode)
+}
+
 // UnpauseAgent forwards to Driver.UnpauseAgent.
 func (s *HostServer) UnpauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ctiv1.CommandResponse, error) {
 	return forward(ctx, s, "UnpauseAgent", r, ctiv1.DriverClient.UnpauseAgent)

@@ -99,7 +99,7 @@ func call[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, conn 
 var idempotent = map[string]bool{
 	"GetDeviceState": true, "Hold": true, "Resume": true, "SetDND": true, "SetForward": true,
 	"ClearForward": true, "SetMute": true, "JoinQueue": true, "LeaveQueue": true,
-	"PauseAgent": true, "UnpauseAgent": true,
+	"PauseAgent": true, "UnpauseAgent": true, "SetQueueServiceMode": true,
 }
 
 // errDied marks errors of commands whose driver died under them.

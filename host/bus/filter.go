@@ -80,7 +80,7 @@ func KindOf(ev *ctiv1.Event) ctiv1.EventKind {
 		return ctiv1.EventKind_EVENT_KIND_CALL
 	case *ctiv1.Event_DeviceChanged:
 		return ctiv1.EventKind_EVENT_KIND_DEVICE
-	case *ctiv1.Event_QueueChanged:
+	case *ctiv1.Event_QueueChanged, *ctiv1.Event_QueueStatusChanged:
 		return ctiv1.EventKind_EVENT_KIND_QUEUE
 	case *ctiv1.Event_DriverChanged:
 		return ctiv1.EventKind_EVENT_KIND_DRIVER

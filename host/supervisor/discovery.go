@@ -1,10 +1,12 @@
 package supervisor
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -208,4 +210,37 @@ func (i *Instance) DiscoveredDevices() []*ctiv1.Device {
 // discovered. Callers hold mu.
 func (i *Instance) knownLocked(device string) bool {
 	return device == "" || i.devices[device] || i.discovered[device] != nil
+}
+
+// ConnectionStatus asks the running driver for its connections' links
+// (Driver.ListConnections), names rewritten to "site/name" and texts
+// redacted. It is empty while the driver is down, and for a driver that
+// does not implement it.
+func (i *Instance) ConnectionStatus(ctx context.Context) []*ctiv1.ConnectionStatus {
+	if len(i.ConfigureRequest().GetConnections()) == 0 {
+		return nil
+	}
+	// Short: Admin asks every instance in turn, and one that is down must
+	// not hold the answer up.
+	ctx, cancel := context.WithTimeout(ctx, min(i.policy.CommandTimeout, time.Second))
+	defer cancel()
+	conn, err := i.Client(ctx)
+	if err != nil {
+		return nil
+	}
+	defer conn.Release()
+	resp, err := conn.Driver.ListConnections(ctx, &ctiv1.ListConnectionsRequest{})
+	if err != nil {
+		return nil
+	}
+	out := make([]*ctiv1.ConnectionStatus, 0, len(resp.GetConnections()))
+	for _, c := range resp.GetConnections() {
+		site, ref := i.Ref(c.GetName())
+		if site == "" || !i.Serves(site) {
+			continue // not a connection of a site this instance serves
+		}
+		c.Name, c.Detail, c.PeerVersion, c.Address = ref, i.reason(c.GetDetail()), Sanitize(c.GetPeerVersion()), i.reason(c.GetAddress())
+		out = append(out, c)
+	}
+	return out
 }

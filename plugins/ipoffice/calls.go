@@ -44,7 +44,7 @@ func toCall(d *device, id string, ci *mtcti.CallInfo) *ctiv1.Call {
 		State:               stateOf(ci),
 		VendorState:         ci.GetState().String(),
 		Muted:               ci.GetMute(),
-		AvailableOperations: callOps(ci.Features()),
+		AvailableOperations: callOps(ci.Features(), d.ent.queue),
 		Local:               &ctiv1.Party{Number: d.ent.extn, Name: d.ent.name},
 	}
 	switch ci.GetDirection() {
@@ -64,6 +64,24 @@ func toCall(d *device, id string, ci *mtcti.CallInfo) *ctiv1.Call {
 		c.Remote = &ctiv1.Party{Number: ci.GetCalledparty()}
 	case ci.GetCallingparty() != nil:
 		c.Remote = party(ci.GetCallingparty())
+	}
+	c.ParkSlot, c.Tag, c.AccountCode, c.DialedNumber = ci.GetParkslot(), ci.GetTag(), ci.GetAccountcode(), ci.GetTrunkinfo().GetDid()
+	if q := ci.GetQueueinfo(); q.GetNumber() != "" || q.GetName() != "" {
+		c.Queue = &ctiv1.CallQueue{Queue: q.GetNumber(), Name: q.GetName(), Priority: q.GetPriority()}
+	}
+	if p := ci.GetOriginalcalledparty(); p.GetNumber() != "" || p.GetName() != "" {
+		c.OriginalCalled = party(p)
+	}
+	switch {
+	case ci.GetRecordingpaused():
+		c.Recording = ctiv1.RecordingState_RECORDING_STATE_PAUSED
+	case ci.GetRecording():
+		c.Recording = ctiv1.RecordingState_RECORDING_STATE_ON
+	}
+	for _, m := range ci.GetConferencemember() {
+		if p := m.GetConnectedparty(); p.GetNumber() != "" || p.GetName() != "" {
+			c.ConferenceMembers = append(c.ConferenceMembers, party(p))
+		}
 	}
 	if r := ci.GetRelatedcallid(); r != 0 {
 		if key, ok := d.ids[[2]int32{d.vendorSub(id), r}]; ok {
@@ -96,6 +114,8 @@ func endOf(lost *mtcti.CallLost, last *ctiv1.Call) (ctiv1.EndReason, ctiv1.Ended
 		return ctiv1.EndReason_END_REASON_BUSY, by
 	case 21: // call rejected
 		return ctiv1.EndReason_END_REASON_REJECTED, by
+	case 26: // non-selected user clearing: another device answered it
+		return ctiv1.EndReason_END_REASON_TRANSFERRED, by
 	case 18, 19: // no user responding, no answer
 		return ctiv1.EndReason_END_REASON_NO_ANSWER, by
 	case 1, 3, 22, 27, 28, 34, 38, 41, 42, 44, 47, 57, 58, 63, 88: // unallocated number, no route, out of order, no circuit, barred...

@@ -100,21 +100,34 @@ func (d *Driver) callCommand(ctx context.Context, device, callID string, need ct
 	if err != nil {
 		return nil, err
 	}
+	undo := t.handOn(action, callID)
 	if err := commandError(device, t.function(ctx, action, arg1), idempotent); err != nil {
+		undo()
 		return nil, err
 	}
-	t.handOn(callID, action)
 	return &ctiv1.CommandResponse{}, nil
 }
 
-// handOn remembers a call the command sends elsewhere, so that its end
-// reads TRANSFERRED.
-func (t target) handOn(callID string, action mtcti.CallFunction_Action) {
+// handOn remembers, before the command is sent (IP Office's CallLost may
+// come before its answer), calls the command sends elsewhere, so that
+// their end reads TRANSFERRED. undo forgets them, for a command refused.
+func (t target) handOn(action mtcti.CallFunction_Action, callIDs ...string) (undo func()) {
 	switch action {
 	case mtcti.CallFunction_BlindTransfer, mtcti.CallFunction_Redirect, mtcti.CallFunction_Park, mtcti.CallFunction_CompleteTransfer:
+	default:
+		return func() {}
+	}
+	t.l.mu.Lock()
+	defer t.l.mu.Unlock()
+	for _, id := range callIDs {
+		t.dev.handedOn[id] = true
+	}
+	return func() {
 		t.l.mu.Lock()
-		t.dev.handedOn[callID] = true
-		t.l.mu.Unlock()
+		defer t.l.mu.Unlock()
+		for _, id := range callIDs {
+			delete(t.dev.handedOn, id)
+		}
 	}
 }
 
@@ -207,11 +220,11 @@ func (d *Driver) pairCommand(ctx context.Context, req *ctiv1.CallPairRequest, ne
 	if err != nil {
 		return nil, err
 	}
+	undo := t.handOn(action, req.GetCallId(), req.GetOtherCallId())
 	if err := commandError(req.GetDevice(), t.function(ctx, action, "", t.callID, other.callID), false); err != nil {
+		undo()
 		return nil, err
 	}
-	t.handOn(req.GetCallId(), action)
-	t.handOn(req.GetOtherCallId(), action)
 	return &ctiv1.CommandResponse{}, nil
 }
 
@@ -229,10 +242,11 @@ func (d *Driver) Park(ctx context.Context, req *ctiv1.ParkRequest) (*ctiv1.ParkR
 	if len(slot) > 9 { // 1 to 9 characters (document, line 3479)
 		return nil, sdk.InvalidArgument("slot %q is longer than IP Office's 9 characters", slot)
 	}
+	undo := t.handOn(mtcti.CallFunction_Park, req.GetCallId())
 	if err := commandError(req.GetDevice(), t.function(ctx, mtcti.CallFunction_Park, slot), false); err != nil {
+		undo()
 		return nil, err
 	}
-	t.handOn(req.GetCallId(), mtcti.CallFunction_Park)
 	return &ctiv1.ParkResponse{Slot: slot}, nil
 }
 

@@ -73,22 +73,34 @@ type lab struct {
 	added atomic.Int32
 }
 
-// extOf is the user a device id names: ids are extensions here.
-func extOf(device string) string { return device }
+// extOf is the user or hunt group a device id names: ids are extensions
+// here, but for the hunt group configured as "sales".
+func extOf(device string) string {
+	if device == "sales" {
+		return "600"
+	}
+	return device
+}
 
+// RingIn rings a user, or sends a caller into the hunt group.
 func (l *lab) RingIn(_ context.Context, device, from string) error {
-	_, err := l.sim.RingUser(extOf(device), from)
+	var err error
+	if device == "sales" {
+		_, err = l.sim.RingQueue(extOf(device), from)
+	} else {
+		_, err = l.sim.RingUser(extOf(device), from)
+	}
 	return err
 }
 
 // call finds the device's call with an external party.
 func (l *lab) call(device string) (ipofficesim.GCID, error) {
 	for _, c := range l.sim.Calls() {
-		if c.Kind == "user" && c.Number == extOf(device) {
+		if c.Kind == "user" && c.Number == extOf(device) || device == "sales" && c.Queue == "Sales" {
 			return c.GCID, nil
 		}
 	}
-	return nil, fmt.Errorf("user %s has no call", device)
+	return nil, fmt.Errorf("device %s has no call", device)
 }
 
 func (l *lab) RemoteAnswer(_ context.Context, device string) error {
@@ -135,8 +147,10 @@ func TestConformance(t *testing.T) {
 		Connections: []*ctiv1.ConnectionConfig{connection(sim, addr)},
 		Devices: []*ctiv1.DeviceConfig{
 			{Device: "201", Model: "user", Connection: "ipo"},
+			{Device: "sales", Model: "queue", Connection: "ipo", Settings: map[string]string{"extension": "600"}},
 		},
 		ForeignDevices: []string{"999", "other/201"},
+		Queues:         []string{"600"},
 		Lab:            &lab{sim: sim},
 		EventTimeout:   10 * time.Second,
 	})

@@ -147,11 +147,17 @@ func (d *Driver) ListDevices(context.Context, *ctiv1.ListDevicesRequest) (*ctiv1
 	d.mu.Unlock()
 	var out []*ctiv1.Device
 	for _, dc := range configured {
-		caps := userCaps
+		caps, kind := userCaps, ctiv1.DeviceKind_DEVICE_KIND_EXTENSION
 		if strings.EqualFold(dc.GetModel(), ModelQueue) {
-			caps = queueCaps
+			caps, kind = queueCaps, ctiv1.DeviceKind_DEVICE_KIND_QUEUE
 		}
-		out = append(out, &ctiv1.Device{Device: dc.GetDevice(), Model: strings.ToLower(dc.GetModel()), Configured: true, Capabilities: slices.Clone(caps)})
+		dev := &ctiv1.Device{Device: dc.GetDevice(), Model: strings.ToLower(dc.GetModel()), Kind: kind, Configured: true, Capabilities: slices.Clone(caps)}
+		for _, l := range links {
+			if d := l.device(dc.GetDevice()); d != nil {
+				dev.Name = l.nameOf(d)
+			}
+		}
+		out = append(out, dev)
 	}
 	for _, l := range links {
 		for _, dev := range l.discovered() {
@@ -220,6 +226,19 @@ func (d *Driver) snapshot() []*ctiv1.Event {
 	}
 	slices.SortFunc(announce.Added, func(a, b *ctiv1.Device) int { return strings.Compare(a.GetDevice(), b.GetDevice()) })
 	return append([]*ctiv1.Event{{Time: now, Payload: &ctiv1.Event_DevicesChanged{DevicesChanged: announce}}}, rest...)
+}
+
+// ListConnections reports each connection's link.
+func (d *Driver) ListConnections(context.Context, *ctiv1.ListConnectionsRequest) (*ctiv1.ListConnectionsResponse, error) {
+	d.mu.Lock()
+	links := slices.Collect(maps.Values(d.links))
+	d.mu.Unlock()
+	resp := &ctiv1.ListConnectionsResponse{}
+	for _, l := range links {
+		resp.Connections = append(resp.Connections, l.connections()...)
+	}
+	slices.SortFunc(resp.Connections, func(a, b *ctiv1.ConnectionStatus) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return resp, nil
 }
 
 // Close stops every link.

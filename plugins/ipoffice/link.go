@@ -57,6 +57,8 @@ type link struct {
 	up       bool
 	detail   string // why the link is down, for device status
 	version  string
+	addr     string             // the address of the current or last session
+	since    time.Time          // when the link last went up or down
 	lines    map[string]*entity // by GUID hex: every user and queue of the system
 	bySub    map[int32]*entity  // the current session's subscriptions
 	linesSub int32
@@ -96,6 +98,10 @@ type device struct {
 	// handedOn are the calls the driver transferred, redirected or
 	// parked: their CallLost means TRANSFERRED, not a hang-up.
 	handedOn map[string]bool
+	// queueStatus (a hunt group) and memberships (a user, by hunt group
+	// number) are the last published.
+	queueStatus *ctiv1.QueueStatus
+	memberships map[string]*ctiv1.QueueMembership
 }
 
 func newLink(cfg linkConfig, logger hclog.Logger, publish func(*ctiv1.Event)) *link {
@@ -183,7 +189,7 @@ func (l *link) serve(ctx context.Context, sess *ipoapi.Session, addr string) {
 	}
 	l.logger.Info("connected to IP Office", "address", addr, "version", version)
 	l.mu.Lock()
-	l.version = version
+	l.version, l.addr = version, addr
 	l.mu.Unlock()
 
 	subs.Add("lines", l.cfg.subTimeout, l.subscribeLines)
@@ -218,7 +224,7 @@ func (l *link) subscribeLines(ctx context.Context) error {
 	case err != nil && fresh:
 		l.linesSub = 0
 	case err == nil && !l.up && l.sess == sess:
-		l.up, l.detail = true, ""
+		l.up, l.detail, l.since = true, "", l.now()
 		for _, e := range l.lines {
 			for _, d := range e.devices {
 				l.publishStatus(d)
@@ -301,6 +307,9 @@ func (l *link) resync(e *entity, id int32) {
 func (l *link) setDown(detail string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.up || l.since.IsZero() {
+		l.since = l.now()
+	}
 	l.sess, l.up, l.detail = nil, false, detail
 	for _, e := range l.lines {
 		e.subID = 0
@@ -343,7 +352,10 @@ func (h *handler) Notify(n *mtcti.Notify) {
 		for _, d := range e.devices {
 			l.applyCalls(d, n.GetSubscribeId(), p.Callcontrol)
 		}
+	default:
+		return
 	}
+	l.publishQueuesFor(e)
 }
 
 // Terminated resubscribes what IP Office ended.
@@ -370,6 +382,7 @@ func entityKey(e *entity) string { return hex.EncodeToString(e.guid) }
 func (l *link) applyLines(n *mtcti.NotifyLines) {
 	var added []*ctiv1.Device
 	var removed []string
+	var fresh []*device // their status goes out after the announcement
 	add := func(queue bool, guid []byte, extn, name string) {
 		key := hex.EncodeToString(guid)
 		e := l.lines[key]
@@ -394,7 +407,7 @@ func (l *link) applyLines(n *mtcti.NotifyLines) {
 			if !configured {
 				added = append(added, l.describe(e, id))
 			}
-			l.publishStatus(e.devices[id])
+			fresh = append(fresh, e.devices[id])
 		}
 		if len(e.devices) > 0 && l.subs != nil {
 			l.subs.Add(key, l.cfg.subTimeout, l.subscribeEntity(e))
@@ -425,6 +438,9 @@ func (l *link) applyLines(n *mtcti.NotifyLines) {
 	if len(added) > 0 || len(removed) > 0 {
 		l.publish(&ctiv1.Event{Time: timestamppb.New(l.now()), Payload: &ctiv1.Event_DevicesChanged{
 			DevicesChanged: &ctiv1.DevicesChanged{Added: added, Removed: removed}}})
+	}
+	for _, d := range fresh {
+		l.publishStatus(d)
 	}
 }
 
@@ -490,6 +506,28 @@ func (l *link) device(id string) *device {
 	return nil
 }
 
+// connections reports the link as each of its views' connection.
+func (l *link) connections() []*ctiv1.ConnectionStatus {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []*ctiv1.ConnectionStatus
+	for _, v := range l.views {
+		c := &ctiv1.ConnectionStatus{Name: v.name, Connected: l.up, Address: l.addr, PeerVersion: l.version, Detail: l.detail}
+		if !l.since.IsZero() {
+			c.Since = timestamppb.New(l.since)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// nameOf is d's name on the IP Office.
+func (l *link) nameOf(d *device) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return d.ent.name
+}
+
 // discovered lists the link's devices that no device block configures.
 func (l *link) discovered() []*ctiv1.Device {
 	l.mu.Lock()
@@ -525,7 +563,13 @@ func (l *link) state(d *device) *ctiv1.DeviceState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	desc := l.describe(d.ent, d.id)
-	return &ctiv1.DeviceState{Device: d.id, Model: desc.GetModel(), Status: l.statusOf(d), Calls: d.calls.Calls(), UpdatedAt: timestamppb.New(l.now())}
+	st := &ctiv1.DeviceState{Device: d.id, Model: desc.GetModel(), Status: l.statusOf(d), Calls: d.calls.Calls(), UpdatedAt: timestamppb.New(l.now())}
+	if d.ent.queue {
+		st.QueueStatus = l.queueStatusOf(d)
+	} else {
+		st.Queues = l.memberships(d)
+	}
+	return st
 }
 
 // snapshot is every device's status and calls, for a new stream.
@@ -538,6 +582,12 @@ func (l *link) snapshot() []*ctiv1.Event {
 		for _, id := range slices.Sorted(maps.Keys(e.devices)) {
 			d := e.devices[id]
 			out = append(out, &ctiv1.Event{Device: id, Time: now, Payload: &ctiv1.Event_DeviceChanged{DeviceChanged: &ctiv1.DeviceChanged{Status: l.statusOf(d)}}})
+			if e.queue && e.queueInfo != nil {
+				out = append(out, &ctiv1.Event{Device: id, Time: now, Payload: &ctiv1.Event_QueueStatusChanged{QueueStatusChanged: &ctiv1.QueueStatusChanged{Status: l.queueStatusOf(d)}}})
+			}
+			for _, m := range l.memberships(d) {
+				out = append(out, &ctiv1.Event{Device: id, Time: now, Payload: &ctiv1.Event_QueueChanged{QueueChanged: &ctiv1.QueueChanged{Membership: m}}})
+			}
 			for _, c := range d.calls.Calls() {
 				out = append(out, &ctiv1.Event{Device: id, Time: now, Payload: &ctiv1.Event_CallChanged{CallChanged: &ctiv1.CallChanged{Call: c}}})
 			}

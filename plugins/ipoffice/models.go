@@ -36,14 +36,18 @@ var userCaps = []ctiv1.Capability{
 	ctiv1.Capability_CAPABILITY_PARK,
 	ctiv1.Capability_CAPABILITY_SET_DND,
 	ctiv1.Capability_CAPABILITY_SET_FORWARD,
+	ctiv1.Capability_CAPABILITY_JOIN_QUEUE,
+	ctiv1.Capability_CAPABILITY_LEAVE_QUEUE,
+	ctiv1.Capability_CAPABILITY_PAUSE_AGENT,
 	ctiv1.Capability_CAPABILITY_CALL_EVENTS,
 	ctiv1.Capability_CAPABILITY_DEVICE_EVENTS,
 	ctiv1.Capability_CAPABILITY_DISCOVERY,
 }
 
-// queueCaps: a queue's calls and state are observed; its operations
-// (service mode, members) come with the queue RPCs cti.v1 does not have yet.
+// queueCaps: a hunt group's calls wait QUEUED on it; its service mode is
+// set on it, its members on the users' devices.
 var queueCaps = []ctiv1.Capability{
+	ctiv1.Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE,
 	ctiv1.Capability_CAPABILITY_CALL_EVENTS,
 	ctiv1.Capability_CAPABILITY_DEVICE_EVENTS,
 	ctiv1.Capability_CAPABILITY_DISCOVERY,
@@ -78,9 +82,14 @@ var callFeature = map[ctiv1.Capability]mtcti.CallFeatures{
 	ctiv1.Capability_CAPABILITY_SEND_DTMF:         mtcti.CallFeatureGenerateDigits,
 }
 
-// callOps lists the operations a call's featuresavailable allows, in
-// capability order.
-func callOps(f mtcti.CallFeatures) []ctiv1.Capability {
+// callOps lists the operations a call's featuresavailable allows that the
+// device's model offers, in capability order. A hunt group's calls offer
+// IP Office's call control too, which the driver does not take on a hunt
+// group yet: commands go to the user who has the call.
+func callOps(f mtcti.CallFeatures, queue bool) []ctiv1.Capability {
+	if queue {
+		return nil
+	}
 	var ops []ctiv1.Capability
 	for _, c := range userCaps {
 		if bit, ok := callFeature[c]; ok && f.Has(bit) {

@@ -26,7 +26,7 @@ func connectionSettings() []*ctiv1.ConfigAttribute {
 		{Name: "secondary_address", Type: str, Description: "a second IP Office of the network to connect to while the first cannot be reached"},
 		{Name: "username", Type: str, Required: true, Description: "the service user, in a rights group with Enhanced TSPI Access"},
 		{Name: "password", Type: str, Required: true, Secret: true, Description: "the service user's password"},
-		{Name: "ca_file", Type: str, Description: "PEM certificates that sign the IP Office's certificate, instead of the system's roots"},
+		{Name: "ca_file", Type: str, Description: "PEM certificates that sign the IP Office's certificate, instead of the system's roots: an absolute path (a relative one is relative to the folder ctihost runs in)"},
 		{Name: "certificate_sha256", Type: str, Description: "the SHA-256 fingerprint (hex, colons allowed) of the IP Office's own certificate, to trust exactly it (a self-signed one)"},
 		{Name: "insecure_skip_verify", Type: boolean, DefaultValue: "false", Description: "trust any certificate: anyone on the path can read the password and the calls; warned at every start"},
 		{Name: "framing", Type: str, DefaultValue: "framed", AllowedValues: []string{"framed", "noframing"}, Description: `"framed" for /tpkt/openapi (4-octet header), "noframing" for /tpkt/openapinoframing`},

@@ -106,6 +106,9 @@ var commands = map[string]invoker{
 	"UnpauseAgent": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
 		return ignore(c.UnpauseAgent(ctx, &ctiv1.QueueRequest{Device: dev, Queue: probeQueue}))
 	},
+	"SetQueueServiceMode": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
+		return ignore(c.SetQueueServiceMode(ctx, &ctiv1.SetQueueServiceModeRequest{Device: dev, Mode: ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_IN_SERVICE}))
+	},
 	"SendKeys": func(ctx context.Context, c ctiv1.DriverClient, dev, key string) error {
 		return ignore(c.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: dev, Keys: []string{key}}))
 	},
@@ -188,6 +191,7 @@ var stagedBy = map[ctiv1.Capability]string{
 	capCallEvents:                         "any call scenario",
 	capDeviceEvents:                       "dnd or unreachable device",
 	ctiv1.Capability_CAPABILITY_DISCOVERY: "info: lists every configured device",
+	capQueueMode:                          "queue service mode switches and returns",
 }
 
 // testCoverage checks that every capability a model declares was exercised

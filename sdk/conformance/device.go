@@ -19,6 +19,10 @@ const (
 	capFactoryReset = ctiv1.Capability_CAPABILITY_FACTORY_RESET
 	capSendKeys     = ctiv1.Capability_CAPABILITY_SEND_KEYS
 	capDeviceEvents = ctiv1.Capability_CAPABILITY_DEVICE_EVENTS
+	capQueueMode    = ctiv1.Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE
+	capJoinQueue    = ctiv1.Capability_CAPABILITY_JOIN_QUEUE
+	capLeaveQueue   = ctiv1.Capability_CAPABILITY_LEAVE_QUEUE
+	capPauseAgent   = ctiv1.Capability_CAPABILITY_PAUSE_AGENT
 )
 
 // testDevice runs the device-level scenarios on every device.
@@ -30,7 +34,119 @@ func (k *kit) testDevice(t *testing.T) {
 		d.scenario(t, "speaker takes the active call", d.requires(capSpeaker), d.speaker)
 		d.scenario(t, "a harmless key is pressed", d.requires(capSendKeys), d.sendKeys)
 		d.scenario(t, "factory reset needs confirm", d.requires(capFactoryReset), d.factoryResetNeedsConfirm)
+		d.scenario(t, "queue service mode switches and returns", d.requires(capQueueMode), d.queueMode)
+		d.scenario(t, "agent joins, pauses, unpauses and leaves a queue", d.requiresQueues(), d.agent)
 	})
+}
+
+// requiresQueues says why the agent scenario cannot run, or "".
+func (d *device) requiresQueues() string {
+	if why := d.requires(capJoinQueue, capLeaveQueue, capPauseAgent); why != "" {
+		return why
+	}
+	if len(d.k.cfg.Queues) == 0 {
+		return "Config.Queues names no queue to join"
+	}
+	return ""
+}
+
+// membership is the device's membership of queue, or nil.
+func (d *device) membership(st *ctiv1.DeviceState, queue string) *ctiv1.QueueMembership {
+	for _, m := range st.GetQueues() {
+		if m.GetQueue() == queue {
+			return m
+		}
+	}
+	return nil
+}
+
+// agent joins a queue the device is not in, pauses and unpauses in it and
+// leaves it, each step seen in the device's state.
+func (d *device) agent(t *testing.T) {
+	st, err := d.k.client.GetDeviceState(d.k.ctx(t), &ctiv1.GetDeviceStateRequest{Device: d.id})
+	mustOK(t, "GetDeviceState", err)
+	queue := ""
+	for _, q := range d.k.cfg.Queues {
+		if d.membership(st, q) == nil {
+			queue = q
+			break
+		}
+	}
+	if queue == "" {
+		t.Fatalf("device %s is a member of every queue of Config.Queues already; name one it is not in", d.id)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := d.k.cleanupCtx()
+		defer cancel()
+		_, _ = d.k.client.LeaveQueue(ctx, &ctiv1.QueueRequest{Device: d.id, Queue: queue})
+	})
+	req := &ctiv1.QueueRequest{Device: d.id, Queue: queue}
+	for _, step := range []struct {
+		name string
+		call func() error
+		want func(*ctiv1.QueueMembership) bool
+	}{
+		{"JoinQueue", func() error { _, err := d.k.client.JoinQueue(d.k.ctx(t), req); return err },
+			func(m *ctiv1.QueueMembership) bool {
+				return m != nil && m.GetStatus() != ctiv1.AgentStatus_AGENT_STATUS_PAUSED
+			}},
+		{"PauseAgent", func() error { _, err := d.k.client.PauseAgent(d.k.ctx(t), req); return err },
+			func(m *ctiv1.QueueMembership) bool { return m.GetStatus() == ctiv1.AgentStatus_AGENT_STATUS_PAUSED }},
+		{"UnpauseAgent", func() error { _, err := d.k.client.UnpauseAgent(d.k.ctx(t), req); return err },
+			func(m *ctiv1.QueueMembership) bool {
+				return m != nil && m.GetStatus() != ctiv1.AgentStatus_AGENT_STATUS_PAUSED
+			}},
+		{"LeaveQueue", func() error { _, err := d.k.client.LeaveQueue(d.k.ctx(t), req); return err },
+			func(m *ctiv1.QueueMembership) bool {
+				return m == nil || m.GetStatus() == ctiv1.AgentStatus_AGENT_STATUS_LOGGED_OUT
+			}},
+	} {
+		mustOK(t, step.name+" "+queue, step.call())
+		if d.eventually(t, "the state after "+step.name, func(st *ctiv1.DeviceState) bool { return step.want(d.membership(st, queue)) }) == nil {
+			t.FailNow()
+		}
+		mustOK(t, step.name+" again (it is idempotent)", step.call())
+	}
+	d.cover(t, capJoinQueue)
+	d.cover(t, capLeaveQueue)
+	d.cover(t, capPauseAgent)
+}
+
+// queueMode puts a queue in night service and back, each seen in its
+// state's queue_status (and a QueueStatusChanged with device events).
+func (d *device) queueMode(t *testing.T) {
+	st, err := d.k.client.GetDeviceState(d.k.ctx(t), &ctiv1.GetDeviceStateRequest{Device: d.id})
+	mustOK(t, "GetDeviceState", err)
+	if st.GetQueueStatus() == nil {
+		t.Fatalf("device %s declares set_queue_service_mode but its state has no queue_status", d.id)
+	}
+	initial := st.GetQueueStatus().GetServiceMode()
+	if initial == ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_UNSPECIFIED {
+		initial = ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_IN_SERVICE
+	}
+	t.Cleanup(func() {
+		ctx, cancel := d.k.cleanupCtx()
+		defer cancel()
+		_, _ = d.k.client.SetQueueServiceMode(ctx, &ctiv1.SetQueueServiceModeRequest{Device: d.id, Mode: initial})
+	})
+	other := ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_NIGHT_SERVICE
+	if initial == other {
+		other = ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_IN_SERVICE
+	}
+	for _, mode := range []ctiv1.QueueServiceMode{other, initial} {
+		m := d.mark(t)
+		_, err := d.k.client.SetQueueServiceMode(d.k.ctx(t), &ctiv1.SetQueueServiceModeRequest{Device: d.id, Mode: mode})
+		mustOK(t, fmt.Sprintf("SetQueueServiceMode(%s)", mode), err)
+		if d.eventually(t, fmt.Sprintf("queue_status.service_mode %s", mode), func(st *ctiv1.DeviceState) bool {
+			return st.GetQueueStatus().GetServiceMode() == mode
+		}) == nil {
+			t.FailNow()
+		}
+		if d.has(capDeviceEvents) {
+			d.waitQueueStatus(t, m, mode)
+		}
+	}
+	d.cover(t, capQueueMode)
 }
 
 // testReboot reboots the devices whose model can. It runs after every

@@ -2,8 +2,10 @@ package conformance
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -167,5 +169,39 @@ func (k *kit) testForeignDevices(t *testing.T) {
 		if !ExpectCode(t, err, codes.NotFound) {
 			t.Errorf("Hangup on foreign device %s must answer NOT_FOUND", id)
 		}
+	}
+}
+
+// testConnections checks ListConnections against Config.Connections: one
+// entry per connection, by name, and each up within the event timeout.
+func (k *kit) testConnections(t *testing.T) {
+	want := map[string]bool{}
+	for _, c := range k.cfg.Connections {
+		want[c.GetName()] = true
+	}
+	deadline := time.Now().Add(k.cfg.EventTimeout)
+	for {
+		resp, err := k.client.ListConnections(k.ctx(t), &ctiv1.ListConnectionsRequest{})
+		mustOK(t, "ListConnections", err)
+		got, down := map[string]bool{}, []string{}
+		for _, c := range resp.GetConnections() {
+			if !want[c.GetName()] {
+				t.Fatalf("ListConnections lists %q, which Configure did not name", c.GetName())
+			}
+			got[c.GetName()] = true
+			if !c.GetConnected() {
+				down = append(down, fmt.Sprintf("%s (%s)", c.GetName(), c.GetDetail()))
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("ListConnections lists %d connections, Configure named %d", len(got), len(want))
+		}
+		if len(down) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("connections still down after %s: %v", k.cfg.EventTimeout, down)
+		}
+		time.Sleep(pollEvery)
 	}
 }

@@ -33,6 +33,12 @@ type Config struct {
 	// for a driver that declares connection settings; their device_prefix
 	// is left empty, as for a process that serves one site.
 	Connections []*ctiv1.ConnectionConfig
+	// Queues are queue names (as QueueRequest.queue takes them) that the
+	// kit may have agent devices join, pause, unpause and leave; each
+	// device that declares join_queue, leave_queue and pause_agent does,
+	// with the first queue it is not a member of. OPTIONAL: without it
+	// those capabilities are only probed.
+	Queues []string
 	// ForeignDevices are device ids the driver must not serve (another
 	// site's, another tenant's, a user outside the connection's scope):
 	// each MUST answer NOT_FOUND. OPTIONAL.
@@ -163,6 +169,9 @@ func Run(t *testing.T, cfg Config) {
 	}
 	if k.anyDeclares(ctiv1.Capability_CAPABILITY_DISCOVERY) {
 		t.Run("discovery", k.testDiscovery)
+	}
+	if len(k.cfg.Connections) > 0 {
+		t.Run("connections", k.testConnections)
 	}
 	if len(k.cfg.ForeignDevices) > 0 {
 		t.Run("foreign devices", k.testForeignDevices)

@@ -148,6 +148,22 @@ func (d *device) waitStatus(t *testing.T, m mark, what string, want func(*ctiv1.
 
 // eventually polls GetDeviceState until cond holds, and reports through
 // t.Errorf (returning nil) if it does not within the event timeout.
+// waitQueueStatus waits for a QueueStatusChanged with mode after m.
+func (d *device) waitQueueStatus(t *testing.T, m mark, mode ctiv1.QueueServiceMode) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), d.k.cfg.EventTimeout)
+	defer cancel()
+	_, _, err := d.k.events.wait(ctx, d.id, m.ev, func(ev *ctiv1.Event) verdict {
+		if ev.GetQueueStatusChanged().GetStatus().GetServiceMode() == mode {
+			return found
+		}
+		return skip
+	})
+	if err != nil {
+		t.Errorf("no QueueStatusChanged with service mode %s on %s within %s: %v", mode, d.id, d.k.cfg.EventTimeout, err)
+	}
+}
+
 func (d *device) eventually(t *testing.T, what string, cond func(*ctiv1.DeviceState) bool) *ctiv1.DeviceState {
 	t.Helper()
 	deadline := time.Now().Add(d.k.cfg.EventTimeout)

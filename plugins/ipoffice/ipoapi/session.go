@@ -76,6 +76,10 @@ type Session struct {
 
 	answers sdk.Correlator[*mtcti.Message] // RequestResponse or GeneralData, by requestid
 	subIDs  atomic.Int32
+	// general are the requestids of GeneralCmds: their answer is the
+	// GeneralData; a successful RequestResponse before it only says
+	// "received".
+	general sync.Map
 
 	done    chan struct{}
 	errOnce sync.Once
@@ -161,7 +165,11 @@ func (s *Session) read() {
 func (s *Session) dispatch(m *mtcti.Message) {
 	switch p := m.GetPayload().(type) {
 	case *mtcti.Message_Response:
-		s.deliver(p.Response.GetRequestid(), m)
+		id := p.Response.GetRequestid()
+		if _, isGeneral := s.general.Load(id); isGeneral && p.Response.GetResult() == mtcti.ResultSuccess {
+			return // the GeneralData follows
+		}
+		s.deliver(id, m)
 	case *mtcti.Message_Generaldata:
 		s.deliver(p.Generaldata.GetResponseid(), m)
 	case *mtcti.Message_Notify:
@@ -286,7 +294,11 @@ func (s *Session) Command(ctx context.Context, cmd *mtcti.SubscribeCmd) error {
 // 4694-4731) and returns the version text.
 func (s *Session) Version(ctx context.Context) (string, error) {
 	cmd := &mtcti.GeneralCmd{Payload: &mtcti.GeneralCmd_Getversioninfo{Getversioninfo: true}}
-	m, err := s.request(ctx, &mtcti.Message{Payload: &mtcti.Message_Generalcmd{Generalcmd: cmd}}, func(id int32) { cmd.Requestid = id })
+	m, err := s.request(ctx, &mtcti.Message{Payload: &mtcti.Message_Generalcmd{Generalcmd: cmd}}, func(id int32) {
+		cmd.Requestid = id
+		s.general.Store(id, true)
+	})
+	s.general.Delete(cmd.Requestid)
 	if err != nil {
 		return "", err
 	}

@@ -346,9 +346,12 @@ type PluginInstance struct {
 	// that config.hcl does not configure.
 	DiscoveredDevices uint32 `protobuf:"varint,18,opt,name=discovered_devices,json=discoveredDevices,proto3" json:"discovered_devices,omitempty"`
 	// How many connection blocks the instance serves.
-	Connections   uint32 `protobuf:"varint,19,opt,name=connections,proto3" json:"connections,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Connections uint32 `protobuf:"varint,19,opt,name=connections,proto3" json:"connections,omitempty"`
+	// Each connection's link (Driver.ListConnections), names as "site/name".
+	// Empty while the instance is down.
+	ConnectionStatus []*ConnectionStatus `protobuf:"bytes,20,rep,name=connection_status,json=connectionStatus,proto3" json:"connection_status,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *PluginInstance) Reset() {
@@ -512,6 +515,13 @@ func (x *PluginInstance) GetConnections() uint32 {
 		return x.Connections
 	}
 	return 0
+}
+
+func (x *PluginInstance) GetConnectionStatus() []*ConnectionStatus {
+	if x != nil {
+		return x.ConnectionStatus
+	}
+	return nil
 }
 
 // ListSitesRequest is empty.
@@ -729,7 +739,7 @@ var File_cti_v1_admin_proto protoreflect.FileDescriptor
 
 const file_cti_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x12cti/v1/admin.proto\x12\x06cti.v1\x1a\x12cti/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
+	"\x12cti/v1/admin.proto\x12\x06cti.v1\x1a\x13cti/v1/driver.proto\x1a\x12cti/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"q\n" +
 	"\x11SwapPluginRequest\x12\x16\n" +
 	"\x06driver\x18\x01 \x01(\tR\x06driver\x12\x16\n" +
 	"\x06binary\x18\x02 \x01(\tR\x06binary\x12\x16\n" +
@@ -743,7 +753,7 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\"\x14\n" +
 	"\x12ListPluginsRequest\"G\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xdd\x04\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xa4\x05\n" +
 	"\x0ePluginInstance\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12)\n" +
@@ -767,7 +777,8 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\trollbacks\x18\x10 \x01(\rR\trollbacks\x12\x14\n" +
 	"\x05sites\x18\x11 \x03(\tR\x05sites\x12-\n" +
 	"\x12discovered_devices\x18\x12 \x01(\rR\x11discoveredDevices\x12 \n" +
-	"\vconnections\x18\x13 \x01(\rR\vconnections\"\x12\n" +
+	"\vconnections\x18\x13 \x01(\rR\vconnections\x12E\n" +
+	"\x11connection_status\x18\x14 \x03(\v2\x18.cti.v1.ConnectionStatusR\x10connectionStatus\"\x12\n" +
 	"\x10ListSitesRequest\"7\n" +
 	"\x11ListSitesResponse\x12\"\n" +
 	"\x05sites\x18\x01 \x03(\v2\f.cti.v1.SiteR\x05sites\"H\n" +
@@ -813,28 +824,30 @@ var file_cti_v1_admin_proto_goTypes = []any{
 	(*SiteDevice)(nil),            // 9: cti.v1.SiteDevice
 	(DriverState)(0),              // 10: cti.v1.DriverState
 	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
+	(*ConnectionStatus)(nil),      // 12: cti.v1.ConnectionStatus
 }
 var file_cti_v1_admin_proto_depIdxs = []int32{
 	5,  // 0: cti.v1.SwapPluginResponse.plugins:type_name -> cti.v1.PluginInstance
 	5,  // 1: cti.v1.ListPluginsResponse.plugins:type_name -> cti.v1.PluginInstance
 	10, // 2: cti.v1.PluginInstance.state:type_name -> cti.v1.DriverState
 	11, // 3: cti.v1.PluginInstance.started_at:type_name -> google.protobuf.Timestamp
-	8,  // 4: cti.v1.ListSitesResponse.sites:type_name -> cti.v1.Site
-	9,  // 5: cti.v1.Site.devices:type_name -> cti.v1.SiteDevice
-	10, // 6: cti.v1.SiteDevice.driver_state:type_name -> cti.v1.DriverState
-	3,  // 7: cti.v1.Admin.ListPlugins:input_type -> cti.v1.ListPluginsRequest
-	6,  // 8: cti.v1.Admin.ListSites:input_type -> cti.v1.ListSitesRequest
-	2,  // 9: cti.v1.Admin.RestartPlugin:input_type -> cti.v1.RestartPluginRequest
-	0,  // 10: cti.v1.Admin.SwapPlugin:input_type -> cti.v1.SwapPluginRequest
-	4,  // 11: cti.v1.Admin.ListPlugins:output_type -> cti.v1.ListPluginsResponse
-	7,  // 12: cti.v1.Admin.ListSites:output_type -> cti.v1.ListSitesResponse
-	5,  // 13: cti.v1.Admin.RestartPlugin:output_type -> cti.v1.PluginInstance
-	1,  // 14: cti.v1.Admin.SwapPlugin:output_type -> cti.v1.SwapPluginResponse
-	11, // [11:15] is the sub-list for method output_type
-	7,  // [7:11] is the sub-list for method input_type
-	7,  // [7:7] is the sub-list for extension type_name
-	7,  // [7:7] is the sub-list for extension extendee
-	0,  // [0:7] is the sub-list for field type_name
+	12, // 4: cti.v1.PluginInstance.connection_status:type_name -> cti.v1.ConnectionStatus
+	8,  // 5: cti.v1.ListSitesResponse.sites:type_name -> cti.v1.Site
+	9,  // 6: cti.v1.Site.devices:type_name -> cti.v1.SiteDevice
+	10, // 7: cti.v1.SiteDevice.driver_state:type_name -> cti.v1.DriverState
+	3,  // 8: cti.v1.Admin.ListPlugins:input_type -> cti.v1.ListPluginsRequest
+	6,  // 9: cti.v1.Admin.ListSites:input_type -> cti.v1.ListSitesRequest
+	2,  // 10: cti.v1.Admin.RestartPlugin:input_type -> cti.v1.RestartPluginRequest
+	0,  // 11: cti.v1.Admin.SwapPlugin:input_type -> cti.v1.SwapPluginRequest
+	4,  // 12: cti.v1.Admin.ListPlugins:output_type -> cti.v1.ListPluginsResponse
+	7,  // 13: cti.v1.Admin.ListSites:output_type -> cti.v1.ListSitesResponse
+	5,  // 14: cti.v1.Admin.RestartPlugin:output_type -> cti.v1.PluginInstance
+	1,  // 15: cti.v1.Admin.SwapPlugin:output_type -> cti.v1.SwapPluginResponse
+	12, // [12:16] is the sub-list for method output_type
+	8,  // [8:12] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_admin_proto_init() }
@@ -842,6 +855,7 @@ func file_cti_v1_admin_proto_init() {
 	if File_cti_v1_admin_proto != nil {
 		return
 	}
+	file_cti_v1_driver_proto_init()
 	file_cti_v1_types_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{

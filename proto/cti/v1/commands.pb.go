@@ -33,10 +33,15 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// CommandResponse answers every command that returns no data. It is empty
-// today; fields added later apply to every command.
+// CommandResponse answers every command that returns no data; its fields
+// apply to every command.
 type CommandResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// OPTIONAL. True when the vendor accepted the command but does not
+	// confirm its effect (a PBX that answers "received", not "done"): the
+	// outcome follows as events, or never if the command had no effect. An
+	// app that must know waits for the event it expects, with a deadline.
+	Pending       bool `protobuf:"varint,1,opt,name=pending,proto3" json:"pending,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -69,6 +74,13 @@ func (x *CommandResponse) ProtoReflect() protoreflect.Message {
 // Deprecated: Use CommandResponse.ProtoReflect.Descriptor instead.
 func (*CommandResponse) Descriptor() ([]byte, []int) {
 	return file_cti_v1_commands_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *CommandResponse) GetPending() bool {
+	if x != nil {
+		return x.Pending
+	}
+	return false
 }
 
 // ListDevicesRequest asks for the devices served.
@@ -1234,6 +1246,61 @@ func (x *QueueRequest) GetReason() string {
 	return ""
 }
 
+// SetQueueServiceModeRequest puts a queue in or out of service.
+type SetQueueServiceModeRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The queue device.
+	Device string `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	// REQUIRED. The mode; UNSPECIFIED is INVALID_ARGUMENT.
+	Mode          QueueServiceMode `protobuf:"varint,2,opt,name=mode,proto3,enum=cti.v1.QueueServiceMode" json:"mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetQueueServiceModeRequest) Reset() {
+	*x = SetQueueServiceModeRequest{}
+	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetQueueServiceModeRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetQueueServiceModeRequest) ProtoMessage() {}
+
+func (x *SetQueueServiceModeRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetQueueServiceModeRequest.ProtoReflect.Descriptor instead.
+func (*SetQueueServiceModeRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SetQueueServiceModeRequest) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *SetQueueServiceModeRequest) GetMode() QueueServiceMode {
+	if x != nil {
+		return x.Mode
+	}
+	return QueueServiceMode_QUEUE_SERVICE_MODE_UNSPECIFIED
+}
+
 // SendKeysRequest presses raw keys on a phone, in order. It is the escape
 // hatch for what the unified model cannot say (a GXP1165 attended transfer,
 // menu navigation). NOT idempotent.
@@ -1252,7 +1319,7 @@ type SendKeysRequest struct {
 
 func (x *SendKeysRequest) Reset() {
 	*x = SendKeysRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	mi := &file_cti_v1_commands_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1264,7 +1331,7 @@ func (x *SendKeysRequest) String() string {
 func (*SendKeysRequest) ProtoMessage() {}
 
 func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	mi := &file_cti_v1_commands_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1277,7 +1344,7 @@ func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendKeysRequest.ProtoReflect.Descriptor instead.
 func (*SendKeysRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{22}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *SendKeysRequest) GetDevice() string {
@@ -1313,7 +1380,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[23]
+	mi := &file_cti_v1_commands_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1325,7 +1392,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[23]
+	mi := &file_cti_v1_commands_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1338,7 +1405,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{23}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *WatchEventsRequest) GetFromSequence() uint64 {
@@ -1373,8 +1440,9 @@ var File_cti_v1_commands_proto protoreflect.FileDescriptor
 
 const file_cti_v1_commands_proto_rawDesc = "" +
 	"\n" +
-	"\x15cti/v1/commands.proto\x12\x06cti.v1\x1a\x12cti/v1/types.proto\"\x11\n" +
-	"\x0fCommandResponse\"*\n" +
+	"\x15cti/v1/commands.proto\x12\x06cti.v1\x1a\x12cti/v1/types.proto\"+\n" +
+	"\x0fCommandResponse\x12\x18\n" +
+	"\apending\x18\x01 \x01(\bR\apending\"*\n" +
 	"\x12ListDevicesRequest\x12\x14\n" +
 	"\x05sites\x18\x01 \x03(\tR\x05sites\"?\n" +
 	"\x13ListDevicesResponse\x12(\n" +
@@ -1436,7 +1504,10 @@ const file_cti_v1_commands_proto_rawDesc = "" +
 	"\fQueueRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05queue\x18\x02 \x01(\tR\x05queue\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"=\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"b\n" +
+	"\x1aSetQueueServiceModeRequest\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12,\n" +
+	"\x04mode\x18\x02 \x01(\x0e2\x18.cti.v1.QueueServiceModeR\x04mode\"=\n" +
 	"\x0fSendKeysRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x12\n" +
 	"\x04keys\x18\x02 \x03(\tR\x04keys\"\x92\x01\n" +
@@ -1458,46 +1529,49 @@ func file_cti_v1_commands_proto_rawDescGZIP() []byte {
 	return file_cti_v1_commands_proto_rawDescData
 }
 
-var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 24)
+var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_cti_v1_commands_proto_goTypes = []any{
-	(*CommandResponse)(nil),         // 0: cti.v1.CommandResponse
-	(*ListDevicesRequest)(nil),      // 1: cti.v1.ListDevicesRequest
-	(*ListDevicesResponse)(nil),     // 2: cti.v1.ListDevicesResponse
-	(*GetDeviceStateRequest)(nil),   // 3: cti.v1.GetDeviceStateRequest
-	(*DialRequest)(nil),             // 4: cti.v1.DialRequest
-	(*DialResponse)(nil),            // 5: cti.v1.DialResponse
-	(*CallRequest)(nil),             // 6: cti.v1.CallRequest
-	(*TransferRequest)(nil),         // 7: cti.v1.TransferRequest
-	(*ConsultTransferResponse)(nil), // 8: cti.v1.ConsultTransferResponse
-	(*CallPairRequest)(nil),         // 9: cti.v1.CallPairRequest
-	(*SendDTMFRequest)(nil),         // 10: cti.v1.SendDTMFRequest
-	(*ParkRequest)(nil),             // 11: cti.v1.ParkRequest
-	(*ParkResponse)(nil),            // 12: cti.v1.ParkResponse
-	(*UnparkRequest)(nil),           // 13: cti.v1.UnparkRequest
-	(*UnparkResponse)(nil),          // 14: cti.v1.UnparkResponse
-	(*SetDNDRequest)(nil),           // 15: cti.v1.SetDNDRequest
-	(*SetForwardRequest)(nil),       // 16: cti.v1.SetForwardRequest
-	(*ClearForwardRequest)(nil),     // 17: cti.v1.ClearForwardRequest
-	(*SetMuteRequest)(nil),          // 18: cti.v1.SetMuteRequest
-	(*DeviceRequest)(nil),           // 19: cti.v1.DeviceRequest
-	(*FactoryResetRequest)(nil),     // 20: cti.v1.FactoryResetRequest
-	(*QueueRequest)(nil),            // 21: cti.v1.QueueRequest
-	(*SendKeysRequest)(nil),         // 22: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),      // 23: cti.v1.WatchEventsRequest
-	(*Device)(nil),                  // 24: cti.v1.Device
-	(ForwardMode)(0),                // 25: cti.v1.ForwardMode
-	(EventKind)(0),                  // 26: cti.v1.EventKind
+	(*CommandResponse)(nil),            // 0: cti.v1.CommandResponse
+	(*ListDevicesRequest)(nil),         // 1: cti.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),        // 2: cti.v1.ListDevicesResponse
+	(*GetDeviceStateRequest)(nil),      // 3: cti.v1.GetDeviceStateRequest
+	(*DialRequest)(nil),                // 4: cti.v1.DialRequest
+	(*DialResponse)(nil),               // 5: cti.v1.DialResponse
+	(*CallRequest)(nil),                // 6: cti.v1.CallRequest
+	(*TransferRequest)(nil),            // 7: cti.v1.TransferRequest
+	(*ConsultTransferResponse)(nil),    // 8: cti.v1.ConsultTransferResponse
+	(*CallPairRequest)(nil),            // 9: cti.v1.CallPairRequest
+	(*SendDTMFRequest)(nil),            // 10: cti.v1.SendDTMFRequest
+	(*ParkRequest)(nil),                // 11: cti.v1.ParkRequest
+	(*ParkResponse)(nil),               // 12: cti.v1.ParkResponse
+	(*UnparkRequest)(nil),              // 13: cti.v1.UnparkRequest
+	(*UnparkResponse)(nil),             // 14: cti.v1.UnparkResponse
+	(*SetDNDRequest)(nil),              // 15: cti.v1.SetDNDRequest
+	(*SetForwardRequest)(nil),          // 16: cti.v1.SetForwardRequest
+	(*ClearForwardRequest)(nil),        // 17: cti.v1.ClearForwardRequest
+	(*SetMuteRequest)(nil),             // 18: cti.v1.SetMuteRequest
+	(*DeviceRequest)(nil),              // 19: cti.v1.DeviceRequest
+	(*FactoryResetRequest)(nil),        // 20: cti.v1.FactoryResetRequest
+	(*QueueRequest)(nil),               // 21: cti.v1.QueueRequest
+	(*SetQueueServiceModeRequest)(nil), // 22: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 23: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 24: cti.v1.WatchEventsRequest
+	(*Device)(nil),                     // 25: cti.v1.Device
+	(ForwardMode)(0),                   // 26: cti.v1.ForwardMode
+	(QueueServiceMode)(0),              // 27: cti.v1.QueueServiceMode
+	(EventKind)(0),                     // 28: cti.v1.EventKind
 }
 var file_cti_v1_commands_proto_depIdxs = []int32{
-	24, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
-	25, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
-	25, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
-	26, // 3: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
-	4,  // [4:4] is the sub-list for method output_type
-	4,  // [4:4] is the sub-list for method input_type
-	4,  // [4:4] is the sub-list for extension type_name
-	4,  // [4:4] is the sub-list for extension extendee
-	0,  // [0:4] is the sub-list for field type_name
+	25, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
+	26, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	26, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	27, // 3: cti.v1.SetQueueServiceModeRequest.mode:type_name -> cti.v1.QueueServiceMode
+	28, // 4: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
+	5,  // [5:5] is the sub-list for method output_type
+	5,  // [5:5] is the sub-list for method input_type
+	5,  // [5:5] is the sub-list for extension type_name
+	5,  // [5:5] is the sub-list for extension extendee
+	0,  // [0:5] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_commands_proto_init() }
@@ -1512,7 +1586,7 @@ func file_cti_v1_commands_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_commands_proto_rawDesc), len(file_cti_v1_commands_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   24,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -14,6 +14,7 @@ package ctiv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -735,6 +736,183 @@ func (x *DeviceConfig) GetConnection() string {
 	return ""
 }
 
+// ListConnectionsRequest is empty.
+type ListConnectionsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConnectionsRequest) Reset() {
+	*x = ListConnectionsRequest{}
+	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectionsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectionsRequest) ProtoMessage() {}
+
+func (x *ListConnectionsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectionsRequest.ProtoReflect.Descriptor instead.
+func (*ListConnectionsRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{9}
+}
+
+// ListConnectionsResponse lists the driver's connections.
+type ListConnectionsResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// One per connection block (ConnectionConfig.name), sorted by name.
+	Connections   []*ConnectionStatus `protobuf:"bytes,1,rep,name=connections,proto3" json:"connections,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListConnectionsResponse) Reset() {
+	*x = ListConnectionsResponse{}
+	mi := &file_cti_v1_driver_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListConnectionsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListConnectionsResponse) ProtoMessage() {}
+
+func (x *ListConnectionsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_driver_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListConnectionsResponse.ProtoReflect.Descriptor instead.
+func (*ListConnectionsResponse) Descriptor() ([]byte, []int) {
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ListConnectionsResponse) GetConnections() []*ConnectionStatus {
+	if x != nil {
+		return x.Connections
+	}
+	return nil
+}
+
+// ConnectionStatus is one connection's link to its system.
+type ConnectionStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. ConnectionConfig.name (Driver), or "site/name" (Admin).
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// REQUIRED. True while the link is up.
+	Connected bool `protobuf:"varint,2,opt,name=connected,proto3" json:"connected,omitempty"`
+	// OPTIONAL. The address the link uses now (host:port), without
+	// credentials: the primary or a secondary.
+	Address string `protobuf:"bytes,3,opt,name=address,proto3" json:"address,omitempty"`
+	// OPTIONAL. The system's own version, as it reports it (IP Office's
+	// getversioninfo).
+	PeerVersion string `protobuf:"bytes,4,opt,name=peer_version,json=peerVersion,proto3" json:"peer_version,omitempty"`
+	// OPTIONAL. Why the link is down, or degraded, for operators. MUST NOT
+	// contain secrets.
+	Detail string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	// OPTIONAL. When the link last went up or down.
+	Since         *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=since,proto3" json:"since,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ConnectionStatus) Reset() {
+	*x = ConnectionStatus{}
+	mi := &file_cti_v1_driver_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ConnectionStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ConnectionStatus) ProtoMessage() {}
+
+func (x *ConnectionStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_driver_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ConnectionStatus.ProtoReflect.Descriptor instead.
+func (*ConnectionStatus) Descriptor() ([]byte, []int) {
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *ConnectionStatus) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ConnectionStatus) GetConnected() bool {
+	if x != nil {
+		return x.Connected
+	}
+	return false
+}
+
+func (x *ConnectionStatus) GetAddress() string {
+	if x != nil {
+		return x.Address
+	}
+	return ""
+}
+
+func (x *ConnectionStatus) GetPeerVersion() string {
+	if x != nil {
+		return x.PeerVersion
+	}
+	return ""
+}
+
+func (x *ConnectionStatus) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+func (x *ConnectionStatus) GetSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Since
+	}
+	return nil
+}
+
 // ConfigureResponse is empty.
 type ConfigureResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -744,7 +922,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	mi := &file_cti_v1_driver_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -756,7 +934,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	mi := &file_cti_v1_driver_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -769,14 +947,14 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_driver_proto_rawDescGZIP(), []int{9}
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{12}
 }
 
 var File_cti_v1_driver_proto protoreflect.FileDescriptor
 
 const file_cti_v1_driver_proto_rawDesc = "" +
 	"\n" +
-	"\x13cti/v1/driver.proto\x12\x06cti.v1\x1a\x15cti/v1/commands.proto\x1a\x12cti/v1/types.proto\"\x10\n" +
+	"\x13cti/v1/driver.proto\x12\x06cti.v1\x1a\x15cti/v1/commands.proto\x1a\x12cti/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x10\n" +
 	"\x0eGetInfoRequest\"\x9e\x01\n" +
 	"\n" +
 	"DriverInfo\x12\x12\n" +
@@ -829,7 +1007,17 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"connection\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x13\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x18\n" +
+	"\x16ListConnectionsRequest\"U\n" +
+	"\x17ListConnectionsResponse\x12:\n" +
+	"\vconnections\x18\x01 \x03(\v2\x18.cti.v1.ConnectionStatusR\vconnections\"\xcb\x01\n" +
+	"\x10ConnectionStatus\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x1c\n" +
+	"\tconnected\x18\x02 \x01(\bR\tconnected\x12\x18\n" +
+	"\aaddress\x18\x03 \x01(\tR\aaddress\x12!\n" +
+	"\fpeer_version\x18\x04 \x01(\tR\vpeerVersion\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail\x120\n" +
+	"\x05since\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x05since\"\x13\n" +
 	"\x11ConfigureResponse*\x86\x01\n" +
 	"\n" +
 	"ConfigType\x12\x1b\n" +
@@ -837,7 +1025,7 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x12CONFIG_TYPE_STRING\x10\x01\x12\x13\n" +
 	"\x0fCONFIG_TYPE_INT\x10\x02\x12\x14\n" +
 	"\x10CONFIG_TYPE_BOOL\x10\x03\x12\x18\n" +
-	"\x14CONFIG_TYPE_DURATION\x10\x042\xcd\x0f\n" +
+	"\x14CONFIG_TYPE_DURATION\x10\x042\xf5\x10\n" +
 	"\x06Driver\x125\n" +
 	"\aGetInfo\x12\x16.cti.v1.GetInfoRequest\x1a\x12.cti.v1.DriverInfo\x12G\n" +
 	"\x0fGetConfigSchema\x12\x1e.cti.v1.GetConfigSchemaRequest\x1a\x14.cti.v1.ConfigSchema\x12@\n" +
@@ -872,8 +1060,10 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"LeaveQueue\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12;\n" +
 	"\n" +
 	"PauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12=\n" +
-	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
-	"\bSendKeys\x12\x17.cti.v1.SendKeysRequest\x1a\x17.cti.v1.CommandResponse\x12:\n" +
+	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
+	"\x13SetQueueServiceMode\x12\".cti.v1.SetQueueServiceModeRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
+	"\bSendKeys\x12\x17.cti.v1.SendKeysRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
+	"\x0fListConnections\x12\x1e.cti.v1.ListConnectionsRequest\x1a\x1f.cti.v1.ListConnectionsResponse\x12:\n" +
 	"\vWatchEvents\x12\x1a.cti.v1.WatchEventsRequest\x1a\r.cti.v1.Event0\x01B/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
 
 var (
@@ -889,131 +1079,142 @@ func file_cti_v1_driver_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_driver_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cti_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 13)
+var file_cti_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_cti_v1_driver_proto_goTypes = []any{
-	(ConfigType)(0),                 // 0: cti.v1.ConfigType
-	(*GetInfoRequest)(nil),          // 1: cti.v1.GetInfoRequest
-	(*DriverInfo)(nil),              // 2: cti.v1.DriverInfo
-	(*ModelInfo)(nil),               // 3: cti.v1.ModelInfo
-	(*GetConfigSchemaRequest)(nil),  // 4: cti.v1.GetConfigSchemaRequest
-	(*ConfigSchema)(nil),            // 5: cti.v1.ConfigSchema
-	(*ConfigAttribute)(nil),         // 6: cti.v1.ConfigAttribute
-	(*ConfigureRequest)(nil),        // 7: cti.v1.ConfigureRequest
-	(*ConnectionConfig)(nil),        // 8: cti.v1.ConnectionConfig
-	(*DeviceConfig)(nil),            // 9: cti.v1.DeviceConfig
-	(*ConfigureResponse)(nil),       // 10: cti.v1.ConfigureResponse
-	nil,                             // 11: cti.v1.ConfigureRequest.SettingsEntry
-	nil,                             // 12: cti.v1.ConnectionConfig.SettingsEntry
-	nil,                             // 13: cti.v1.DeviceConfig.SettingsEntry
-	(Capability)(0),                 // 14: cti.v1.Capability
-	(*ListDevicesRequest)(nil),      // 15: cti.v1.ListDevicesRequest
-	(*GetDeviceStateRequest)(nil),   // 16: cti.v1.GetDeviceStateRequest
-	(*DialRequest)(nil),             // 17: cti.v1.DialRequest
-	(*CallRequest)(nil),             // 18: cti.v1.CallRequest
-	(*TransferRequest)(nil),         // 19: cti.v1.TransferRequest
-	(*CallPairRequest)(nil),         // 20: cti.v1.CallPairRequest
-	(*SendDTMFRequest)(nil),         // 21: cti.v1.SendDTMFRequest
-	(*ParkRequest)(nil),             // 22: cti.v1.ParkRequest
-	(*UnparkRequest)(nil),           // 23: cti.v1.UnparkRequest
-	(*SetDNDRequest)(nil),           // 24: cti.v1.SetDNDRequest
-	(*SetForwardRequest)(nil),       // 25: cti.v1.SetForwardRequest
-	(*ClearForwardRequest)(nil),     // 26: cti.v1.ClearForwardRequest
-	(*SetMuteRequest)(nil),          // 27: cti.v1.SetMuteRequest
-	(*DeviceRequest)(nil),           // 28: cti.v1.DeviceRequest
-	(*FactoryResetRequest)(nil),     // 29: cti.v1.FactoryResetRequest
-	(*QueueRequest)(nil),            // 30: cti.v1.QueueRequest
-	(*SendKeysRequest)(nil),         // 31: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),      // 32: cti.v1.WatchEventsRequest
-	(*ListDevicesResponse)(nil),     // 33: cti.v1.ListDevicesResponse
-	(*DeviceState)(nil),             // 34: cti.v1.DeviceState
-	(*DialResponse)(nil),            // 35: cti.v1.DialResponse
-	(*CommandResponse)(nil),         // 36: cti.v1.CommandResponse
-	(*ConsultTransferResponse)(nil), // 37: cti.v1.ConsultTransferResponse
-	(*ParkResponse)(nil),            // 38: cti.v1.ParkResponse
-	(*UnparkResponse)(nil),          // 39: cti.v1.UnparkResponse
-	(*Event)(nil),                   // 40: cti.v1.Event
+	(ConfigType)(0),                    // 0: cti.v1.ConfigType
+	(*GetInfoRequest)(nil),             // 1: cti.v1.GetInfoRequest
+	(*DriverInfo)(nil),                 // 2: cti.v1.DriverInfo
+	(*ModelInfo)(nil),                  // 3: cti.v1.ModelInfo
+	(*GetConfigSchemaRequest)(nil),     // 4: cti.v1.GetConfigSchemaRequest
+	(*ConfigSchema)(nil),               // 5: cti.v1.ConfigSchema
+	(*ConfigAttribute)(nil),            // 6: cti.v1.ConfigAttribute
+	(*ConfigureRequest)(nil),           // 7: cti.v1.ConfigureRequest
+	(*ConnectionConfig)(nil),           // 8: cti.v1.ConnectionConfig
+	(*DeviceConfig)(nil),               // 9: cti.v1.DeviceConfig
+	(*ListConnectionsRequest)(nil),     // 10: cti.v1.ListConnectionsRequest
+	(*ListConnectionsResponse)(nil),    // 11: cti.v1.ListConnectionsResponse
+	(*ConnectionStatus)(nil),           // 12: cti.v1.ConnectionStatus
+	(*ConfigureResponse)(nil),          // 13: cti.v1.ConfigureResponse
+	nil,                                // 14: cti.v1.ConfigureRequest.SettingsEntry
+	nil,                                // 15: cti.v1.ConnectionConfig.SettingsEntry
+	nil,                                // 16: cti.v1.DeviceConfig.SettingsEntry
+	(Capability)(0),                    // 17: cti.v1.Capability
+	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
+	(*ListDevicesRequest)(nil),         // 19: cti.v1.ListDevicesRequest
+	(*GetDeviceStateRequest)(nil),      // 20: cti.v1.GetDeviceStateRequest
+	(*DialRequest)(nil),                // 21: cti.v1.DialRequest
+	(*CallRequest)(nil),                // 22: cti.v1.CallRequest
+	(*TransferRequest)(nil),            // 23: cti.v1.TransferRequest
+	(*CallPairRequest)(nil),            // 24: cti.v1.CallPairRequest
+	(*SendDTMFRequest)(nil),            // 25: cti.v1.SendDTMFRequest
+	(*ParkRequest)(nil),                // 26: cti.v1.ParkRequest
+	(*UnparkRequest)(nil),              // 27: cti.v1.UnparkRequest
+	(*SetDNDRequest)(nil),              // 28: cti.v1.SetDNDRequest
+	(*SetForwardRequest)(nil),          // 29: cti.v1.SetForwardRequest
+	(*ClearForwardRequest)(nil),        // 30: cti.v1.ClearForwardRequest
+	(*SetMuteRequest)(nil),             // 31: cti.v1.SetMuteRequest
+	(*DeviceRequest)(nil),              // 32: cti.v1.DeviceRequest
+	(*FactoryResetRequest)(nil),        // 33: cti.v1.FactoryResetRequest
+	(*QueueRequest)(nil),               // 34: cti.v1.QueueRequest
+	(*SetQueueServiceModeRequest)(nil), // 35: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 36: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 37: cti.v1.WatchEventsRequest
+	(*ListDevicesResponse)(nil),        // 38: cti.v1.ListDevicesResponse
+	(*DeviceState)(nil),                // 39: cti.v1.DeviceState
+	(*DialResponse)(nil),               // 40: cti.v1.DialResponse
+	(*CommandResponse)(nil),            // 41: cti.v1.CommandResponse
+	(*ConsultTransferResponse)(nil),    // 42: cti.v1.ConsultTransferResponse
+	(*ParkResponse)(nil),               // 43: cti.v1.ParkResponse
+	(*UnparkResponse)(nil),             // 44: cti.v1.UnparkResponse
+	(*Event)(nil),                      // 45: cti.v1.Event
 }
 var file_cti_v1_driver_proto_depIdxs = []int32{
 	3,  // 0: cti.v1.DriverInfo.models:type_name -> cti.v1.ModelInfo
-	14, // 1: cti.v1.ModelInfo.capabilities:type_name -> cti.v1.Capability
+	17, // 1: cti.v1.ModelInfo.capabilities:type_name -> cti.v1.Capability
 	6,  // 2: cti.v1.ConfigSchema.driver_settings:type_name -> cti.v1.ConfigAttribute
 	6,  // 3: cti.v1.ConfigSchema.device_settings:type_name -> cti.v1.ConfigAttribute
 	6,  // 4: cti.v1.ConfigSchema.connection_settings:type_name -> cti.v1.ConfigAttribute
 	0,  // 5: cti.v1.ConfigAttribute.type:type_name -> cti.v1.ConfigType
-	11, // 6: cti.v1.ConfigureRequest.settings:type_name -> cti.v1.ConfigureRequest.SettingsEntry
+	14, // 6: cti.v1.ConfigureRequest.settings:type_name -> cti.v1.ConfigureRequest.SettingsEntry
 	9,  // 7: cti.v1.ConfigureRequest.devices:type_name -> cti.v1.DeviceConfig
 	8,  // 8: cti.v1.ConfigureRequest.connections:type_name -> cti.v1.ConnectionConfig
-	12, // 9: cti.v1.ConnectionConfig.settings:type_name -> cti.v1.ConnectionConfig.SettingsEntry
-	13, // 10: cti.v1.DeviceConfig.settings:type_name -> cti.v1.DeviceConfig.SettingsEntry
-	1,  // 11: cti.v1.Driver.GetInfo:input_type -> cti.v1.GetInfoRequest
-	4,  // 12: cti.v1.Driver.GetConfigSchema:input_type -> cti.v1.GetConfigSchemaRequest
-	7,  // 13: cti.v1.Driver.Configure:input_type -> cti.v1.ConfigureRequest
-	15, // 14: cti.v1.Driver.ListDevices:input_type -> cti.v1.ListDevicesRequest
-	16, // 15: cti.v1.Driver.GetDeviceState:input_type -> cti.v1.GetDeviceStateRequest
-	17, // 16: cti.v1.Driver.Dial:input_type -> cti.v1.DialRequest
-	18, // 17: cti.v1.Driver.Answer:input_type -> cti.v1.CallRequest
-	18, // 18: cti.v1.Driver.Reject:input_type -> cti.v1.CallRequest
-	18, // 19: cti.v1.Driver.Hangup:input_type -> cti.v1.CallRequest
-	18, // 20: cti.v1.Driver.Hold:input_type -> cti.v1.CallRequest
-	18, // 21: cti.v1.Driver.Resume:input_type -> cti.v1.CallRequest
-	19, // 22: cti.v1.Driver.BlindTransfer:input_type -> cti.v1.TransferRequest
-	19, // 23: cti.v1.Driver.ConsultTransfer:input_type -> cti.v1.TransferRequest
-	20, // 24: cti.v1.Driver.CompleteTransfer:input_type -> cti.v1.CallPairRequest
-	20, // 25: cti.v1.Driver.Conference:input_type -> cti.v1.CallPairRequest
-	21, // 26: cti.v1.Driver.SendDTMF:input_type -> cti.v1.SendDTMFRequest
-	19, // 27: cti.v1.Driver.Redirect:input_type -> cti.v1.TransferRequest
-	22, // 28: cti.v1.Driver.Park:input_type -> cti.v1.ParkRequest
-	23, // 29: cti.v1.Driver.Unpark:input_type -> cti.v1.UnparkRequest
-	24, // 30: cti.v1.Driver.SetDND:input_type -> cti.v1.SetDNDRequest
-	25, // 31: cti.v1.Driver.SetForward:input_type -> cti.v1.SetForwardRequest
-	26, // 32: cti.v1.Driver.ClearForward:input_type -> cti.v1.ClearForwardRequest
-	27, // 33: cti.v1.Driver.SetMute:input_type -> cti.v1.SetMuteRequest
-	28, // 34: cti.v1.Driver.EnableSpeaker:input_type -> cti.v1.DeviceRequest
-	28, // 35: cti.v1.Driver.Reboot:input_type -> cti.v1.DeviceRequest
-	29, // 36: cti.v1.Driver.FactoryReset:input_type -> cti.v1.FactoryResetRequest
-	30, // 37: cti.v1.Driver.JoinQueue:input_type -> cti.v1.QueueRequest
-	30, // 38: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
-	30, // 39: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
-	30, // 40: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
-	31, // 41: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
-	32, // 42: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
-	2,  // 43: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
-	5,  // 44: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
-	10, // 45: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
-	33, // 46: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
-	34, // 47: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
-	35, // 48: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
-	36, // 49: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
-	36, // 50: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
-	36, // 51: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
-	36, // 52: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
-	36, // 53: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
-	36, // 54: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
-	37, // 55: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
-	36, // 56: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
-	36, // 57: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
-	36, // 58: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
-	36, // 59: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
-	38, // 60: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
-	39, // 61: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
-	36, // 62: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
-	36, // 63: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
-	36, // 64: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
-	36, // 65: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
-	36, // 66: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
-	36, // 67: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
-	36, // 68: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
-	36, // 69: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
-	36, // 70: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
-	36, // 71: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
-	36, // 72: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
-	36, // 73: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
-	40, // 74: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
-	43, // [43:75] is the sub-list for method output_type
-	11, // [11:43] is the sub-list for method input_type
-	11, // [11:11] is the sub-list for extension type_name
-	11, // [11:11] is the sub-list for extension extendee
-	0,  // [0:11] is the sub-list for field type_name
+	15, // 9: cti.v1.ConnectionConfig.settings:type_name -> cti.v1.ConnectionConfig.SettingsEntry
+	16, // 10: cti.v1.DeviceConfig.settings:type_name -> cti.v1.DeviceConfig.SettingsEntry
+	12, // 11: cti.v1.ListConnectionsResponse.connections:type_name -> cti.v1.ConnectionStatus
+	18, // 12: cti.v1.ConnectionStatus.since:type_name -> google.protobuf.Timestamp
+	1,  // 13: cti.v1.Driver.GetInfo:input_type -> cti.v1.GetInfoRequest
+	4,  // 14: cti.v1.Driver.GetConfigSchema:input_type -> cti.v1.GetConfigSchemaRequest
+	7,  // 15: cti.v1.Driver.Configure:input_type -> cti.v1.ConfigureRequest
+	19, // 16: cti.v1.Driver.ListDevices:input_type -> cti.v1.ListDevicesRequest
+	20, // 17: cti.v1.Driver.GetDeviceState:input_type -> cti.v1.GetDeviceStateRequest
+	21, // 18: cti.v1.Driver.Dial:input_type -> cti.v1.DialRequest
+	22, // 19: cti.v1.Driver.Answer:input_type -> cti.v1.CallRequest
+	22, // 20: cti.v1.Driver.Reject:input_type -> cti.v1.CallRequest
+	22, // 21: cti.v1.Driver.Hangup:input_type -> cti.v1.CallRequest
+	22, // 22: cti.v1.Driver.Hold:input_type -> cti.v1.CallRequest
+	22, // 23: cti.v1.Driver.Resume:input_type -> cti.v1.CallRequest
+	23, // 24: cti.v1.Driver.BlindTransfer:input_type -> cti.v1.TransferRequest
+	23, // 25: cti.v1.Driver.ConsultTransfer:input_type -> cti.v1.TransferRequest
+	24, // 26: cti.v1.Driver.CompleteTransfer:input_type -> cti.v1.CallPairRequest
+	24, // 27: cti.v1.Driver.Conference:input_type -> cti.v1.CallPairRequest
+	25, // 28: cti.v1.Driver.SendDTMF:input_type -> cti.v1.SendDTMFRequest
+	23, // 29: cti.v1.Driver.Redirect:input_type -> cti.v1.TransferRequest
+	26, // 30: cti.v1.Driver.Park:input_type -> cti.v1.ParkRequest
+	27, // 31: cti.v1.Driver.Unpark:input_type -> cti.v1.UnparkRequest
+	28, // 32: cti.v1.Driver.SetDND:input_type -> cti.v1.SetDNDRequest
+	29, // 33: cti.v1.Driver.SetForward:input_type -> cti.v1.SetForwardRequest
+	30, // 34: cti.v1.Driver.ClearForward:input_type -> cti.v1.ClearForwardRequest
+	31, // 35: cti.v1.Driver.SetMute:input_type -> cti.v1.SetMuteRequest
+	32, // 36: cti.v1.Driver.EnableSpeaker:input_type -> cti.v1.DeviceRequest
+	32, // 37: cti.v1.Driver.Reboot:input_type -> cti.v1.DeviceRequest
+	33, // 38: cti.v1.Driver.FactoryReset:input_type -> cti.v1.FactoryResetRequest
+	34, // 39: cti.v1.Driver.JoinQueue:input_type -> cti.v1.QueueRequest
+	34, // 40: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
+	34, // 41: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
+	34, // 42: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
+	35, // 43: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
+	36, // 44: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
+	10, // 45: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
+	37, // 46: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
+	2,  // 47: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
+	5,  // 48: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
+	13, // 49: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
+	38, // 50: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
+	39, // 51: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
+	40, // 52: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
+	41, // 53: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
+	41, // 54: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
+	41, // 55: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
+	41, // 56: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
+	41, // 57: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
+	41, // 58: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
+	42, // 59: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
+	41, // 60: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
+	41, // 61: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
+	41, // 62: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
+	41, // 63: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
+	43, // 64: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
+	44, // 65: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
+	41, // 66: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
+	41, // 67: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
+	41, // 68: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
+	41, // 69: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
+	41, // 70: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
+	41, // 71: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
+	41, // 72: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
+	41, // 73: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
+	41, // 74: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
+	41, // 75: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
+	41, // 76: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
+	41, // 77: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
+	41, // 78: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
+	11, // 79: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
+	45, // 80: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
+	47, // [47:81] is the sub-list for method output_type
+	13, // [13:47] is the sub-list for method input_type
+	13, // [13:13] is the sub-list for extension type_name
+	13, // [13:13] is the sub-list for extension extendee
+	0,  // [0:13] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_driver_proto_init() }
@@ -1029,7 +1230,7 @@ func file_cti_v1_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_driver_proto_rawDesc), len(file_cti_v1_driver_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   13,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -24,38 +24,40 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Driver_GetInfo_FullMethodName          = "/cti.v1.Driver/GetInfo"
-	Driver_GetConfigSchema_FullMethodName  = "/cti.v1.Driver/GetConfigSchema"
-	Driver_Configure_FullMethodName        = "/cti.v1.Driver/Configure"
-	Driver_ListDevices_FullMethodName      = "/cti.v1.Driver/ListDevices"
-	Driver_GetDeviceState_FullMethodName   = "/cti.v1.Driver/GetDeviceState"
-	Driver_Dial_FullMethodName             = "/cti.v1.Driver/Dial"
-	Driver_Answer_FullMethodName           = "/cti.v1.Driver/Answer"
-	Driver_Reject_FullMethodName           = "/cti.v1.Driver/Reject"
-	Driver_Hangup_FullMethodName           = "/cti.v1.Driver/Hangup"
-	Driver_Hold_FullMethodName             = "/cti.v1.Driver/Hold"
-	Driver_Resume_FullMethodName           = "/cti.v1.Driver/Resume"
-	Driver_BlindTransfer_FullMethodName    = "/cti.v1.Driver/BlindTransfer"
-	Driver_ConsultTransfer_FullMethodName  = "/cti.v1.Driver/ConsultTransfer"
-	Driver_CompleteTransfer_FullMethodName = "/cti.v1.Driver/CompleteTransfer"
-	Driver_Conference_FullMethodName       = "/cti.v1.Driver/Conference"
-	Driver_SendDTMF_FullMethodName         = "/cti.v1.Driver/SendDTMF"
-	Driver_Redirect_FullMethodName         = "/cti.v1.Driver/Redirect"
-	Driver_Park_FullMethodName             = "/cti.v1.Driver/Park"
-	Driver_Unpark_FullMethodName           = "/cti.v1.Driver/Unpark"
-	Driver_SetDND_FullMethodName           = "/cti.v1.Driver/SetDND"
-	Driver_SetForward_FullMethodName       = "/cti.v1.Driver/SetForward"
-	Driver_ClearForward_FullMethodName     = "/cti.v1.Driver/ClearForward"
-	Driver_SetMute_FullMethodName          = "/cti.v1.Driver/SetMute"
-	Driver_EnableSpeaker_FullMethodName    = "/cti.v1.Driver/EnableSpeaker"
-	Driver_Reboot_FullMethodName           = "/cti.v1.Driver/Reboot"
-	Driver_FactoryReset_FullMethodName     = "/cti.v1.Driver/FactoryReset"
-	Driver_JoinQueue_FullMethodName        = "/cti.v1.Driver/JoinQueue"
-	Driver_LeaveQueue_FullMethodName       = "/cti.v1.Driver/LeaveQueue"
-	Driver_PauseAgent_FullMethodName       = "/cti.v1.Driver/PauseAgent"
-	Driver_UnpauseAgent_FullMethodName     = "/cti.v1.Driver/UnpauseAgent"
-	Driver_SendKeys_FullMethodName         = "/cti.v1.Driver/SendKeys"
-	Driver_WatchEvents_FullMethodName      = "/cti.v1.Driver/WatchEvents"
+	Driver_GetInfo_FullMethodName             = "/cti.v1.Driver/GetInfo"
+	Driver_GetConfigSchema_FullMethodName     = "/cti.v1.Driver/GetConfigSchema"
+	Driver_Configure_FullMethodName           = "/cti.v1.Driver/Configure"
+	Driver_ListDevices_FullMethodName         = "/cti.v1.Driver/ListDevices"
+	Driver_GetDeviceState_FullMethodName      = "/cti.v1.Driver/GetDeviceState"
+	Driver_Dial_FullMethodName                = "/cti.v1.Driver/Dial"
+	Driver_Answer_FullMethodName              = "/cti.v1.Driver/Answer"
+	Driver_Reject_FullMethodName              = "/cti.v1.Driver/Reject"
+	Driver_Hangup_FullMethodName              = "/cti.v1.Driver/Hangup"
+	Driver_Hold_FullMethodName                = "/cti.v1.Driver/Hold"
+	Driver_Resume_FullMethodName              = "/cti.v1.Driver/Resume"
+	Driver_BlindTransfer_FullMethodName       = "/cti.v1.Driver/BlindTransfer"
+	Driver_ConsultTransfer_FullMethodName     = "/cti.v1.Driver/ConsultTransfer"
+	Driver_CompleteTransfer_FullMethodName    = "/cti.v1.Driver/CompleteTransfer"
+	Driver_Conference_FullMethodName          = "/cti.v1.Driver/Conference"
+	Driver_SendDTMF_FullMethodName            = "/cti.v1.Driver/SendDTMF"
+	Driver_Redirect_FullMethodName            = "/cti.v1.Driver/Redirect"
+	Driver_Park_FullMethodName                = "/cti.v1.Driver/Park"
+	Driver_Unpark_FullMethodName              = "/cti.v1.Driver/Unpark"
+	Driver_SetDND_FullMethodName              = "/cti.v1.Driver/SetDND"
+	Driver_SetForward_FullMethodName          = "/cti.v1.Driver/SetForward"
+	Driver_ClearForward_FullMethodName        = "/cti.v1.Driver/ClearForward"
+	Driver_SetMute_FullMethodName             = "/cti.v1.Driver/SetMute"
+	Driver_EnableSpeaker_FullMethodName       = "/cti.v1.Driver/EnableSpeaker"
+	Driver_Reboot_FullMethodName              = "/cti.v1.Driver/Reboot"
+	Driver_FactoryReset_FullMethodName        = "/cti.v1.Driver/FactoryReset"
+	Driver_JoinQueue_FullMethodName           = "/cti.v1.Driver/JoinQueue"
+	Driver_LeaveQueue_FullMethodName          = "/cti.v1.Driver/LeaveQueue"
+	Driver_PauseAgent_FullMethodName          = "/cti.v1.Driver/PauseAgent"
+	Driver_UnpauseAgent_FullMethodName        = "/cti.v1.Driver/UnpauseAgent"
+	Driver_SetQueueServiceMode_FullMethodName = "/cti.v1.Driver/SetQueueServiceMode"
+	Driver_SendKeys_FullMethodName            = "/cti.v1.Driver/SendKeys"
+	Driver_ListConnections_FullMethodName     = "/cti.v1.Driver/ListConnections"
+	Driver_WatchEvents_FullMethodName         = "/cti.v1.Driver/WatchEvents"
 )
 
 // DriverClient is the client API for Driver service.
@@ -191,9 +193,19 @@ type DriverClient interface {
 	PauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// UnpauseAgent unpauses the agent. Idempotent. Capability PAUSE_AGENT.
 	UnpauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// SetQueueServiceMode puts a queue device in service, in night service
+	// or out of service. Idempotent. Capability SET_QUEUE_SERVICE_MODE.
+	SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SendKeys presses raw keys. NOT idempotent. Capability SEND_KEYS.
 	// A key not in the model's list -> INVALID_ARGUMENT naming the key.
 	SendKeys(ctx context.Context, in *SendKeysRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// ListConnections reports the driver's links to the systems its
+	// connection blocks name (ConfigureRequest.connections): whether each is
+	// up, the system's version, why it is down. A driver without connection
+	// settings answers an empty list (or UNIMPLEMENTED, which the host takes
+	// as empty). Idempotent; answers from what the driver knows, without
+	// asking the systems.
+	ListConnections(ctx context.Context, in *ListConnectionsRequest, opts ...grpc.CallOption) (*ListConnectionsResponse, error)
 	// WatchEvents streams the driver's events until the caller cancels. The
 	// driver MUST send events of one device in the order they happened, MUST
 	// NOT block its device handling on a slow stream for long (the host reads
@@ -514,10 +526,30 @@ func (c *driverClient) UnpauseAgent(ctx context.Context, in *QueueRequest, opts 
 	return out, nil
 }
 
+func (c *driverClient) SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Driver_SetQueueServiceMode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) SendKeys(ctx context.Context, in *SendKeysRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
 	err := c.cc.Invoke(ctx, Driver_SendKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) ListConnections(ctx context.Context, in *ListConnectionsRequest, opts ...grpc.CallOption) (*ListConnectionsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListConnectionsResponse)
+	err := c.cc.Invoke(ctx, Driver_ListConnections_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -676,9 +708,19 @@ type DriverServer interface {
 	PauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
 	// UnpauseAgent unpauses the agent. Idempotent. Capability PAUSE_AGENT.
 	UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
+	// SetQueueServiceMode puts a queue device in service, in night service
+	// or out of service. Idempotent. Capability SET_QUEUE_SERVICE_MODE.
+	SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error)
 	// SendKeys presses raw keys. NOT idempotent. Capability SEND_KEYS.
 	// A key not in the model's list -> INVALID_ARGUMENT naming the key.
 	SendKeys(context.Context, *SendKeysRequest) (*CommandResponse, error)
+	// ListConnections reports the driver's links to the systems its
+	// connection blocks name (ConfigureRequest.connections): whether each is
+	// up, the system's version, why it is down. A driver without connection
+	// settings answers an empty list (or UNIMPLEMENTED, which the host takes
+	// as empty). Idempotent; answers from what the driver knows, without
+	// asking the systems.
+	ListConnections(context.Context, *ListConnectionsRequest) (*ListConnectionsResponse, error)
 	// WatchEvents streams the driver's events until the caller cancels. The
 	// driver MUST send events of one device in the order they happened, MUST
 	// NOT block its device handling on a slow stream for long (the host reads
@@ -789,8 +831,14 @@ func (UnimplementedDriverServer) PauseAgent(context.Context, *QueueRequest) (*Co
 func (UnimplementedDriverServer) UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnpauseAgent not implemented")
 }
+func (UnimplementedDriverServer) SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetQueueServiceMode not implemented")
+}
 func (UnimplementedDriverServer) SendKeys(context.Context, *SendKeysRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendKeys not implemented")
+}
+func (UnimplementedDriverServer) ListConnections(context.Context, *ListConnectionsRequest) (*ListConnectionsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListConnections not implemented")
 }
 func (UnimplementedDriverServer) WatchEvents(*WatchEventsRequest, grpc.ServerStreamingServer[Event]) error {
 	return status.Error(codes.Unimplemented, "method WatchEvents not implemented")
@@ -1356,6 +1404,24 @@ func _Driver_UnpauseAgent_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_SetQueueServiceMode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetQueueServiceModeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).SetQueueServiceMode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_SetQueueServiceMode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).SetQueueServiceMode(ctx, req.(*SetQueueServiceModeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_SendKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SendKeysRequest)
 	if err := dec(in); err != nil {
@@ -1370,6 +1436,24 @@ func _Driver_SendKeys_Handler(srv interface{}, ctx context.Context, dec func(int
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(DriverServer).SendKeys(ctx, req.(*SendKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_ListConnections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListConnectionsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ListConnections(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ListConnections_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ListConnections(ctx, req.(*ListConnectionsRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -1513,8 +1597,16 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _Driver_UnpauseAgent_Handler,
 		},
 		{
+			MethodName: "SetQueueServiceMode",
+			Handler:    _Driver_SetQueueServiceMode_Handler,
+		},
+		{
 			MethodName: "SendKeys",
 			Handler:    _Driver_SendKeys_Handler,
+		},
+		{
+			MethodName: "ListConnections",
+			Handler:    _Driver_ListConnections_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -22,35 +22,36 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	Host_ListDevices_FullMethodName      = "/cti.v1.Host/ListDevices"
-	Host_GetDeviceState_FullMethodName   = "/cti.v1.Host/GetDeviceState"
-	Host_Dial_FullMethodName             = "/cti.v1.Host/Dial"
-	Host_Answer_FullMethodName           = "/cti.v1.Host/Answer"
-	Host_Reject_FullMethodName           = "/cti.v1.Host/Reject"
-	Host_Hangup_FullMethodName           = "/cti.v1.Host/Hangup"
-	Host_Hold_FullMethodName             = "/cti.v1.Host/Hold"
-	Host_Resume_FullMethodName           = "/cti.v1.Host/Resume"
-	Host_BlindTransfer_FullMethodName    = "/cti.v1.Host/BlindTransfer"
-	Host_ConsultTransfer_FullMethodName  = "/cti.v1.Host/ConsultTransfer"
-	Host_CompleteTransfer_FullMethodName = "/cti.v1.Host/CompleteTransfer"
-	Host_Conference_FullMethodName       = "/cti.v1.Host/Conference"
-	Host_SendDTMF_FullMethodName         = "/cti.v1.Host/SendDTMF"
-	Host_Redirect_FullMethodName         = "/cti.v1.Host/Redirect"
-	Host_Park_FullMethodName             = "/cti.v1.Host/Park"
-	Host_Unpark_FullMethodName           = "/cti.v1.Host/Unpark"
-	Host_SetDND_FullMethodName           = "/cti.v1.Host/SetDND"
-	Host_SetForward_FullMethodName       = "/cti.v1.Host/SetForward"
-	Host_ClearForward_FullMethodName     = "/cti.v1.Host/ClearForward"
-	Host_SetMute_FullMethodName          = "/cti.v1.Host/SetMute"
-	Host_EnableSpeaker_FullMethodName    = "/cti.v1.Host/EnableSpeaker"
-	Host_Reboot_FullMethodName           = "/cti.v1.Host/Reboot"
-	Host_FactoryReset_FullMethodName     = "/cti.v1.Host/FactoryReset"
-	Host_JoinQueue_FullMethodName        = "/cti.v1.Host/JoinQueue"
-	Host_LeaveQueue_FullMethodName       = "/cti.v1.Host/LeaveQueue"
-	Host_PauseAgent_FullMethodName       = "/cti.v1.Host/PauseAgent"
-	Host_UnpauseAgent_FullMethodName     = "/cti.v1.Host/UnpauseAgent"
-	Host_SendKeys_FullMethodName         = "/cti.v1.Host/SendKeys"
-	Host_WatchEvents_FullMethodName      = "/cti.v1.Host/WatchEvents"
+	Host_ListDevices_FullMethodName         = "/cti.v1.Host/ListDevices"
+	Host_GetDeviceState_FullMethodName      = "/cti.v1.Host/GetDeviceState"
+	Host_Dial_FullMethodName                = "/cti.v1.Host/Dial"
+	Host_Answer_FullMethodName              = "/cti.v1.Host/Answer"
+	Host_Reject_FullMethodName              = "/cti.v1.Host/Reject"
+	Host_Hangup_FullMethodName              = "/cti.v1.Host/Hangup"
+	Host_Hold_FullMethodName                = "/cti.v1.Host/Hold"
+	Host_Resume_FullMethodName              = "/cti.v1.Host/Resume"
+	Host_BlindTransfer_FullMethodName       = "/cti.v1.Host/BlindTransfer"
+	Host_ConsultTransfer_FullMethodName     = "/cti.v1.Host/ConsultTransfer"
+	Host_CompleteTransfer_FullMethodName    = "/cti.v1.Host/CompleteTransfer"
+	Host_Conference_FullMethodName          = "/cti.v1.Host/Conference"
+	Host_SendDTMF_FullMethodName            = "/cti.v1.Host/SendDTMF"
+	Host_Redirect_FullMethodName            = "/cti.v1.Host/Redirect"
+	Host_Park_FullMethodName                = "/cti.v1.Host/Park"
+	Host_Unpark_FullMethodName              = "/cti.v1.Host/Unpark"
+	Host_SetDND_FullMethodName              = "/cti.v1.Host/SetDND"
+	Host_SetForward_FullMethodName          = "/cti.v1.Host/SetForward"
+	Host_ClearForward_FullMethodName        = "/cti.v1.Host/ClearForward"
+	Host_SetMute_FullMethodName             = "/cti.v1.Host/SetMute"
+	Host_EnableSpeaker_FullMethodName       = "/cti.v1.Host/EnableSpeaker"
+	Host_Reboot_FullMethodName              = "/cti.v1.Host/Reboot"
+	Host_FactoryReset_FullMethodName        = "/cti.v1.Host/FactoryReset"
+	Host_JoinQueue_FullMethodName           = "/cti.v1.Host/JoinQueue"
+	Host_LeaveQueue_FullMethodName          = "/cti.v1.Host/LeaveQueue"
+	Host_PauseAgent_FullMethodName          = "/cti.v1.Host/PauseAgent"
+	Host_UnpauseAgent_FullMethodName        = "/cti.v1.Host/UnpauseAgent"
+	Host_SetQueueServiceMode_FullMethodName = "/cti.v1.Host/SetQueueServiceMode"
+	Host_SendKeys_FullMethodName            = "/cti.v1.Host/SendKeys"
+	Host_WatchEvents_FullMethodName         = "/cti.v1.Host/WatchEvents"
 )
 
 // HostClient is the client API for Host service.
@@ -144,6 +145,8 @@ type HostClient interface {
 	PauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// UnpauseAgent: see Driver.UnpauseAgent.
 	UnpauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// SetQueueServiceMode: see Driver.SetQueueServiceMode.
+	SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SendKeys: see Driver.SendKeys.
 	SendKeys(ctx context.Context, in *SendKeysRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// WatchEvents streams events of every driver plus host events, each with a
@@ -434,6 +437,16 @@ func (c *hostClient) UnpauseAgent(ctx context.Context, in *QueueRequest, opts ..
 	return out, nil
 }
 
+func (c *hostClient) SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Host_SetQueueServiceMode_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) SendKeys(ctx context.Context, in *SendKeysRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
@@ -554,6 +567,8 @@ type HostServer interface {
 	PauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
 	// UnpauseAgent: see Driver.UnpauseAgent.
 	UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
+	// SetQueueServiceMode: see Driver.SetQueueServiceMode.
+	SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error)
 	// SendKeys: see Driver.SendKeys.
 	SendKeys(context.Context, *SendKeysRequest) (*CommandResponse, error)
 	// WatchEvents streams events of every driver plus host events, each with a
@@ -654,6 +669,9 @@ func (UnimplementedHostServer) PauseAgent(context.Context, *QueueRequest) (*Comm
 }
 func (UnimplementedHostServer) UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnpauseAgent not implemented")
+}
+func (UnimplementedHostServer) SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetQueueServiceMode not implemented")
 }
 func (UnimplementedHostServer) SendKeys(context.Context, *SendKeysRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendKeys not implemented")
@@ -1168,6 +1186,24 @@ func _Host_UnpauseAgent_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_SetQueueServiceMode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetQueueServiceModeRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).SetQueueServiceMode(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_SetQueueServiceMode_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).SetQueueServiceMode(ctx, req.(*SetQueueServiceModeRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_SendKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SendKeysRequest)
 	if err := dec(in); err != nil {
@@ -1311,6 +1347,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnpauseAgent",
 			Handler:    _Host_UnpauseAgent_Handler,
+		},
+		{
+			MethodName: "SetQueueServiceMode",
+			Handler:    _Host_SetQueueServiceMode_Handler,
 		},
 		{
 			MethodName: "SendKeys",

@@ -99,6 +99,9 @@ const (
 	Capability_CAPABILITY_LEAVE_QUEUE Capability = 31
 	// PauseAgent and UnpauseAgent: stop and restart queue calls to the agent.
 	Capability_CAPABILITY_PAUSE_AGENT Capability = 32
+	// SetQueueServiceMode: put a queue in or out of service, or in night
+	// service. Declared by queue models.
+	Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE Capability = 33
 	// The driver reports call events (CallChanged, CallEnded) for this model.
 	Capability_CAPABILITY_CALL_EVENTS Capability = 40
 	// The driver reports device events (DeviceChanged) for this model.
@@ -136,39 +139,41 @@ var (
 		30: "CAPABILITY_JOIN_QUEUE",
 		31: "CAPABILITY_LEAVE_QUEUE",
 		32: "CAPABILITY_PAUSE_AGENT",
+		33: "CAPABILITY_SET_QUEUE_SERVICE_MODE",
 		40: "CAPABILITY_CALL_EVENTS",
 		41: "CAPABILITY_DEVICE_EVENTS",
 		42: "CAPABILITY_DISCOVERY",
 	}
 	Capability_value = map[string]int32{
-		"CAPABILITY_UNSPECIFIED":       0,
-		"CAPABILITY_DIAL":              1,
-		"CAPABILITY_ANSWER":            2,
-		"CAPABILITY_REJECT":            3,
-		"CAPABILITY_HANGUP":            4,
-		"CAPABILITY_HOLD":              5,
-		"CAPABILITY_RESUME":            6,
-		"CAPABILITY_BLIND_TRANSFER":    7,
-		"CAPABILITY_CONSULT_TRANSFER":  8,
-		"CAPABILITY_COMPLETE_TRANSFER": 9,
-		"CAPABILITY_CONFERENCE":        10,
-		"CAPABILITY_SEND_DTMF":         11,
-		"CAPABILITY_REDIRECT":          12,
-		"CAPABILITY_PARK":              13,
-		"CAPABILITY_UNPARK":            14,
-		"CAPABILITY_SET_DND":           20,
-		"CAPABILITY_SET_FORWARD":       21,
-		"CAPABILITY_SET_MUTE":          22,
-		"CAPABILITY_SPEAKER":           23,
-		"CAPABILITY_REBOOT":            24,
-		"CAPABILITY_FACTORY_RESET":     25,
-		"CAPABILITY_SEND_KEYS":         26,
-		"CAPABILITY_JOIN_QUEUE":        30,
-		"CAPABILITY_LEAVE_QUEUE":       31,
-		"CAPABILITY_PAUSE_AGENT":       32,
-		"CAPABILITY_CALL_EVENTS":       40,
-		"CAPABILITY_DEVICE_EVENTS":     41,
-		"CAPABILITY_DISCOVERY":         42,
+		"CAPABILITY_UNSPECIFIED":            0,
+		"CAPABILITY_DIAL":                   1,
+		"CAPABILITY_ANSWER":                 2,
+		"CAPABILITY_REJECT":                 3,
+		"CAPABILITY_HANGUP":                 4,
+		"CAPABILITY_HOLD":                   5,
+		"CAPABILITY_RESUME":                 6,
+		"CAPABILITY_BLIND_TRANSFER":         7,
+		"CAPABILITY_CONSULT_TRANSFER":       8,
+		"CAPABILITY_COMPLETE_TRANSFER":      9,
+		"CAPABILITY_CONFERENCE":             10,
+		"CAPABILITY_SEND_DTMF":              11,
+		"CAPABILITY_REDIRECT":               12,
+		"CAPABILITY_PARK":                   13,
+		"CAPABILITY_UNPARK":                 14,
+		"CAPABILITY_SET_DND":                20,
+		"CAPABILITY_SET_FORWARD":            21,
+		"CAPABILITY_SET_MUTE":               22,
+		"CAPABILITY_SPEAKER":                23,
+		"CAPABILITY_REBOOT":                 24,
+		"CAPABILITY_FACTORY_RESET":          25,
+		"CAPABILITY_SEND_KEYS":              26,
+		"CAPABILITY_JOIN_QUEUE":             30,
+		"CAPABILITY_LEAVE_QUEUE":            31,
+		"CAPABILITY_PAUSE_AGENT":            32,
+		"CAPABILITY_SET_QUEUE_SERVICE_MODE": 33,
+		"CAPABILITY_CALL_EVENTS":            40,
+		"CAPABILITY_DEVICE_EVENTS":          41,
+		"CAPABILITY_DISCOVERY":              42,
 	}
 )
 
@@ -470,6 +475,63 @@ func (EndedBy) EnumDescriptor() ([]byte, []int) {
 	return file_cti_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
+// RecordingState says whether a call is recorded.
+type RecordingState int32
+
+const (
+	// Not reported.
+	RecordingState_RECORDING_STATE_UNSPECIFIED RecordingState = 0
+	// Not recorded.
+	RecordingState_RECORDING_STATE_OFF RecordingState = 1
+	// Being recorded.
+	RecordingState_RECORDING_STATE_ON RecordingState = 2
+	// Recording, paused (e.g. while a card number is read out).
+	RecordingState_RECORDING_STATE_PAUSED RecordingState = 3
+)
+
+// Enum value maps for RecordingState.
+var (
+	RecordingState_name = map[int32]string{
+		0: "RECORDING_STATE_UNSPECIFIED",
+		1: "RECORDING_STATE_OFF",
+		2: "RECORDING_STATE_ON",
+		3: "RECORDING_STATE_PAUSED",
+	}
+	RecordingState_value = map[string]int32{
+		"RECORDING_STATE_UNSPECIFIED": 0,
+		"RECORDING_STATE_OFF":         1,
+		"RECORDING_STATE_ON":          2,
+		"RECORDING_STATE_PAUSED":      3,
+	}
+)
+
+func (x RecordingState) Enum() *RecordingState {
+	p := new(RecordingState)
+	*p = x
+	return p
+}
+
+func (x RecordingState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordingState) Descriptor() protoreflect.EnumDescriptor {
+	return file_cti_v1_types_proto_enumTypes[5].Descriptor()
+}
+
+func (RecordingState) Type() protoreflect.EnumType {
+	return &file_cti_v1_types_proto_enumTypes[5]
+}
+
+func (x RecordingState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordingState.Descriptor instead.
+func (RecordingState) EnumDescriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{5}
+}
+
 // Registration is the device's registration with its call server.
 type Registration int32
 
@@ -507,11 +569,11 @@ func (x Registration) String() string {
 }
 
 func (Registration) Descriptor() protoreflect.EnumDescriptor {
-	return file_cti_v1_types_proto_enumTypes[5].Descriptor()
+	return file_cti_v1_types_proto_enumTypes[6].Descriptor()
 }
 
 func (Registration) Type() protoreflect.EnumType {
-	return &file_cti_v1_types_proto_enumTypes[5]
+	return &file_cti_v1_types_proto_enumTypes[6]
 }
 
 func (x Registration) Number() protoreflect.EnumNumber {
@@ -520,7 +582,7 @@ func (x Registration) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Registration.Descriptor instead.
 func (Registration) EnumDescriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 // Presence is a coarse availability, where the vendor reports one.
@@ -564,11 +626,11 @@ func (x Presence) String() string {
 }
 
 func (Presence) Descriptor() protoreflect.EnumDescriptor {
-	return file_cti_v1_types_proto_enumTypes[6].Descriptor()
+	return file_cti_v1_types_proto_enumTypes[7].Descriptor()
 }
 
 func (Presence) Type() protoreflect.EnumType {
-	return &file_cti_v1_types_proto_enumTypes[6]
+	return &file_cti_v1_types_proto_enumTypes[7]
 }
 
 func (x Presence) Number() protoreflect.EnumNumber {
@@ -577,7 +639,7 @@ func (x Presence) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Presence.Descriptor instead.
 func (Presence) EnumDescriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 // ForwardMode says when calls are forwarded.
@@ -621,11 +683,11 @@ func (x ForwardMode) String() string {
 }
 
 func (ForwardMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_cti_v1_types_proto_enumTypes[7].Descriptor()
+	return file_cti_v1_types_proto_enumTypes[8].Descriptor()
 }
 
 func (ForwardMode) Type() protoreflect.EnumType {
-	return &file_cti_v1_types_proto_enumTypes[7]
+	return &file_cti_v1_types_proto_enumTypes[8]
 }
 
 func (x ForwardMode) Number() protoreflect.EnumNumber {
@@ -634,7 +696,7 @@ func (x ForwardMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ForwardMode.Descriptor instead.
 func (ForwardMode) EnumDescriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 // AgentStatus is an agent's state in one queue.
@@ -651,6 +713,8 @@ const (
 	AgentStatus_AGENT_STATUS_PAUSED AgentStatus = 3
 	// Member, on a call.
 	AgentStatus_AGENT_STATUS_BUSY AgentStatus = 4
+	// Member, in after-call work (wrap-up): no queue calls until it ends.
+	AgentStatus_AGENT_STATUS_WRAP_UP AgentStatus = 5
 )
 
 // Enum value maps for AgentStatus.
@@ -661,6 +725,7 @@ var (
 		2: "AGENT_STATUS_AVAILABLE",
 		3: "AGENT_STATUS_PAUSED",
 		4: "AGENT_STATUS_BUSY",
+		5: "AGENT_STATUS_WRAP_UP",
 	}
 	AgentStatus_value = map[string]int32{
 		"AGENT_STATUS_UNSPECIFIED": 0,
@@ -668,6 +733,7 @@ var (
 		"AGENT_STATUS_AVAILABLE":   2,
 		"AGENT_STATUS_PAUSED":      3,
 		"AGENT_STATUS_BUSY":        4,
+		"AGENT_STATUS_WRAP_UP":     5,
 	}
 )
 
@@ -682,11 +748,11 @@ func (x AgentStatus) String() string {
 }
 
 func (AgentStatus) Descriptor() protoreflect.EnumDescriptor {
-	return file_cti_v1_types_proto_enumTypes[8].Descriptor()
+	return file_cti_v1_types_proto_enumTypes[9].Descriptor()
 }
 
 func (AgentStatus) Type() protoreflect.EnumType {
-	return &file_cti_v1_types_proto_enumTypes[8]
+	return &file_cti_v1_types_proto_enumTypes[9]
 }
 
 func (x AgentStatus) Number() protoreflect.EnumNumber {
@@ -695,7 +761,64 @@ func (x AgentStatus) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use AgentStatus.Descriptor instead.
 func (AgentStatus) EnumDescriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
+}
+
+// QueueServiceMode says whether a queue takes calls.
+type QueueServiceMode int32
+
+const (
+	// Not reported.
+	QueueServiceMode_QUEUE_SERVICE_MODE_UNSPECIFIED QueueServiceMode = 0
+	// In service: calls are offered to its members.
+	QueueServiceMode_QUEUE_SERVICE_MODE_IN_SERVICE QueueServiceMode = 1
+	// Night service: calls go to the queue's night-service destination.
+	QueueServiceMode_QUEUE_SERVICE_MODE_NIGHT_SERVICE QueueServiceMode = 2
+	// Out of service: calls go to its out-of-service destination.
+	QueueServiceMode_QUEUE_SERVICE_MODE_OUT_OF_SERVICE QueueServiceMode = 3
+)
+
+// Enum value maps for QueueServiceMode.
+var (
+	QueueServiceMode_name = map[int32]string{
+		0: "QUEUE_SERVICE_MODE_UNSPECIFIED",
+		1: "QUEUE_SERVICE_MODE_IN_SERVICE",
+		2: "QUEUE_SERVICE_MODE_NIGHT_SERVICE",
+		3: "QUEUE_SERVICE_MODE_OUT_OF_SERVICE",
+	}
+	QueueServiceMode_value = map[string]int32{
+		"QUEUE_SERVICE_MODE_UNSPECIFIED":    0,
+		"QUEUE_SERVICE_MODE_IN_SERVICE":     1,
+		"QUEUE_SERVICE_MODE_NIGHT_SERVICE":  2,
+		"QUEUE_SERVICE_MODE_OUT_OF_SERVICE": 3,
+	}
+)
+
+func (x QueueServiceMode) Enum() *QueueServiceMode {
+	p := new(QueueServiceMode)
+	*p = x
+	return p
+}
+
+func (x QueueServiceMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QueueServiceMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_cti_v1_types_proto_enumTypes[10].Descriptor()
+}
+
+func (QueueServiceMode) Type() protoreflect.EnumType {
+	return &file_cti_v1_types_proto_enumTypes[10]
+}
+
+func (x QueueServiceMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QueueServiceMode.Descriptor instead.
+func (QueueServiceMode) EnumDescriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 // DeviceKind says what a device is.
@@ -739,11 +862,11 @@ func (x DeviceKind) String() string {
 }
 
 func (DeviceKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cti_v1_types_proto_enumTypes[9].Descriptor()
+	return file_cti_v1_types_proto_enumTypes[11].Descriptor()
 }
 
 func (DeviceKind) Type() protoreflect.EnumType {
-	return &file_cti_v1_types_proto_enumTypes[9]
+	return &file_cti_v1_types_proto_enumTypes[11]
 }
 
 func (x DeviceKind) Number() protoreflect.EnumNumber {
@@ -752,7 +875,7 @@ func (x DeviceKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DeviceKind.Descriptor instead.
 func (DeviceKind) EnumDescriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 // DriverState is the life-cycle state of one plugin instance.
@@ -812,11 +935,11 @@ func (x DriverState) String() string {
 }
 
 func (DriverState) Descriptor() protoreflect.EnumDescriptor {
-	return file_cti_v1_types_proto_enumTypes[10].Descriptor()
+	return file_cti_v1_types_proto_enumTypes[12].Descriptor()
 }
 
 func (DriverState) Type() protoreflect.EnumType {
-	return &file_cti_v1_types_proto_enumTypes[10]
+	return &file_cti_v1_types_proto_enumTypes[12]
 }
 
 func (x DriverState) Number() protoreflect.EnumNumber {
@@ -825,7 +948,7 @@ func (x DriverState) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use DriverState.Descriptor instead.
 func (DriverState) EnumDescriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 // EventKind names a kind of event, for WatchEvents filters.
@@ -838,7 +961,7 @@ const (
 	EventKind_EVENT_KIND_CALL EventKind = 1
 	// DeviceChanged.
 	EventKind_EVENT_KIND_DEVICE EventKind = 2
-	// QueueChanged.
+	// QueueChanged and QueueStatusChanged.
 	EventKind_EVENT_KIND_QUEUE EventKind = 3
 	// DriverChanged.
 	EventKind_EVENT_KIND_DRIVER EventKind = 4
@@ -877,11 +1000,11 @@ func (x EventKind) String() string {
 }
 
 func (EventKind) Descriptor() protoreflect.EnumDescriptor {
-	return file_cti_v1_types_proto_enumTypes[11].Descriptor()
+	return file_cti_v1_types_proto_enumTypes[13].Descriptor()
 }
 
 func (EventKind) Type() protoreflect.EnumType {
-	return &file_cti_v1_types_proto_enumTypes[11]
+	return &file_cti_v1_types_proto_enumTypes[13]
 }
 
 func (x EventKind) Number() protoreflect.EnumNumber {
@@ -890,7 +1013,7 @@ func (x EventKind) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use EventKind.Descriptor instead.
 func (EventKind) EnumDescriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 // Party is one end of a call. Every field is OPTIONAL: phones often know only
@@ -983,9 +1106,30 @@ type Call struct {
 	// consultation call.
 	RelatedCallId string `protobuf:"bytes,12,opt,name=related_call_id,json=relatedCallId,proto3" json:"related_call_id,omitempty"`
 	// OPTIONAL. True when the device reports the call muted.
-	Muted         bool `protobuf:"varint,13,opt,name=muted,proto3" json:"muted,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Muted bool `protobuf:"varint,13,opt,name=muted,proto3" json:"muted,omitempty"`
+	// OPTIONAL. The park slot the call waits in, while it is parked.
+	ParkSlot string `protobuf:"bytes,15,opt,name=park_slot,json=parkSlot,proto3" json:"park_slot,omitempty"`
+	// OPTIONAL. The queue the call came through, for queue (hunt group)
+	// calls, at the queue and at the agents it reaches.
+	Queue *CallQueue `protobuf:"bytes,16,opt,name=queue,proto3" json:"queue,omitempty"`
+	// OPTIONAL. Whom the caller called first, before the call was diverted,
+	// forwarded or offered by a queue (IP Office originalcalledparty).
+	OriginalCalled *Party `protobuf:"bytes,17,opt,name=original_called,json=originalCalled,proto3" json:"original_called,omitempty"`
+	// OPTIONAL. The number the caller dialled to reach the system, as the
+	// trunk delivered it (the DID): which advertised number a caller chose.
+	DialedNumber string `protobuf:"bytes,18,opt,name=dialed_number,json=dialedNumber,proto3" json:"dialed_number,omitempty"`
+	// OPTIONAL. A label an app or agent attached to the call (IP Office
+	// tag), passed along with it on transfers: the screen pop's key.
+	Tag string `protobuf:"bytes,19,opt,name=tag,proto3" json:"tag,omitempty"`
+	// OPTIONAL. The account code the call is charged to.
+	AccountCode string `protobuf:"bytes,20,opt,name=account_code,json=accountCode,proto3" json:"account_code,omitempty"`
+	// OPTIONAL. Whether the call is being recorded.
+	Recording RecordingState `protobuf:"varint,21,opt,name=recording,proto3,enum=cti.v1.RecordingState" json:"recording,omitempty"`
+	// OPTIONAL. The other members of the conference the call is, when it is
+	// one (this device not included).
+	ConferenceMembers []*Party `protobuf:"bytes,22,rep,name=conference_members,json=conferenceMembers,proto3" json:"conference_members,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Call) Reset() {
@@ -1109,6 +1253,128 @@ func (x *Call) GetMuted() bool {
 	return false
 }
 
+func (x *Call) GetParkSlot() string {
+	if x != nil {
+		return x.ParkSlot
+	}
+	return ""
+}
+
+func (x *Call) GetQueue() *CallQueue {
+	if x != nil {
+		return x.Queue
+	}
+	return nil
+}
+
+func (x *Call) GetOriginalCalled() *Party {
+	if x != nil {
+		return x.OriginalCalled
+	}
+	return nil
+}
+
+func (x *Call) GetDialedNumber() string {
+	if x != nil {
+		return x.DialedNumber
+	}
+	return ""
+}
+
+func (x *Call) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
+}
+
+func (x *Call) GetAccountCode() string {
+	if x != nil {
+		return x.AccountCode
+	}
+	return ""
+}
+
+func (x *Call) GetRecording() RecordingState {
+	if x != nil {
+		return x.Recording
+	}
+	return RecordingState_RECORDING_STATE_UNSPECIFIED
+}
+
+func (x *Call) GetConferenceMembers() []*Party {
+	if x != nil {
+		return x.ConferenceMembers
+	}
+	return nil
+}
+
+// CallQueue is the queue a call came through.
+type CallQueue struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The queue's number (or id) as the vendor names it; a queue
+	// device's id ends with it.
+	Queue string `protobuf:"bytes,1,opt,name=queue,proto3" json:"queue,omitempty"`
+	// OPTIONAL. The queue's display name.
+	Name string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	// OPTIONAL. The call's priority in the queue, as the vendor counts it
+	// (IP Office: 1 to 3, 3 highest); 0 when not reported.
+	Priority      int32 `protobuf:"varint,3,opt,name=priority,proto3" json:"priority,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallQueue) Reset() {
+	*x = CallQueue{}
+	mi := &file_cti_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallQueue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallQueue) ProtoMessage() {}
+
+func (x *CallQueue) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallQueue.ProtoReflect.Descriptor instead.
+func (*CallQueue) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *CallQueue) GetQueue() string {
+	if x != nil {
+		return x.Queue
+	}
+	return ""
+}
+
+func (x *CallQueue) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CallQueue) GetPriority() int32 {
+	if x != nil {
+		return x.Priority
+	}
+	return 0
+}
+
 // Forward is one active forwarding rule.
 type Forward struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1122,7 +1388,7 @@ type Forward struct {
 
 func (x *Forward) Reset() {
 	*x = Forward{}
-	mi := &file_cti_v1_types_proto_msgTypes[2]
+	mi := &file_cti_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1134,7 +1400,7 @@ func (x *Forward) String() string {
 func (*Forward) ProtoMessage() {}
 
 func (x *Forward) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[2]
+	mi := &file_cti_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1147,7 +1413,7 @@ func (x *Forward) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Forward.ProtoReflect.Descriptor instead.
 func (*Forward) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *Forward) GetMode() ForwardMode {
@@ -1183,7 +1449,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_cti_v1_types_proto_msgTypes[3]
+	mi := &file_cti_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1195,7 +1461,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[3]
+	mi := &file_cti_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1208,7 +1474,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Line) GetNumber() int32 {
@@ -1263,7 +1529,7 @@ type QueueMembership struct {
 
 func (x *QueueMembership) Reset() {
 	*x = QueueMembership{}
-	mi := &file_cti_v1_types_proto_msgTypes[4]
+	mi := &file_cti_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1275,7 +1541,7 @@ func (x *QueueMembership) String() string {
 func (*QueueMembership) ProtoMessage() {}
 
 func (x *QueueMembership) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[4]
+	mi := &file_cti_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1288,7 +1554,7 @@ func (x *QueueMembership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueMembership.ProtoReflect.Descriptor instead.
 func (*QueueMembership) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *QueueMembership) GetQueue() string {
@@ -1354,7 +1620,7 @@ type DeviceStatus struct {
 
 func (x *DeviceStatus) Reset() {
 	*x = DeviceStatus{}
-	mi := &file_cti_v1_types_proto_msgTypes[5]
+	mi := &file_cti_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1366,7 +1632,7 @@ func (x *DeviceStatus) String() string {
 func (*DeviceStatus) ProtoMessage() {}
 
 func (x *DeviceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[5]
+	mi := &file_cti_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1379,7 +1645,7 @@ func (x *DeviceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceStatus.ProtoReflect.Descriptor instead.
 func (*DeviceStatus) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *DeviceStatus) GetReachable() bool {
@@ -1447,14 +1713,18 @@ type DeviceState struct {
 	// OPTIONAL. Queue memberships, for agents.
 	Queues []*QueueMembership `protobuf:"bytes,6,rep,name=queues,proto3" json:"queues,omitempty"`
 	// REQUIRED. When the driver last refreshed this state.
-	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	UpdatedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	// OPTIONAL. For a queue device: its service mode, members and waiting
+	// calls. The waiting calls themselves are the device's calls in state
+	// QUEUED.
+	QueueStatus   *QueueStatus `protobuf:"bytes,8,opt,name=queue_status,json=queueStatus,proto3" json:"queue_status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeviceState) Reset() {
 	*x = DeviceState{}
-	mi := &file_cti_v1_types_proto_msgTypes[6]
+	mi := &file_cti_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1466,7 +1736,7 @@ func (x *DeviceState) String() string {
 func (*DeviceState) ProtoMessage() {}
 
 func (x *DeviceState) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[6]
+	mi := &file_cti_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1479,7 +1749,7 @@ func (x *DeviceState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceState.ProtoReflect.Descriptor instead.
 func (*DeviceState) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DeviceState) GetDevice() string {
@@ -1531,6 +1801,209 @@ func (x *DeviceState) GetUpdatedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *DeviceState) GetQueueStatus() *QueueStatus {
+	if x != nil {
+		return x.QueueStatus
+	}
+	return nil
+}
+
+// QueueMember is one member (agent) of a queue.
+type QueueMember struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The member as the vendor names it (an extension number).
+	Member string `protobuf:"bytes,1,opt,name=member,proto3" json:"member,omitempty"`
+	// OPTIONAL. The member's device reference, "site/device" on the Host
+	// service, when the same driver serves it (id on the Driver service).
+	Device string `protobuf:"bytes,2,opt,name=device,proto3" json:"device,omitempty"`
+	// OPTIONAL. The member's name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// REQUIRED. The member's status in this queue: PAUSED when disabled in
+	// it, BUSY on a call, WRAP_UP in after-call work, else AVAILABLE.
+	Status        AgentStatus `protobuf:"varint,4,opt,name=status,proto3,enum=cti.v1.AgentStatus" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueMember) Reset() {
+	*x = QueueMember{}
+	mi := &file_cti_v1_types_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueMember) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueMember) ProtoMessage() {}
+
+func (x *QueueMember) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueMember.ProtoReflect.Descriptor instead.
+func (*QueueMember) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *QueueMember) GetMember() string {
+	if x != nil {
+		return x.Member
+	}
+	return ""
+}
+
+func (x *QueueMember) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *QueueMember) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *QueueMember) GetStatus() AgentStatus {
+	if x != nil {
+		return x.Status
+	}
+	return AgentStatus_AGENT_STATUS_UNSPECIFIED
+}
+
+// QueueStatus is a queue's state.
+type QueueStatus struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// OPTIONAL. Whether it takes calls.
+	ServiceMode QueueServiceMode `protobuf:"varint,1,opt,name=service_mode,json=serviceMode,proto3,enum=cti.v1.QueueServiceMode" json:"service_mode,omitempty"`
+	// OPTIONAL. Its members, in the vendor's ring order.
+	Members []*QueueMember `protobuf:"bytes,2,rep,name=members,proto3" json:"members,omitempty"`
+	// REQUIRED. How many calls wait in it (its calls in state QUEUED).
+	WaitingCalls uint32 `protobuf:"varint,3,opt,name=waiting_calls,json=waitingCalls,proto3" json:"waiting_calls,omitempty"`
+	// OPTIONAL. How calls are offered, as the vendor says it ("collective",
+	// "sequential", "rotary", "longest waiting").
+	RingMode      string `protobuf:"bytes,4,opt,name=ring_mode,json=ringMode,proto3" json:"ring_mode,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueStatus) Reset() {
+	*x = QueueStatus{}
+	mi := &file_cti_v1_types_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueStatus) ProtoMessage() {}
+
+func (x *QueueStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueStatus.ProtoReflect.Descriptor instead.
+func (*QueueStatus) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *QueueStatus) GetServiceMode() QueueServiceMode {
+	if x != nil {
+		return x.ServiceMode
+	}
+	return QueueServiceMode_QUEUE_SERVICE_MODE_UNSPECIFIED
+}
+
+func (x *QueueStatus) GetMembers() []*QueueMember {
+	if x != nil {
+		return x.Members
+	}
+	return nil
+}
+
+func (x *QueueStatus) GetWaitingCalls() uint32 {
+	if x != nil {
+		return x.WaitingCalls
+	}
+	return 0
+}
+
+func (x *QueueStatus) GetRingMode() string {
+	if x != nil {
+		return x.RingMode
+	}
+	return ""
+}
+
+// QueueStatusChanged reports a queue device's new status: service mode,
+// members, waiting calls.
+type QueueStatusChanged struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The full new status (not a delta).
+	Status        *QueueStatus `protobuf:"bytes,1,opt,name=status,proto3" json:"status,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QueueStatusChanged) Reset() {
+	*x = QueueStatusChanged{}
+	mi := &file_cti_v1_types_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QueueStatusChanged) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QueueStatusChanged) ProtoMessage() {}
+
+func (x *QueueStatusChanged) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QueueStatusChanged.ProtoReflect.Descriptor instead.
+func (*QueueStatusChanged) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *QueueStatusChanged) GetStatus() *QueueStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
 // Device describes one device a driver serves.
 type Device struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1557,7 +2030,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_cti_v1_types_proto_msgTypes[7]
+	mi := &file_cti_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1569,7 +2042,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[7]
+	mi := &file_cti_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1582,7 +2055,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Device) GetDevice() string {
@@ -1652,7 +2125,7 @@ type CallChanged struct {
 
 func (x *CallChanged) Reset() {
 	*x = CallChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[8]
+	mi := &file_cti_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1664,7 +2137,7 @@ func (x *CallChanged) String() string {
 func (*CallChanged) ProtoMessage() {}
 
 func (x *CallChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[8]
+	mi := &file_cti_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1677,7 +2150,7 @@ func (x *CallChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallChanged.ProtoReflect.Descriptor instead.
 func (*CallChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CallChanged) GetCall() *Call {
@@ -1704,7 +2177,7 @@ type CallEnded struct {
 
 func (x *CallEnded) Reset() {
 	*x = CallEnded{}
-	mi := &file_cti_v1_types_proto_msgTypes[9]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1716,7 +2189,7 @@ func (x *CallEnded) String() string {
 func (*CallEnded) ProtoMessage() {}
 
 func (x *CallEnded) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[9]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1729,7 +2202,7 @@ func (x *CallEnded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallEnded.ProtoReflect.Descriptor instead.
 func (*CallEnded) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CallEnded) GetCall() *Call {
@@ -1772,7 +2245,7 @@ type DeviceChanged struct {
 
 func (x *DeviceChanged) Reset() {
 	*x = DeviceChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[10]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1784,7 +2257,7 @@ func (x *DeviceChanged) String() string {
 func (*DeviceChanged) ProtoMessage() {}
 
 func (x *DeviceChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[10]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1797,7 +2270,7 @@ func (x *DeviceChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceChanged.ProtoReflect.Descriptor instead.
 func (*DeviceChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeviceChanged) GetStatus() *DeviceStatus {
@@ -1818,7 +2291,7 @@ type QueueChanged struct {
 
 func (x *QueueChanged) Reset() {
 	*x = QueueChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[11]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1830,7 +2303,7 @@ func (x *QueueChanged) String() string {
 func (*QueueChanged) ProtoMessage() {}
 
 func (x *QueueChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[11]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1843,7 +2316,7 @@ func (x *QueueChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueChanged.ProtoReflect.Descriptor instead.
 func (*QueueChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *QueueChanged) GetMembership() *QueueMembership {
@@ -1888,7 +2361,7 @@ type DevicesChanged struct {
 
 func (x *DevicesChanged) Reset() {
 	*x = DevicesChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1900,7 +2373,7 @@ func (x *DevicesChanged) String() string {
 func (*DevicesChanged) ProtoMessage() {}
 
 func (x *DevicesChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1913,7 +2386,7 @@ func (x *DevicesChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DevicesChanged.ProtoReflect.Descriptor instead.
 func (*DevicesChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DevicesChanged) GetAdded() []*Device {
@@ -1957,7 +2430,7 @@ type DriverChanged struct {
 
 func (x *DriverChanged) Reset() {
 	*x = DriverChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1969,7 +2442,7 @@ func (x *DriverChanged) String() string {
 func (*DriverChanged) ProtoMessage() {}
 
 func (x *DriverChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1982,7 +2455,7 @@ func (x *DriverChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriverChanged.ProtoReflect.Descriptor instead.
 func (*DriverChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DriverChanged) GetDriver() string {
@@ -2036,7 +2509,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2048,7 +2521,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2061,7 +2534,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *Gap) GetFromSequence() uint64 {
@@ -2110,6 +2583,7 @@ type Event struct {
 	//	*Event_DeviceChanged
 	//	*Event_QueueChanged
 	//	*Event_DevicesChanged
+	//	*Event_QueueStatusChanged
 	//	*Event_DriverChanged
 	//	*Event_Gap
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
@@ -2119,7 +2593,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2131,7 +2605,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2144,7 +2618,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *Event) GetSequence() uint64 {
@@ -2227,6 +2701,15 @@ func (x *Event) GetDevicesChanged() *DevicesChanged {
 	return nil
 }
 
+func (x *Event) GetQueueStatusChanged() *QueueStatusChanged {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_QueueStatusChanged); ok {
+			return x.QueueStatusChanged
+		}
+	}
+	return nil
+}
+
 func (x *Event) GetDriverChanged() *DriverChanged {
 	if x != nil {
 		if x, ok := x.Payload.(*Event_DriverChanged); ok {
@@ -2274,6 +2757,11 @@ type Event_DevicesChanged struct {
 	DevicesChanged *DevicesChanged `protobuf:"bytes,14,opt,name=devices_changed,json=devicesChanged,proto3,oneof"`
 }
 
+type Event_QueueStatusChanged struct {
+	// A queue device's status changed.
+	QueueStatusChanged *QueueStatusChanged `protobuf:"bytes,15,opt,name=queue_status_changed,json=queueStatusChanged,proto3,oneof"`
+}
+
 type Event_DriverChanged struct {
 	// Host only: a plugin instance changed state.
 	DriverChanged *DriverChanged `protobuf:"bytes,20,opt,name=driver_changed,json=driverChanged,proto3,oneof"`
@@ -2293,6 +2781,8 @@ func (*Event_DeviceChanged) isEvent_Payload() {}
 func (*Event_QueueChanged) isEvent_Payload() {}
 
 func (*Event_DevicesChanged) isEvent_Payload() {}
+
+func (*Event_QueueStatusChanged) isEvent_Payload() {}
 
 func (*Event_DriverChanged) isEvent_Payload() {}
 
@@ -2317,7 +2807,7 @@ type VendorError struct {
 
 func (x *VendorError) Reset() {
 	*x = VendorError{}
-	mi := &file_cti_v1_types_proto_msgTypes[16]
+	mi := &file_cti_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2329,7 +2819,7 @@ func (x *VendorError) String() string {
 func (*VendorError) ProtoMessage() {}
 
 func (x *VendorError) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[16]
+	mi := &file_cti_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2342,7 +2832,7 @@ func (x *VendorError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VendorError.ProtoReflect.Descriptor instead.
 func (*VendorError) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *VendorError) GetVendor() string {
@@ -2380,7 +2870,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x12cti/v1/types.proto\x12\x06cti.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"3\n" +
 	"\x05Party\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\tR\x06number\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"\xa5\x04\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\xf1\x06\n" +
 	"\x04Call\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12$\n" +
 	"\x0eglobal_call_id\x18\x02 \x01(\tR\fglobalCallId\x12'\n" +
@@ -2396,7 +2886,19 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\tstartedAt\x12=\n" +
 	"\fconnected_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vconnectedAt\x12&\n" +
 	"\x0frelated_call_id\x18\f \x01(\tR\rrelatedCallId\x12\x14\n" +
-	"\x05muted\x18\r \x01(\bR\x05muted\"T\n" +
+	"\x05muted\x18\r \x01(\bR\x05muted\x12\x1b\n" +
+	"\tpark_slot\x18\x0f \x01(\tR\bparkSlot\x12'\n" +
+	"\x05queue\x18\x10 \x01(\v2\x11.cti.v1.CallQueueR\x05queue\x126\n" +
+	"\x0foriginal_called\x18\x11 \x01(\v2\r.cti.v1.PartyR\x0eoriginalCalled\x12#\n" +
+	"\rdialed_number\x18\x12 \x01(\tR\fdialedNumber\x12\x10\n" +
+	"\x03tag\x18\x13 \x01(\tR\x03tag\x12!\n" +
+	"\faccount_code\x18\x14 \x01(\tR\vaccountCode\x124\n" +
+	"\trecording\x18\x15 \x01(\x0e2\x16.cti.v1.RecordingStateR\trecording\x12<\n" +
+	"\x12conference_members\x18\x16 \x03(\v2\r.cti.v1.PartyR\x11conferenceMembers\"Q\n" +
+	"\tCallQueue\x12\x14\n" +
+	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
+	"\bpriority\x18\x03 \x01(\x05R\bpriority\"T\n" +
 	"\aForward\x12'\n" +
 	"\x04mode\x18\x01 \x01(\x0e2\x13.cti.v1.ForwardModeR\x04mode\x12 \n" +
 	"\vdestination\x18\x02 \x01(\tR\vdestination\"\xae\x01\n" +
@@ -2419,7 +2921,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\bpresence\x18\x05 \x01(\x0e2\x10.cti.v1.PresenceR\bpresence\x12\x16\n" +
 	"\x06detail\x18\x06 \x01(\tR\x06detail\x12I\n" +
 	"\x16unavailable_operations\x18\a \x03(\x0e2\x12.cti.v1.CapabilityR\x15unavailableOperationsB\x06\n" +
-	"\x04_dnd\"\x9d\x02\n" +
+	"\x04_dnd\"\xd5\x02\n" +
 	"\vDeviceState\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12,\n" +
@@ -2428,7 +2930,20 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x05calls\x18\x05 \x03(\v2\f.cti.v1.CallR\x05calls\x12/\n" +
 	"\x06queues\x18\x06 \x03(\v2\x17.cti.v1.QueueMembershipR\x06queues\x129\n" +
 	"\n" +
-	"updated_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\"\xf6\x01\n" +
+	"updated_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x126\n" +
+	"\fqueue_status\x18\b \x01(\v2\x13.cti.v1.QueueStatusR\vqueueStatus\"~\n" +
+	"\vQueueMember\x12\x16\n" +
+	"\x06member\x18\x01 \x01(\tR\x06member\x12\x16\n" +
+	"\x06device\x18\x02 \x01(\tR\x06device\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12+\n" +
+	"\x06status\x18\x04 \x01(\x0e2\x13.cti.v1.AgentStatusR\x06status\"\xbb\x01\n" +
+	"\vQueueStatus\x12;\n" +
+	"\fservice_mode\x18\x01 \x01(\x0e2\x18.cti.v1.QueueServiceModeR\vserviceMode\x12-\n" +
+	"\amembers\x18\x02 \x03(\v2\x13.cti.v1.QueueMemberR\amembers\x12#\n" +
+	"\rwaiting_calls\x18\x03 \x01(\rR\fwaitingCalls\x12\x1b\n" +
+	"\tring_mode\x18\x04 \x01(\tR\bringMode\"A\n" +
+	"\x12QueueStatusChanged\x12+\n" +
+	"\x06status\x18\x01 \x01(\v2\x13.cti.v1.QueueStatusR\x06status\"\xf6\x01\n" +
 	"\x06Device\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12\x12\n" +
@@ -2467,7 +2982,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\rfrom_sequence\x18\x01 \x01(\x04R\ffromSequence\x12\x1f\n" +
 	"\vto_sequence\x18\x02 \x01(\x04R\n" +
 	"toSequence\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x99\x04\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xe9\x04\n" +
 	"\x05Event\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x12\n" +
 	"\x04site\x18\x02 \x01(\tR\x04site\x12\x16\n" +
@@ -2479,7 +2994,8 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"call_ended\x18\v \x01(\v2\x11.cti.v1.CallEndedH\x00R\tcallEnded\x12>\n" +
 	"\x0edevice_changed\x18\f \x01(\v2\x15.cti.v1.DeviceChangedH\x00R\rdeviceChanged\x12;\n" +
 	"\rqueue_changed\x18\r \x01(\v2\x14.cti.v1.QueueChangedH\x00R\fqueueChanged\x12A\n" +
-	"\x0fdevices_changed\x18\x0e \x01(\v2\x16.cti.v1.DevicesChangedH\x00R\x0edevicesChanged\x12>\n" +
+	"\x0fdevices_changed\x18\x0e \x01(\v2\x16.cti.v1.DevicesChangedH\x00R\x0edevicesChanged\x12N\n" +
+	"\x14queue_status_changed\x18\x0f \x01(\v2\x1a.cti.v1.QueueStatusChangedH\x00R\x12queueStatusChanged\x12>\n" +
 	"\x0edriver_changed\x18\x14 \x01(\v2\x15.cti.v1.DriverChangedH\x00R\rdriverChanged\x12\x1f\n" +
 	"\x03gap\x18\x15 \x01(\v2\v.cti.v1.GapH\x00R\x03gapB\t\n" +
 	"\apayload\"k\n" +
@@ -2487,7 +3003,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x06vendor\x18\x01 \x01(\tR\x06vendor\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x16\n" +
-	"\x06device\x18\x04 \x01(\tR\x06device*\xe5\x05\n" +
+	"\x06device\x18\x04 \x01(\tR\x06device*\x8c\x06\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -2515,7 +3031,8 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x14CAPABILITY_SEND_KEYS\x10\x1a\x12\x19\n" +
 	"\x15CAPABILITY_JOIN_QUEUE\x10\x1e\x12\x1a\n" +
 	"\x16CAPABILITY_LEAVE_QUEUE\x10\x1f\x12\x1a\n" +
-	"\x16CAPABILITY_PAUSE_AGENT\x10 \x12\x1a\n" +
+	"\x16CAPABILITY_PAUSE_AGENT\x10 \x12%\n" +
+	"!CAPABILITY_SET_QUEUE_SERVICE_MODE\x10!\x12\x1a\n" +
 	"\x16CAPABILITY_CALL_EVENTS\x10(\x12\x1c\n" +
 	"\x18CAPABILITY_DEVICE_EVENTS\x10)\x12\x18\n" +
 	"\x14CAPABILITY_DISCOVERY\x10**\x97\x02\n" +
@@ -2549,7 +3066,12 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\aEndedBy\x12\x18\n" +
 	"\x14ENDED_BY_UNSPECIFIED\x10\x00\x12\x12\n" +
 	"\x0eENDED_BY_LOCAL\x10\x01\x12\x13\n" +
-	"\x0fENDED_BY_REMOTE\x10\x02*h\n" +
+	"\x0fENDED_BY_REMOTE\x10\x02*~\n" +
+	"\x0eRecordingState\x12\x1f\n" +
+	"\x1bRECORDING_STATE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13RECORDING_STATE_OFF\x10\x01\x12\x16\n" +
+	"\x12RECORDING_STATE_ON\x10\x02\x12\x1a\n" +
+	"\x16RECORDING_STATE_PAUSED\x10\x03*h\n" +
 	"\fRegistration\x12\x1c\n" +
 	"\x18REGISTRATION_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17REGISTRATION_REGISTERED\x10\x01\x12\x1d\n" +
@@ -2563,13 +3085,19 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x18FORWARD_MODE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FORWARD_MODE_ALWAYS\x10\x01\x12\x15\n" +
 	"\x11FORWARD_MODE_BUSY\x10\x02\x12\x1a\n" +
-	"\x16FORWARD_MODE_NO_ANSWER\x10\x03*\x94\x01\n" +
+	"\x16FORWARD_MODE_NO_ANSWER\x10\x03*\xae\x01\n" +
 	"\vAgentStatus\x12\x1c\n" +
 	"\x18AGENT_STATUS_UNSPECIFIED\x10\x00\x12\x1b\n" +
 	"\x17AGENT_STATUS_LOGGED_OUT\x10\x01\x12\x1a\n" +
 	"\x16AGENT_STATUS_AVAILABLE\x10\x02\x12\x17\n" +
 	"\x13AGENT_STATUS_PAUSED\x10\x03\x12\x15\n" +
-	"\x11AGENT_STATUS_BUSY\x10\x04*r\n" +
+	"\x11AGENT_STATUS_BUSY\x10\x04\x12\x18\n" +
+	"\x14AGENT_STATUS_WRAP_UP\x10\x05*\xa6\x01\n" +
+	"\x10QueueServiceMode\x12\"\n" +
+	"\x1eQUEUE_SERVICE_MODE_UNSPECIFIED\x10\x00\x12!\n" +
+	"\x1dQUEUE_SERVICE_MODE_IN_SERVICE\x10\x01\x12$\n" +
+	" QUEUE_SERVICE_MODE_NIGHT_SERVICE\x10\x02\x12%\n" +
+	"!QUEUE_SERVICE_MODE_OUT_OF_SERVICE\x10\x03*r\n" +
 	"\n" +
 	"DeviceKind\x12\x1b\n" +
 	"\x17DEVICE_KIND_UNSPECIFIED\x10\x00\x12\x15\n" +
@@ -2605,83 +3133,99 @@ func file_cti_v1_types_proto_rawDescGZIP() []byte {
 	return file_cti_v1_types_proto_rawDescData
 }
 
-var file_cti_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 12)
-var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_cti_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
+var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_cti_v1_types_proto_goTypes = []any{
 	(Capability)(0),               // 0: cti.v1.Capability
 	(CallState)(0),                // 1: cti.v1.CallState
 	(CallDirection)(0),            // 2: cti.v1.CallDirection
 	(EndReason)(0),                // 3: cti.v1.EndReason
 	(EndedBy)(0),                  // 4: cti.v1.EndedBy
-	(Registration)(0),             // 5: cti.v1.Registration
-	(Presence)(0),                 // 6: cti.v1.Presence
-	(ForwardMode)(0),              // 7: cti.v1.ForwardMode
-	(AgentStatus)(0),              // 8: cti.v1.AgentStatus
-	(DeviceKind)(0),               // 9: cti.v1.DeviceKind
-	(DriverState)(0),              // 10: cti.v1.DriverState
-	(EventKind)(0),                // 11: cti.v1.EventKind
-	(*Party)(nil),                 // 12: cti.v1.Party
-	(*Call)(nil),                  // 13: cti.v1.Call
-	(*Forward)(nil),               // 14: cti.v1.Forward
-	(*Line)(nil),                  // 15: cti.v1.Line
-	(*QueueMembership)(nil),       // 16: cti.v1.QueueMembership
-	(*DeviceStatus)(nil),          // 17: cti.v1.DeviceStatus
-	(*DeviceState)(nil),           // 18: cti.v1.DeviceState
-	(*Device)(nil),                // 19: cti.v1.Device
-	(*CallChanged)(nil),           // 20: cti.v1.CallChanged
-	(*CallEnded)(nil),             // 21: cti.v1.CallEnded
-	(*DeviceChanged)(nil),         // 22: cti.v1.DeviceChanged
-	(*QueueChanged)(nil),          // 23: cti.v1.QueueChanged
-	(*DevicesChanged)(nil),        // 24: cti.v1.DevicesChanged
-	(*DriverChanged)(nil),         // 25: cti.v1.DriverChanged
-	(*Gap)(nil),                   // 26: cti.v1.Gap
-	(*Event)(nil),                 // 27: cti.v1.Event
-	(*VendorError)(nil),           // 28: cti.v1.VendorError
-	(*timestamppb.Timestamp)(nil), // 29: google.protobuf.Timestamp
+	(RecordingState)(0),           // 5: cti.v1.RecordingState
+	(Registration)(0),             // 6: cti.v1.Registration
+	(Presence)(0),                 // 7: cti.v1.Presence
+	(ForwardMode)(0),              // 8: cti.v1.ForwardMode
+	(AgentStatus)(0),              // 9: cti.v1.AgentStatus
+	(QueueServiceMode)(0),         // 10: cti.v1.QueueServiceMode
+	(DeviceKind)(0),               // 11: cti.v1.DeviceKind
+	(DriverState)(0),              // 12: cti.v1.DriverState
+	(EventKind)(0),                // 13: cti.v1.EventKind
+	(*Party)(nil),                 // 14: cti.v1.Party
+	(*Call)(nil),                  // 15: cti.v1.Call
+	(*CallQueue)(nil),             // 16: cti.v1.CallQueue
+	(*Forward)(nil),               // 17: cti.v1.Forward
+	(*Line)(nil),                  // 18: cti.v1.Line
+	(*QueueMembership)(nil),       // 19: cti.v1.QueueMembership
+	(*DeviceStatus)(nil),          // 20: cti.v1.DeviceStatus
+	(*DeviceState)(nil),           // 21: cti.v1.DeviceState
+	(*QueueMember)(nil),           // 22: cti.v1.QueueMember
+	(*QueueStatus)(nil),           // 23: cti.v1.QueueStatus
+	(*QueueStatusChanged)(nil),    // 24: cti.v1.QueueStatusChanged
+	(*Device)(nil),                // 25: cti.v1.Device
+	(*CallChanged)(nil),           // 26: cti.v1.CallChanged
+	(*CallEnded)(nil),             // 27: cti.v1.CallEnded
+	(*DeviceChanged)(nil),         // 28: cti.v1.DeviceChanged
+	(*QueueChanged)(nil),          // 29: cti.v1.QueueChanged
+	(*DevicesChanged)(nil),        // 30: cti.v1.DevicesChanged
+	(*DriverChanged)(nil),         // 31: cti.v1.DriverChanged
+	(*Gap)(nil),                   // 32: cti.v1.Gap
+	(*Event)(nil),                 // 33: cti.v1.Event
+	(*VendorError)(nil),           // 34: cti.v1.VendorError
+	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
 }
 var file_cti_v1_types_proto_depIdxs = []int32{
 	1,  // 0: cti.v1.Call.state:type_name -> cti.v1.CallState
 	2,  // 1: cti.v1.Call.direction:type_name -> cti.v1.CallDirection
-	12, // 2: cti.v1.Call.local:type_name -> cti.v1.Party
-	12, // 3: cti.v1.Call.remote:type_name -> cti.v1.Party
+	14, // 2: cti.v1.Call.local:type_name -> cti.v1.Party
+	14, // 3: cti.v1.Call.remote:type_name -> cti.v1.Party
 	0,  // 4: cti.v1.Call.available_operations:type_name -> cti.v1.Capability
-	29, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
-	29, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
-	7,  // 7: cti.v1.Forward.mode:type_name -> cti.v1.ForwardMode
-	5,  // 8: cti.v1.Line.registration:type_name -> cti.v1.Registration
-	8,  // 9: cti.v1.QueueMembership.status:type_name -> cti.v1.AgentStatus
-	5,  // 10: cti.v1.DeviceStatus.registration:type_name -> cti.v1.Registration
-	14, // 11: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
-	6,  // 12: cti.v1.DeviceStatus.presence:type_name -> cti.v1.Presence
-	0,  // 13: cti.v1.DeviceStatus.unavailable_operations:type_name -> cti.v1.Capability
-	17, // 14: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
-	15, // 15: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
-	13, // 16: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
-	16, // 17: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
-	29, // 18: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
-	9,  // 19: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
-	0,  // 20: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
-	13, // 21: cti.v1.CallChanged.call:type_name -> cti.v1.Call
-	13, // 22: cti.v1.CallEnded.call:type_name -> cti.v1.Call
-	3,  // 23: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
-	4,  // 24: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
-	17, // 25: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
-	16, // 26: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
-	19, // 27: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
-	10, // 28: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
-	29, // 29: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
-	20, // 30: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
-	21, // 31: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
-	22, // 32: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
-	23, // 33: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
-	24, // 34: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
-	25, // 35: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
-	26, // 36: cti.v1.Event.gap:type_name -> cti.v1.Gap
-	37, // [37:37] is the sub-list for method output_type
-	37, // [37:37] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	35, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
+	35, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
+	16, // 7: cti.v1.Call.queue:type_name -> cti.v1.CallQueue
+	14, // 8: cti.v1.Call.original_called:type_name -> cti.v1.Party
+	5,  // 9: cti.v1.Call.recording:type_name -> cti.v1.RecordingState
+	14, // 10: cti.v1.Call.conference_members:type_name -> cti.v1.Party
+	8,  // 11: cti.v1.Forward.mode:type_name -> cti.v1.ForwardMode
+	6,  // 12: cti.v1.Line.registration:type_name -> cti.v1.Registration
+	9,  // 13: cti.v1.QueueMembership.status:type_name -> cti.v1.AgentStatus
+	6,  // 14: cti.v1.DeviceStatus.registration:type_name -> cti.v1.Registration
+	17, // 15: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
+	7,  // 16: cti.v1.DeviceStatus.presence:type_name -> cti.v1.Presence
+	0,  // 17: cti.v1.DeviceStatus.unavailable_operations:type_name -> cti.v1.Capability
+	20, // 18: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
+	18, // 19: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
+	15, // 20: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
+	19, // 21: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
+	35, // 22: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
+	23, // 23: cti.v1.DeviceState.queue_status:type_name -> cti.v1.QueueStatus
+	9,  // 24: cti.v1.QueueMember.status:type_name -> cti.v1.AgentStatus
+	10, // 25: cti.v1.QueueStatus.service_mode:type_name -> cti.v1.QueueServiceMode
+	22, // 26: cti.v1.QueueStatus.members:type_name -> cti.v1.QueueMember
+	23, // 27: cti.v1.QueueStatusChanged.status:type_name -> cti.v1.QueueStatus
+	11, // 28: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
+	0,  // 29: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
+	15, // 30: cti.v1.CallChanged.call:type_name -> cti.v1.Call
+	15, // 31: cti.v1.CallEnded.call:type_name -> cti.v1.Call
+	3,  // 32: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
+	4,  // 33: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
+	20, // 34: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
+	19, // 35: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
+	25, // 36: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
+	12, // 37: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
+	35, // 38: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
+	26, // 39: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
+	27, // 40: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
+	28, // 41: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
+	29, // 42: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
+	30, // 43: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
+	24, // 44: cti.v1.Event.queue_status_changed:type_name -> cti.v1.QueueStatusChanged
+	31, // 45: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
+	32, // 46: cti.v1.Event.gap:type_name -> cti.v1.Gap
+	47, // [47:47] is the sub-list for method output_type
+	47, // [47:47] is the sub-list for method input_type
+	47, // [47:47] is the sub-list for extension type_name
+	47, // [47:47] is the sub-list for extension extendee
+	0,  // [0:47] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_types_proto_init() }
@@ -2689,13 +3233,14 @@ func file_cti_v1_types_proto_init() {
 	if File_cti_v1_types_proto != nil {
 		return
 	}
-	file_cti_v1_types_proto_msgTypes[5].OneofWrappers = []any{}
-	file_cti_v1_types_proto_msgTypes[15].OneofWrappers = []any{
+	file_cti_v1_types_proto_msgTypes[6].OneofWrappers = []any{}
+	file_cti_v1_types_proto_msgTypes[19].OneofWrappers = []any{
 		(*Event_CallChanged)(nil),
 		(*Event_CallEnded)(nil),
 		(*Event_DeviceChanged)(nil),
 		(*Event_QueueChanged)(nil),
 		(*Event_DevicesChanged)(nil),
+		(*Event_QueueStatusChanged)(nil),
 		(*Event_DriverChanged)(nil),
 		(*Event_Gap)(nil),
 	}
@@ -2704,8 +3249,8 @@ func file_cti_v1_types_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_types_proto_rawDesc), len(file_cti_v1_types_proto_rawDesc)),
-			NumEnums:      12,
-			NumMessages:   17,
+			NumEnums:      14,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -9,7 +9,17 @@
 // ipofficesim.RunQueueScript (consultation and transfer included).
 //
 // On start it prints the wss URLs and the SHA-256 fingerprint of its
-// certificate, self-signed unless -cert and -key are given.
+// certificate, self-signed (for localhost, 127.0.0.1, ::1 and -hosts) unless
+// -cert and -key are given. With -cert-out it also writes that certificate
+// as PEM to a file, once it listens, for a client's CA file: `make run`
+// points config.hcl's ca_file at it, and waits for the file to appear
+// before it starts the host.
+//
+// The service user's password is -password if given (ps shows it), else
+// the environment variable -password-env names (IPO_PASSWORD) if set, else
+// "password"; it is never printed:
+//
+//	IPO_PASSWORD=secret ipofficesim -listen 127.0.0.1:18443 -cert-out ipo.pem -users 6 -ring-every 60s
 package main
 
 import (
@@ -21,6 +31,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,7 +48,10 @@ func main() {
 		keyFile     = flag.String("key", "", "PEM key file for -cert")
 		hosts       = flag.String("hosts", "", "comma-separated extra host names or addresses for the self-signed certificate")
 		username    = flag.String("user", ipofficesim.DefaultUsername, "service user name")
-		password    = flag.String("password", ipofficesim.DefaultPassword, "service user password")
+		password    = flag.String("password", ipofficesim.DefaultPassword, "service user password (ps shows it: prefer the -password-env variable; given, it wins)")
+		passwordEnv = flag.String("password-env", "IPO_PASSWORD", "environment `variable` holding the service user password")
+		certOut     = flag.String("cert-out", "", "write the certificate served, as PEM, to this `file` once listening (for a client's CA file)")
+		fpOut       = flag.String("fingerprint-out", "", "write the certificate's SHA-256 fingerprint to this `file` once listening (for a client's certificate pin)")
 		version     = flag.String("version", ipofficesim.DefaultVersion, "versioninfo answered to getversioninfo")
 		nUsers      = flag.Int("users", 10, "number of users, extensions 201 and up")
 		nQueues     = flag.Int("queues", 2, "number of queues: Sales 600, Support 601, Queue3 602 ...")
@@ -49,13 +63,18 @@ func main() {
 		verbose     = flag.Bool("v", false, "log debug detail")
 	)
 	flag.Parse()
+	passwordSet := false
+	flag.Visit(func(f *flag.Flag) { passwordSet = passwordSet || f.Name == "password" })
+	if v := os.Getenv(*passwordEnv); v != "" && !passwordSet {
+		*password = v
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 	if err := run(log, config{
-		listen: *listen, certFile: *certFile, keyFile: *keyFile, hosts: *hosts, user: *username, password: *password,
+		listen: *listen, certFile: *certFile, keyFile: *keyFile, certOut: *certOut, fpOut: *fpOut, hosts: *hosts, user: *username, password: *password,
 		version: *version, users: *nUsers, queues: *nQueues, ringEvery: *ringEvery, answerAfter: *answerAfter,
 		hangupAfter: *hangupAfter, script: *script, scriptStep: *scriptStep,
 	}); err != nil {
@@ -65,10 +84,10 @@ func main() {
 }
 
 type config struct {
-	listen, certFile, keyFile, hosts, user, password, version string
-	users, queues                                             int
-	ringEvery, answerAfter, hangupAfter, scriptStep           time.Duration
-	script                                                    bool
+	listen, certFile, keyFile, certOut, fpOut, hosts, user, password, version string
+	users, queues                                                             int
+	ringEvery, answerAfter, hangupAfter, scriptStep                           time.Duration
+	script                                                                    bool
 }
 
 func run(log *slog.Logger, cfg config) error {
@@ -117,10 +136,25 @@ func run(log *slog.Logger, cfg config) error {
 		return err
 	}
 	addr := ln.Addr().String()
+	if cfg.certOut != "" {
+		if err := writeFileAtomic(cfg.certOut, srv.CertPEM()); err != nil {
+			ln.Close()
+			return fmt.Errorf("write the certificate: %w", err)
+		}
+	}
+	if cfg.fpOut != "" {
+		if err := writeFileAtomic(cfg.fpOut, []byte(srv.CertFingerprint()+"\n")); err != nil {
+			ln.Close()
+			return fmt.Errorf("write the fingerprint: %w", err)
+		}
+	}
 	fmt.Printf("IP Office MTCTI3 simulator (%s)\n", cfg.version)
 	fmt.Printf("  %s\n  %s\n", ipofficesim.URL(addr, mtcti.Framed), ipofficesim.URL(addr, mtcti.NoFraming))
 	fmt.Printf("  service user %q\n", cfg.user)
 	fmt.Printf("  certificate SHA-256 fingerprint: %s\n", srv.CertFingerprint())
+	if cfg.certOut != "" {
+		fmt.Printf("  certificate written to %s\n", cfg.certOut)
+	}
 	for _, q := range srv.Queues() {
 		var m []string
 		for _, mm := range q.Members {
@@ -226,4 +260,27 @@ func freeMembers(srv *ipofficesim.Server, q string) []string {
 		}
 	}
 	return out
+}
+
+// writeFileAtomic writes data to path through a temporary file in the same
+// folder and a rename, so that whoever waits for path never reads it half
+// written.
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after a successful rename: nothing to remove
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil { // a certificate, no secret
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
