@@ -105,8 +105,14 @@ func (d *Driver) callCommand(ctx context.Context, device, callID string, need ct
 		undo()
 		return nil, err
 	}
-	return &ctiv1.CommandResponse{}, nil
+	return received(), nil
 }
+
+// received is the answer to a command IP Office accepted: its RequestResponse
+// means "received", not "done" (document, line 366; Drop may succeed
+// without dropping, lines 3198-3201), so the outcome is pending until the
+// notifies show it.
+func received() *ctiv1.CommandResponse { return &ctiv1.CommandResponse{Pending: true} }
 
 // handOn remembers, before the command is sent (IP Office's CallLost may
 // come before its answer), calls the command sends elsewhere, so that
@@ -225,7 +231,7 @@ func (d *Driver) pairCommand(ctx context.Context, req *ctiv1.CallPairRequest, ne
 		undo()
 		return nil, err
 	}
-	return &ctiv1.CommandResponse{}, nil
+	return received(), nil
 }
 
 // Park parks a call in a slot; without one, in the user's own (the
@@ -361,7 +367,7 @@ func (d *Driver) updateUser(ctx context.Context, t target, u *mtcti.UpdateUser) 
 	if err := commandError(t.dev.id, err, true); err != nil {
 		return nil, err
 	}
-	return &ctiv1.CommandResponse{}, nil
+	return received(), nil
 }
 
 // userFeature refuses a command the user's featuresavailable withholds.

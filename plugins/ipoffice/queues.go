@@ -254,7 +254,7 @@ func (d *Driver) eachMembership(ctx context.Context, req *ctiv1.QueueRequest, di
 			return nil, err
 		}
 	}
-	return &ctiv1.CommandResponse{}, nil
+	return received(), nil
 }
 
 // member sends an UpdateQueue about the request's user to its hunt group,
@@ -321,5 +321,5 @@ func (d *Driver) updateQueue(ctx context.Context, t target, device string, u *mt
 	if err := commandError(device, err, true); err != nil {
 		return nil, err
 	}
-	return &ctiv1.CommandResponse{}, nil
+	return received(), nil
 }

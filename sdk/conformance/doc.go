@@ -22,10 +22,18 @@
 //     and far-end hang-ups, each step asserted on the event stream with a
 //     stable call id.
 //   - device: DND, forwarding, mute, speaker, keys and factory-reset
-//     protection.
+//     protection; a queue's service mode; an agent joining, pausing,
+//     unpausing and leaving one of Config.Queues.
 //   - errors: unknown devices and calls, malformed requests, wrong call
 //     states and an unreachable device give the codes driver.proto lists.
 //   - concurrency: commands and state reads at once give no unexpected error.
+//   - discovery (a model declares CAPABILITY_DISCOVERY): the event stream
+//     opens with a DevicesChanged snapshot, ListDevices lists exactly the
+//     announced devices with declared models, their state is readable, and
+//     with a DiscoveryLab a device added and removed on the system is
+//     announced both ways.
+//   - connections (Config.Connections): ListConnections lists each, up.
+//   - foreign devices (Config.ForeignDevices): each answers NOT_FOUND.
 //   - coverage: every capability a model declares was exercised by some
 //     scenario; the few the kit cannot stage are called and must not answer
 //     UNIMPLEMENTED, INTERNAL or UNKNOWN.
