@@ -227,7 +227,9 @@ func (d *Driver) pairCommand(ctx context.Context, req *ctiv1.CallPairRequest, ne
 		return nil, err
 	}
 	undo := t.handOn(action, req.GetCallId(), req.GetOtherCallId())
-	if err := commandError(req.GetDevice(), t.function(ctx, action, "", t.callID, other.callID), false); err != nil {
+	// The call the function is sent on is the first; callinst names the
+	// other one ("only 0 or 1 callinst", document, line 3631).
+	if err := commandError(req.GetDevice(), t.function(ctx, action, "", other.callID), false); err != nil {
 		undo()
 		return nil, err
 	}

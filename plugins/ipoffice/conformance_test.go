@@ -129,6 +129,20 @@ func (l *lab) SetReachable(_ context.Context, _ string, up bool) error {
 	return nil
 }
 
+// Party is another user: IP Office joins two outside parties only with
+// an inside one.
+func (l *lab) Party(context.Context, string) (string, error) { return "203", nil }
+
+// AnswerNumber has the user at number answer the call ringing it.
+func (l *lab) AnswerNumber(_ context.Context, _, number string) error {
+	for _, c := range l.sim.Calls() {
+		if c.Kind == "user" && c.Number == number && c.State == mtcti.CallInfo_RINGING {
+			return l.sim.AnswerAs(number, c.GCID)
+		}
+	}
+	return fmt.Errorf("nothing rings %s", number)
+}
+
 // AddDevice adds a user on the PBX, as an administrator would.
 func (l *lab) AddDevice(context.Context) (string, error) {
 	ext := strconv.Itoa(int(250 + l.added.Add(1)))
@@ -138,7 +152,10 @@ func (l *lab) AddDevice(context.Context) (string, error) {
 // RemoveDevice deletes it.
 func (l *lab) RemoveDevice(_ context.Context, id string) error { return l.sim.RemoveUser(extOf(id)) }
 
-var _ conformance.DiscoveryLab = (*lab)(nil)
+var (
+	_ conformance.DiscoveryLab = (*lab)(nil)
+	_ conformance.PartyLab     = (*lab)(nil)
+)
 
 func TestConformance(t *testing.T) {
 	sim, addr := startPBX(t)

@@ -78,7 +78,7 @@ var callFeature = map[ctiv1.Capability]mtcti.CallFeatures{
 	ctiv1.Capability_CAPABILITY_PARK:              mtcti.CallFeaturePark,
 	ctiv1.Capability_CAPABILITY_CONSULT_TRANSFER:  mtcti.CallFeatureSetupTransfer,
 	ctiv1.Capability_CAPABILITY_COMPLETE_TRANSFER: mtcti.CallFeatureCompleteTransfer,
-	ctiv1.Capability_CAPABILITY_CONFERENCE:        mtcti.CallFeatureSetupTransfer, // SetupConf shares bit 8 (line 3563)
+	ctiv1.Capability_CAPABILITY_CONFERENCE:        mtcti.CallFeatureCompleteConf,
 	ctiv1.Capability_CAPABILITY_SEND_DTMF:         mtcti.CallFeatureGenerateDigits,
 }
 

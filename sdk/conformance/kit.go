@@ -161,6 +161,7 @@ func Run(t *testing.T, cfg Config) {
 	t.Run("info", func(t *testing.T) { k.testInfo(t, before) })
 	t.Run("capabilities", k.testUndeclared)
 	t.Run("calls", k.testCalls)
+	t.Run("parties", k.testParties)
 	t.Run("device", k.testDevice)
 	t.Run("errors", k.testErrors)
 	t.Run("concurrency", k.testConcurrency)
