@@ -230,6 +230,13 @@ func (d *Driver) SetDND(ctx context.Context, req *ctiv1.SetDNDRequest) (*ctiv1.C
 	return d.acmeDriver.SetDND(ctx, req)
 }
 
+// ListConnections is ACME's (it has none), behind the FAULT_HANG_ALL gate
+// like every unary RPC.
+func (d *Driver) ListConnections(ctx context.Context, req *ctiv1.ListConnectionsRequest) (*ctiv1.ListConnectionsResponse, error) {
+	d.wedge()
+	return d.acmeDriver.ListConnections(ctx, req)
+}
+
 // WatchEvents serves ACME's event stream (its sdk.Broadcaster, with its
 // initial picture of every device) through a watcher, which adds floods
 // and applies FAULT_GARBAGE and FAULT_HANG_ALL to every event sent.
