@@ -94,14 +94,20 @@ func (d *device) conference(t *testing.T, lab PartyLab) {
 	_, err := d.k.client.Conference(d.k.ctx(t), &ctiv1.CallPairRequest{Device: d.id, CallId: held.GetCallId(), OtherCallId: consult.GetCallId()})
 	mustOK(t, "Conference", err)
 	d.cover(t, capConf)
-	st := d.eventually(t, "one connected call left: the conference", func(st *ctiv1.DeviceState) bool {
-		n := 0
+	// The conference is the one call left connected, once neither call
+	// of the pair is held any more (a driver may report the change of
+	// each in turn).
+	st := d.eventually(t, "one connected call left, none held: the conference", func(st *ctiv1.DeviceState) bool {
+		connected := 0
 		for _, c := range st.GetCalls() {
-			if c.GetState() == stateConnected {
-				n++
+			switch c.GetState() {
+			case stateConnected:
+				connected++
+			case stateHeld:
+				return false
 			}
 		}
-		return n == 1
+		return connected == 1
 	})
 	if st == nil {
 		t.FailNow()
