@@ -271,7 +271,38 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 	if len(req.GetDestination()) > maxTarget {
 		return nil, sdk.InvalidArgument("destination is longer than IP Office's %d characters", maxTarget)
 	}
+	id, err := d.referenced(ctx, t, &mtcti.UpdateCallControl{Makecall: &mtcti.MakeCall{Target: req.GetDestination()}}, "make the call to "+req.GetDestination())
+	if err != nil {
+		return nil, err
+	}
+	return &ctiv1.DialResponse{CallId: id}, nil
+}
+
+// Unpark retrieves a parked call to the user: UnParkCall with a
+// referencecallid, which the call it creates carries (a new callid,
+// document, lines 2256-2269, 2473-2476).
+func (d *Driver) Unpark(ctx context.Context, req *ctiv1.UnparkRequest) (*ctiv1.UnparkResponse, error) {
+	t, err := d.user(req.GetDevice())
+	if err != nil {
+		return nil, err
+	}
+	if len(req.GetSlot()) > 9 {
+		return nil, sdk.InvalidArgument("slot %q is longer than IP Office's 9 characters", req.GetSlot())
+	}
+	id, err := d.referenced(ctx, t, &mtcti.UpdateCallControl{Unparkcall: &mtcti.UnParkCall{Parkid: req.GetSlot()}}, "unpark the call in slot "+req.GetSlot())
+	if err != nil {
+		return nil, err
+	}
+	return &ctiv1.UnparkResponse{CallId: id}, nil
+}
+
+// referenced sends a command that creates a call (MakeCall, UnParkCall)
+// with a fresh referencecallid and waits briefly for IP Office to report
+// the call, to answer with its id ("" when it is not reported in time:
+// the call then appears as an event).
+func (d *Driver) referenced(ctx context.Context, t target, cc *mtcti.UpdateCallControl, what string) (string, error) {
 	ref := nextReference()
+	cc.Referencecallid = ref
 	ch := make(chan string, 1)
 	t.l.mu.Lock()
 	t.dev.dials[ref] = ch
@@ -281,21 +312,20 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 		delete(t.dev.dials, ref)
 		t.l.mu.Unlock()
 	}()
-	err = t.send(ctx, &mtcti.UpdateCallControl{Referencecallid: ref, Makecall: &mtcti.MakeCall{Target: req.GetDestination()}})
-	if err := commandError(req.GetDevice(), err, false); err != nil {
-		return nil, err
+	if err := commandError(t.dev.id, t.send(ctx, cc), false); err != nil {
+		return "", err
 	}
 	wait, cancel := context.WithTimeout(ctx, dialWait)
 	defer cancel()
 	select {
 	case id, ok := <-ch:
 		if !ok {
-			return nil, sdk.Aborted("device %q: IP Office could not make the call to %q (it reported only its loss)", req.GetDevice(), req.GetDestination()).
-				WithVendor(Vendor, req.GetDevice(), "CallLost", "MakeCall failed at once")
+			return "", sdk.Aborted("device %q: IP Office could not %s (it reported only the call's loss)", t.dev.id, what).
+				WithVendor(Vendor, t.dev.id, "CallLost", what+" failed at once")
 		}
-		return &ctiv1.DialResponse{CallId: id}, nil
+		return id, nil
 	case <-wait.Done():
-		return &ctiv1.DialResponse{}, nil // accepted; the call appears as an event
+		return "", nil
 	}
 }
 

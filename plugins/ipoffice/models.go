@@ -34,6 +34,7 @@ var userCaps = []ctiv1.Capability{
 	ctiv1.Capability_CAPABILITY_SEND_DTMF,
 	ctiv1.Capability_CAPABILITY_REDIRECT,
 	ctiv1.Capability_CAPABILITY_PARK,
+	ctiv1.Capability_CAPABILITY_UNPARK,
 	ctiv1.Capability_CAPABILITY_SET_DND,
 	ctiv1.Capability_CAPABILITY_SET_FORWARD,
 	ctiv1.Capability_CAPABILITY_JOIN_QUEUE,

@@ -13,6 +13,7 @@ const (
 	capComplete = ctiv1.Capability_CAPABILITY_COMPLETE_TRANSFER
 	capConf     = ctiv1.Capability_CAPABILITY_CONFERENCE
 	capPark     = ctiv1.Capability_CAPABILITY_PARK
+	capUnpark   = ctiv1.Capability_CAPABILITY_UNPARK
 )
 
 // PartyLab is what a Lab may also do for the scenarios that need a second
@@ -117,15 +118,26 @@ func (d *device) conference(t *testing.T, lab PartyLab) {
 }
 
 // park parks a connected call: it leaves the device, and the answer names
-// the slot.
+// the slot. With UNPARK the device then takes it back and hangs it up.
 func (d *device) park(t *testing.T) {
 	c := d.connectedCall(t)
 	m := d.mark(t)
 	resp, err := d.k.client.Park(d.k.ctx(t), &ctiv1.ParkRequest{Device: d.id, CallId: c.GetCallId()})
 	mustOK(t, "Park a connected call", err)
 	if resp.GetSlot() == "" {
-		t.Error("Park answered no slot")
+		t.Fatal("Park answered no slot")
 	}
 	d.cover(t, capPark)
 	d.waitEnded(t, m, c.GetCallId())
+	if !d.has(capUnpark) {
+		return
+	}
+	m = d.mark(t)
+	un, err := d.k.client.Unpark(d.k.ctx(t), &ctiv1.UnparkRequest{Device: d.id, Slot: resp.GetSlot()})
+	mustOK(t, "Unpark the parked call", err)
+	d.cover(t, capUnpark)
+	back := d.waitNewCall(t, m, "the unparked call connected", func(c *ctiv1.Call) bool {
+		return (un.GetCallId() == "" || c.GetCallId() == un.GetCallId()) && c.GetState() == stateConnected
+	})
+	d.hangUp(t, back)
 }
