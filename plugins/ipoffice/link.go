@@ -60,6 +60,8 @@ type link struct {
 	addr     string             // the address of the current or last session
 	since    time.Time          // when the link last went up or down
 	lines    map[string]*entity // by GUID hex: every user and queue of the system
+	users    map[string]*entity // the users of lines, by extension
+	calls    map[string]*int    // call numbering per device id (see device.next)
 	bySub    map[int32]*entity  // the current session's subscriptions
 	linesSub int32
 	stop     context.CancelFunc
@@ -92,9 +94,13 @@ type device struct {
 	ids    map[[2]int32]string // (subscribe_id, callid) -> call id
 	vendor map[string][2]int32 // call id -> (subscribe_id, callid) now
 	gcids  map[string]string   // gcid hex -> call id, for current calls
-	next   int
-	dials  map[int32]chan string // referencecallid -> the call id, for Dial
-	seen   map[string]bool       // calls reported since the last resubscription
+	gcidOf map[string]string   // call id -> its key in gcids
+	// next numbers the device id's calls; it is the link's (callSeq), so
+	// that a device id that passes to another user (a renumbering) never
+	// reuses a call id apps saw end.
+	next  *int
+	dials map[int32]chan string // referencecallid -> the call id, for Dial
+	seen  map[string]bool       // calls reported since the last resubscription
 	// handedOn are the calls the driver transferred, redirected or
 	// parked: their CallLost means TRANSFERRED, not a hang-up.
 	handedOn map[string]bool
@@ -106,6 +112,7 @@ type device struct {
 
 func newLink(cfg linkConfig, logger hclog.Logger, publish func(*ctiv1.Event)) *link {
 	return &link{cfg: cfg, logger: logger, publish: publish, now: time.Now, lines: map[string]*entity{}, bySub: map[int32]*entity{},
+		users: map[string]*entity{}, calls: map[string]*int{},
 		detail: "connecting to IP Office"}
 }
 
@@ -134,7 +141,14 @@ func (l *link) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		sess, addr, err := l.dial(ctx)
 		if err != nil {
-			l.setDown(fmt.Sprintf("cannot reach IP Office: %v", err))
+			detail := fmt.Sprintf("cannot reach IP Office: %v", err)
+			l.mu.Lock()
+			changed := detail != l.detail
+			l.mu.Unlock()
+			if changed && ctx.Err() == nil { // once per reason, not at every retry
+				l.logger.Warn("cannot connect to IP Office; retrying with backoff", "error", err)
+			}
+			l.setDown(detail)
 			select {
 			case <-ctx.Done():
 			case <-time.After(backoff.Next()):
@@ -159,7 +173,7 @@ func (l *link) dial(ctx context.Context) (*ipoapi.Session, string, error) {
 			return sess, addr, nil
 		}
 		if errors.Is(err, wsconn.ErrUnauthorized) {
-			err = fmt.Errorf("%w: check the connection's username and password, and that its rights group has Enhanced TSPI Access", err)
+			err = fmt.Errorf("%w (IP Office: a rights group with Enhanced TSPI Access)", err)
 		}
 		errs = append(errs, err)
 	}
@@ -327,7 +341,7 @@ func (h *handler) Notify(n *mtcti.Notify) {
 	l := (*link)(h)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if n.GetSubscribeId() == l.linesSub {
+	if l.linesSub != 0 && n.GetSubscribeId() == l.linesSub {
 		if lines := n.GetLines(); lines != nil {
 			l.applyLines(lines)
 		}
@@ -386,16 +400,27 @@ func (l *link) applyLines(n *mtcti.NotifyLines) {
 	add := func(queue bool, guid []byte, extn, name string) {
 		key := hex.EncodeToString(guid)
 		e := l.lines[key]
-		if e != nil && e.extn != extn {
+		if e != nil && (e.extn != extn || e.queue != queue) {
 			// A renumbered user is another device for apps.
 			removed = append(removed, l.dropEntity(e)...)
 			e = nil
+		}
+		for _, other := range l.lines {
+			if other != e && other.extn == extn && extn != "" {
+				// The number now belongs to this user or hunt group: the
+				// one that had it was renumbered or deleted, whatever
+				// order IP Office reports it in.
+				removed = append(removed, l.dropEntity(other)...)
+			}
 		}
 		if e == nil {
 			e = &entity{queue: queue, guid: slices.Clone(guid), devices: map[string]*device{}}
 			l.lines[key] = e
 		}
 		e.extn, e.name = extn, name
+		if !queue && extn != "" {
+			l.users[extn] = e
+		}
 		for _, v := range l.views {
 			if extn == "" || !v.has(extn, queue) {
 				continue
@@ -413,18 +438,8 @@ func (l *link) applyLines(n *mtcti.NotifyLines) {
 			l.subs.Add(key, l.cfg.subTimeout, l.subscribeEntity(e))
 		}
 	}
-	for _, u := range n.GetAdduser() {
-		add(false, u.GetGuid(), u.GetExtn(), u.GetName())
-	}
-	for _, u := range n.GetChangeuser() {
-		add(false, u.GetGuid(), u.GetExtn(), u.GetName())
-	}
-	for _, q := range n.GetAddqueue() {
-		add(true, q.GetGuid(), q.GetExtn(), q.GetName())
-	}
-	for _, q := range n.GetChangequeue() {
-		add(true, q.GetGuid(), q.GetExtn(), q.GetName())
-	}
+	// Deletes first, then changes and adds: a number freed in this notify
+	// may be given to another user in it.
 	for _, u := range n.GetDeleteuser() {
 		if e := l.lines[hex.EncodeToString(u.GetGuid())]; e != nil {
 			removed = append(removed, l.dropEntity(e)...)
@@ -435,6 +450,24 @@ func (l *link) applyLines(n *mtcti.NotifyLines) {
 			removed = append(removed, l.dropEntity(e)...)
 		}
 	}
+	for _, u := range n.GetChangeuser() {
+		add(false, u.GetGuid(), u.GetExtn(), u.GetName())
+	}
+	for _, q := range n.GetChangequeue() {
+		add(true, q.GetGuid(), q.GetExtn(), q.GetName())
+	}
+	for _, u := range n.GetAdduser() {
+		add(false, u.GetGuid(), u.GetExtn(), u.GetName())
+	}
+	for _, q := range n.GetAddqueue() {
+		add(true, q.GetGuid(), q.GetExtn(), q.GetName())
+	}
+	// A device removed and added again in one notify (a renumbering
+	// chain) is announced as added only.
+	removed = slices.DeleteFunc(removed, func(id string) bool {
+		return slices.ContainsFunc(added, func(d *ctiv1.Device) bool { return d.GetDevice() == id })
+	})
+	fresh = slices.DeleteFunc(fresh, func(d *device) bool { return d.ent.devices[d.id] != d })
 	if len(added) > 0 || len(removed) > 0 {
 		l.publish(&ctiv1.Event{Time: timestamppb.New(l.now()), Payload: &ctiv1.Event_DevicesChanged{
 			DevicesChanged: &ctiv1.DevicesChanged{Added: added, Removed: removed}}})
@@ -449,6 +482,9 @@ func (l *link) applyLines(n *mtcti.NotifyLines) {
 func (l *link) dropEntity(e *entity) []string {
 	key := entityKey(e)
 	delete(l.lines, key)
+	if l.users[e.extn] == e {
+		delete(l.users, e.extn)
+	}
 	if l.subs != nil {
 		l.subs.Remove(key)
 	}
@@ -471,7 +507,18 @@ func (l *link) dropEntity(e *entity) []string {
 		}
 	}
 	e.devices = map[string]*device{}
+	if e.queue {
+		l.publishQueuesFor(e) // its members leave it
+	}
 	return ids
+}
+
+// callSeq is the call numbering of device id. Callers hold mu.
+func (l *link) callSeq(id string) *int {
+	if l.calls[id] == nil {
+		l.calls[id] = new(int)
+	}
+	return l.calls[id]
 }
 
 // isConfigured reports whether a device block configures id. Callers hold
@@ -598,7 +645,8 @@ func (l *link) snapshot() []*ctiv1.Event {
 
 func (l *link) newDevice(id string, e *entity) *device {
 	return &device{id: id, ent: e, calls: sdk.NewCallSet(id, nil), ids: map[[2]int32]string{}, vendor: map[string][2]int32{},
-		gcids: map[string]string{}, dials: map[int32]chan string{}, seen: map[string]bool{}, handedOn: map[string]bool{}}
+		gcids: map[string]string{}, gcidOf: map[string]string{}, dials: map[int32]chan string{}, seen: map[string]bool{}, handedOn: map[string]bool{},
+		next: l.callSeq(id)}
 }
 
 // describe is the Device of e as device id. Callers hold mu.
@@ -724,8 +772,8 @@ func (d *device) callID(sub, callid int32, gcid []byte) string {
 	g := hex.EncodeToString(gcid)
 	id, ok := d.gcids[g]
 	if !ok || g == "" || d.calls.Call(id) == nil {
-		d.next++
-		id = strconv.Itoa(d.next)
+		*d.next++
+		id = strconv.Itoa(*d.next)
 	}
 	if old, ok := d.vendor[id]; ok {
 		delete(d.ids, old) // the same call under its new subscription
@@ -733,6 +781,7 @@ func (d *device) callID(sub, callid int32, gcid []byte) string {
 	d.ids[key], d.vendor[id] = id, key
 	if g != "" {
 		d.gcids[g] = id
+		d.gcidOf[id] = g
 	}
 	return id
 }
@@ -742,11 +791,11 @@ func (d *device) forget(id string) {
 	delete(d.ids, d.vendor[id])
 	delete(d.vendor, id)
 	delete(d.handedOn, id)
-	for g, c := range d.gcids {
-		if c == id {
-			delete(d.gcids, g)
-		}
+	delete(d.seen, id)
+	if g, ok := d.gcidOf[id]; ok && d.gcids[g] == id {
+		delete(d.gcids, g)
 	}
+	delete(d.gcidOf, id)
 }
 
 // forgetEnded drops the ids of calls the set no longer has.

@@ -69,14 +69,7 @@ func agentStatus(u *entity) ctiv1.AgentStatus {
 }
 
 // userByExtn finds a user of the lines list. Callers hold mu.
-func (l *link) userByExtn(extn string) *entity {
-	for _, e := range l.lines {
-		if !e.queue && e.extn == extn {
-			return e
-		}
-	}
-	return nil
-}
+func (l *link) userByExtn(extn string) *entity { return l.users[extn] }
 
 // sameView returns u's device in the view (site) of queue device q.
 // Callers hold mu.
