@@ -204,15 +204,21 @@ func (c *Config) resolveConnection(s *sink, d *Device, spec DriverSpec) (*ctiv1.
 	if s.diags[n:].HasErrors() {
 		return nil, nil
 	}
-	cc := &ctiv1.ConnectionConfig{Name: d.Name, Settings: map[string]string{}}
-	var secrets []string
+	settings, secrets := texts(v)
+	return &ctiv1.ConnectionConfig{Name: d.Name, Settings: settings}, secrets
+}
+
+// texts returns checked settings as the text a driver gets, and the values
+// of the secret ones.
+func texts(v map[string]setting) (settings map[string]string, secrets []string) {
+	settings = make(map[string]string, len(v))
 	for name, set := range v {
-		cc.Settings[name] = set.text
+		settings[name] = set.text
 		if set.secret {
 			secrets = append(secrets, set.text)
 		}
 	}
-	return cc, secrets
+	return settings, secrets
 }
 
 // resolveDevice checks one device against spec. It returns nil when the
@@ -242,15 +248,8 @@ func (c *Config) resolveDevice(s *sink, d *Device, spec DriverSpec) (*ctiv1.Devi
 	if s.diags[n:].HasErrors() || model == "" {
 		return nil, nil
 	}
-	dc := &ctiv1.DeviceConfig{Device: d.Name, Model: model, Connection: d.Connection, Settings: map[string]string{}}
-	var secrets []string
-	for name, set := range v {
-		dc.Settings[name] = set.text
-		if set.secret {
-			secrets = append(secrets, set.text)
-		}
-	}
-	return dc, secrets
+	settings, secrets := texts(v)
+	return &ctiv1.DeviceConfig{Device: d.Name, Model: model, Connection: d.Connection, Settings: settings}, secrets
 }
 
 // addSecret appends a non-empty secret once.
