@@ -52,6 +52,7 @@ func newHarness(ctx context.Context) (*harness, error) {
 	builds := []struct{ out, pkg string }{
 		{"ctihost", "./host"},
 		{"plugins/cti-driver-grandstream", "./plugins/grandstream/cmd/cti-driver-grandstream"},
+		{"plugins/cti-driver-ipoffice", "./plugins/ipoffice/cmd/cti-driver-ipoffice"},
 		{"gssim", "./plugins/grandstream/cmd/gssim"}, // every simulated Grandstream phone runs in its own process
 		{"plugins/cti-driver-buggy", "./examples/buggy-driver/cmd/cti-driver-buggy"},
 		{"bench-twohop", "./examples/bench/cmd/bench-twohop"},
@@ -311,8 +312,23 @@ func (h *harness) startHostWith(ctx context.Context, tag string, devices []devic
 		}
 		b.WriteString("}\n")
 	}
+	// One instance per (site, driver), or per driver when shared.
+	instances := map[string]bool{}
+	for _, d := range devices {
+		if hc.isolation == "driver" {
+			instances[d.driver] = true
+		} else {
+			instances[d.site+"/"+d.driver] = true
+		}
+	}
+	return h.launchHost(ctx, tag, listen, b.String(), len(instances))
+}
+
+// launchHost writes config (whose host block listens on listen) and runs
+// ctihost with it, waiting until want plugin instances run.
+func (h *harness) launchHost(ctx context.Context, tag, listen, config string, want int) (*runningHost, error) {
 	path := filepath.Join(h.dir, tag+".hcl")
-	if err := os.WriteFile(path, []byte(b.String()), 0o600); err != nil {
+	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		return nil, err
 	}
 	env := append(os.Environ(), "BENCH_PASSCODE="+benchPasscode)
@@ -345,16 +361,6 @@ func (h *harness) startHostWith(ctx context.Context, tag string, devices []devic
 	}
 	h.onClose(func() { conn.Close() })
 	rh.conn, rh.host, rh.admin = conn, ctiv1.NewHostClient(conn), ctiv1.NewAdminClient(conn)
-	// One instance per (site, driver), or per driver when shared.
-	instances := map[string]bool{}
-	for _, d := range devices {
-		if hc.isolation == "driver" {
-			instances[d.driver] = true
-		} else {
-			instances[d.site+"/"+d.driver] = true
-		}
-	}
-	want := len(instances)
 	err = waitUntil(ctx, 30*time.Second, func() bool {
 		select {
 		case <-proc.done:

@@ -3,7 +3,7 @@
 // loopback, measures each row beside its floor in the same run, prints one
 // table and writes the same figures as JSON.
 //
-//	go run ./examples/bench [-quick] [-rows command,events,faults,phones] [-out bin/bench/results.json]
+//	go run ./examples/bench [-quick] [-rows command,events,faults,phones,sites,pbx] [-out bin/bench/results.json]
 package main
 
 import (
@@ -56,7 +56,7 @@ type options struct {
 }
 
 // rowGroups are the -rows choices, in the order they run.
-var rowGroups = []string{"command", "events", "faults", "phones", "sites"}
+var rowGroups = []string{"command", "events", "faults", "phones", "sites", "pbx"}
 
 // measures tells whether the run measures group.
 func (o options) measures(group string) bool {
@@ -83,13 +83,14 @@ type sizes struct {
 	subscribers []int // subscriber counts of the event rows
 	swapLoad    int   // milliseconds of load before and after a swap
 	phones      phoneSizes
+	pbx         pbxSizes
 }
 
 func (o options) sizes() sizes {
 	if o.quick {
-		return sizes{commands: 50, floodEvents: 2000, subscribers: []int{1, 10, 100}, swapLoad: 150, phones: phoneSizesFor(true)}
+		return sizes{commands: 50, floodEvents: 2000, subscribers: []int{1, 10, 100}, swapLoad: 150, phones: phoneSizesFor(true), pbx: pbxSizesFor(true)}
 	}
-	return sizes{commands: 2000, floodEvents: floodTotal, subscribers: []int{1, 10, 100}, swapLoad: 500, phones: phoneSizesFor(false)}
+	return sizes{commands: 2000, floodEvents: floodTotal, subscribers: []int{1, 10, 100}, swapLoad: 500, phones: phoneSizesFor(false), pbx: pbxSizesFor(false)}
 }
 
 func main() {
@@ -166,8 +167,12 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		}
 		res.Rows = append(res.Rows, sites...)
 	}
-	if len(o.rows) == 0 {
-		res.Rows = append(res.Rows, notYetRows()...)
+	if o.measures("pbx") {
+		pbx, err := pbxRows(ctx, h, sz.pbx)
+		if err != nil {
+			return fmt.Errorf("busy PBX rows: %w", err)
+		}
+		res.Rows = append(res.Rows, pbx...)
 	}
 	printTable(w, res)
 	if o.out != "" {
@@ -184,12 +189,6 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		fmt.Fprintf(w, "\nwritten to %s\n", o.out)
 	}
 	return nil
-}
-
-// notYetRows are the rows that wait for a driver: the busy PBX needs the
-// IP Office driver.
-func notYetRows() []row {
-	return []row{{Name: "busy PBX: IP Office 1,000 users, 100 calls/s (not yet)"}}
 }
 
 func printTable(w io.Writer, res results) {
