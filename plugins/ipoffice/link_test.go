@@ -1,0 +1,97 @@
+package ipoffice_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/ctihost/ctihost/plugins/ipoffice"
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// configured runs the driver in process with one connection and returns
+// it, closed at the end of the test.
+func configured(t *testing.T, conn *ctiv1.ConnectionConfig) *ipoffice.Driver {
+	t.Helper()
+	d := ipoffice.New(hclog.NewNullLogger())
+	t.Cleanup(d.Close)
+	if _, err := d.Configure(t.Context(), &ctiv1.ConfigureRequest{Connections: []*ctiv1.ConnectionConfig{conn}}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// link waits until the driver's one connection satisfies ok and returns it.
+func link(t *testing.T, d *ipoffice.Driver, what string, ok func(*ctiv1.ConnectionStatus) bool) *ctiv1.ConnectionStatus {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		resp, err := d.ListConnections(context.Background(), &ctiv1.ListConnectionsRequest{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c := resp.GetConnections(); len(c) == 1 && ok(c[0]) {
+			return c[0]
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection %s within 15s: %v", what, resp.GetConnections())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// closedAddr is a loopback address nothing listens on.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
+}
+
+func TestSecondaryAddressServesWhileThePrimaryIsDown(t *testing.T) {
+	sim, addr := startPBX(t)
+	conn := connection(sim, addr)
+	conn.Settings["address"], conn.Settings["secondary_address"] = closedAddr(t), addr
+	d := configured(t, conn)
+	c := link(t, d, "up through the secondary", func(c *ctiv1.ConnectionStatus) bool { return c.GetConnected() })
+	if c.GetAddress() != addr || c.GetPeerVersion() == "" {
+		t.Errorf("connection %v: want the secondary %s and the IP Office's version", c, addr)
+	}
+}
+
+func TestACertificateOtherThanThePinnedOneIsRefused(t *testing.T) {
+	sim, addr := startPBX(t)
+	conn := connection(sim, addr)
+	conn.Settings["certificate_sha256"] = strings.Repeat("AB:", 31) + "AB" // not the simulator's
+	d := configured(t, conn)
+	c := link(t, d, "refused for its certificate", func(c *ctiv1.ConnectionStatus) bool {
+		return !c.GetConnected() && strings.Contains(c.GetDetail(), "tls")
+	})
+	if strings.Contains(c.GetDetail(), "pbx-Secret-5") {
+		t.Errorf("the detail shows the password: %s", c.GetDetail())
+	}
+	if sim.Connections() != 0 {
+		t.Errorf("the simulator has %d MTCTI3 connections; a refused certificate must open none", sim.Connections())
+	}
+}
+
+func TestRefusedCredentialsSayWhatToFix(t *testing.T) {
+	sim, addr := startPBX(t)
+	conn := connection(sim, addr)
+	conn.Settings["password"] = "not-the-password"
+	d := configured(t, conn)
+	c := link(t, d, "refused for its credentials", func(c *ctiv1.ConnectionStatus) bool {
+		return !c.GetConnected() && strings.Contains(c.GetDetail(), "credentials")
+	})
+	if !strings.Contains(c.GetDetail(), "Enhanced TSPI Access") || strings.Contains(c.GetDetail(), "not-the-password") {
+		t.Errorf("detail %q: want the fix named and no password", c.GetDetail())
+	}
+}
