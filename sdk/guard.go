@@ -47,6 +47,8 @@ var methodCapability = map[string]ctiv1.Capability{
 	"SendKeys":         ctiv1.Capability_CAPABILITY_SEND_KEYS,
 
 	"SetQueueServiceMode": ctiv1.Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE,
+	"SetCallData":         ctiv1.Capability_CAPABILITY_SET_CALL_DATA,
+	"SetRecording":        ctiv1.Capability_CAPABILITY_SET_RECORDING,
 }
 
 // CapabilityFor returns the capability a Driver (or Host) RPC needs, by

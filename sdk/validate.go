@@ -57,6 +57,25 @@ func validate(method string, req any) *Error {
 		if !r.GetConfirm() {
 			return InvalidArgument("factory reset erases the device's configuration: set confirm=true to really do it")
 		}
+	case *ctiv1.SetCallDataRequest:
+		if err := required("call_id", r.GetCallId()); err != nil {
+			return err
+		}
+		switch {
+		case r.Tag == nil && r.AccountCode == nil:
+			return InvalidArgument("set tag, account_code or both")
+		case len(r.GetTag()) > 127:
+			return InvalidArgument("tag is %d characters long; at most 127", len(r.GetTag()))
+		case len(r.GetAccountCode()) > 15:
+			return InvalidArgument("account_code is %d characters long; at most 15", len(r.GetAccountCode()))
+		}
+	case *ctiv1.SetRecordingRequest:
+		if err := required("call_id", r.GetCallId()); err != nil {
+			return err
+		}
+		if r.GetAction() == ctiv1.RecordingAction_RECORDING_ACTION_UNSPECIFIED {
+			return InvalidArgument("action is required: START, STOP, PAUSE or RESUME")
+		}
 	case *ctiv1.SetQueueServiceModeRequest:
 		if r.GetMode() == ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_UNSPECIFIED {
 			return InvalidArgument("mode is required: IN_SERVICE, NIGHT_SERVICE or OUT_OF_SERVICE")

@@ -142,6 +142,48 @@ var callCommands = []*command{
 		}),
 	},
 	{
+		name:    "tag",
+		args:    "<site/device> <call-id> <tag> [--account CODE]",
+		summary: "attach a tag (and an account code) to a call; it travels with it on transfers",
+		details: "An empty tag (\"\") clears it.",
+		examples: []string{
+			"ctictl tag cc/201 3 case-4711",
+			"ctictl tag cc/201 3 case-4711 --account 42",
+		},
+		setup: func(fs *flag.FlagSet) runFunc {
+			account := fs.String("account", "", "the account `code` to charge the call to")
+			return func(ctx context.Context, a *app, args []string) error {
+				dev, err := deviceArgs(args, 2, 2)
+				if err != nil {
+					return err
+				}
+				req := &ctiv1.SetCallDataRequest{Device: dev, CallId: args[1], Tag: &args[2]}
+				if *account != "" {
+					req.AccountCode = account
+				}
+				return do(ctx, a, "SetCallData", a.host.SetCallData, req)
+			}
+		},
+	},
+	{
+		name:     "record",
+		args:     "<site/device> <call-id> start|stop|pause|resume",
+		summary:  "start, stop, pause or resume a call's recording",
+		examples: []string{"ctictl record cc/201 3 pause"},
+		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
+			dev, err := deviceArgs(args, 2, 2)
+			if err != nil {
+				return err
+			}
+			action, ok := recordingActions[strings.ToLower(args[2])]
+			if !ok {
+				return usagef("record needs start, stop, pause or resume, got %q", args[2])
+			}
+			return do(ctx, a, "SetRecording", a.host.SetRecording,
+				&ctiv1.SetRecordingRequest{Device: dev, CallId: args[1], Action: action})
+		}),
+	},
+	{
 		name:    "keys",
 		args:    "<site/device> KEY [KEY...]",
 		summary: "press raw keys on a phone, in order",
@@ -236,4 +278,12 @@ func printNewCall(w io.Writer, what, id string) {
 		return
 	}
 	fmt.Fprintf(w, "%s %s\n", what, id)
+}
+
+// recordingActions maps the record words to RecordingAction.
+var recordingActions = map[string]ctiv1.RecordingAction{
+	"start":  ctiv1.RecordingAction_RECORDING_ACTION_START,
+	"stop":   ctiv1.RecordingAction_RECORDING_ACTION_STOP,
+	"pause":  ctiv1.RecordingAction_RECORDING_ACTION_PAUSE,
+	"resume": ctiv1.RecordingAction_RECORDING_ACTION_RESUME,
 }

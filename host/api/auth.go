@@ -53,6 +53,8 @@ var scopes = map[string]auth.Scope{
 	"/cti.v1.Host/LeaveQueue":       auth.ScopeCalls,
 	"/cti.v1.Host/PauseAgent":       auth.ScopeCalls,
 	"/cti.v1.Host/UnpauseAgent":     auth.ScopeCalls,
+	"/cti.v1.Host/SetCallData":      auth.ScopeCalls,
+	"/cti.v1.Host/SetRecording":     auth.ScopeCalls,
 
 	"/cti.v1.Host/SetForward":   auth.ScopeDevices,
 	"/cti.v1.Host/ClearForward": auth.ScopeDevices,

@@ -129,6 +129,16 @@ func (s *HostServer) PauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ct
 	return forward(ctx, s, "PauseAgent", r, ctiv1.DriverClient.PauseAgent)
 }
 
+// SetCallData forwards to Driver.SetCallData.
+func (s *HostServer) SetCallData(ctx context.Context, r *ctiv1.SetCallDataRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SetCallData", r, ctiv1.DriverClient.SetCallData)
+}
+
+// SetRecording forwards to Driver.SetRecording.
+func (s *HostServer) SetRecording(ctx context.Context, r *ctiv1.SetRecordingRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "SetRecording", r, ctiv1.DriverClient.SetRecording)
+}
+
 // SetQueueServiceMode forwards to Driver.SetQueueServiceMode.
 func (s *HostServer) SetQueueServiceMode(ctx context.Context, r *ctiv1.SetQueueServiceModeRequest) (*ctiv1.CommandResponse, error) {
 	return forward(ctx, s, "SetQueueServiceMode", r, ctiv1.DriverClient.SetQueueServiceMode)

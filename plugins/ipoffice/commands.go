@@ -463,3 +463,81 @@ func (d *Driver) await(ctx context.Context, device string, match func(*ctiv1.Cal
 		}
 	}
 }
+
+// SetCallData sets a call's tag (SetTag) and account code
+// (SetAccountCode), each checked against its own featuresavailable bit.
+// Tags are limited to 127 characters and account codes to 15 (document,
+// lines 3835-3875): the SDK's guard refuses longer ones, where IP Office
+// would cut a tag silently.
+func (d *Driver) SetCallData(ctx context.Context, req *ctiv1.SetCallDataRequest) (*ctiv1.CommandResponse, error) {
+	t, err := d.onCall(req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_SET_CALL_DATA)
+	if err != nil {
+		return nil, err
+	}
+	steps := []struct {
+		set    bool
+		action mtcti.CallFunction_Action
+		bit    mtcti.CallFeatures
+		value  string
+	}{
+		{req.Tag != nil, mtcti.CallFunction_SetTag, mtcti.CallFeatureSetTag, req.GetTag()},
+		{req.AccountCode != nil, mtcti.CallFunction_SetAccountCode, mtcti.CallFeatureSetAccountCode, req.GetAccountCode()},
+	}
+	for _, st := range steps {
+		if !st.set {
+			continue
+		}
+		if err := t.needs(st.bit); err != nil {
+			return nil, err
+		}
+		if err := commandError(req.GetDevice(), t.function(ctx, st.action, st.value), true); err != nil {
+			return nil, err
+		}
+	}
+	return received(), nil
+}
+
+// SetRecording starts (CallRecordingOn), stops (CallRecordingOff), pauses
+// or resumes (AgentRecordingControl) a call's recording.
+func (d *Driver) SetRecording(ctx context.Context, req *ctiv1.SetRecordingRequest) (*ctiv1.CommandResponse, error) {
+	t, err := d.onCall(req.GetDevice(), req.GetCallId(), ctiv1.Capability_CAPABILITY_SET_RECORDING)
+	if err != nil {
+		return nil, err
+	}
+	now := t.call.GetRecording()
+	f := &mtcti.CallFunction{}
+	var bit mtcti.CallFeatures
+	switch req.GetAction() {
+	case ctiv1.RecordingAction_RECORDING_ACTION_START:
+		f.Action, bit = mtcti.CallFunction_CallRecordingOn, mtcti.CallFeatureCallRecordingOn
+	case ctiv1.RecordingAction_RECORDING_ACTION_STOP:
+		if now == ctiv1.RecordingState_RECORDING_STATE_UNSPECIFIED || now == ctiv1.RecordingState_RECORDING_STATE_OFF {
+			return &ctiv1.CommandResponse{}, nil // not recorded: nothing to stop
+		}
+		f.Action, bit = mtcti.CallFunction_CallRecordingOff, mtcti.CallFeatureCallRecordingOff
+	case ctiv1.RecordingAction_RECORDING_ACTION_PAUSE, ctiv1.RecordingAction_RECORDING_ACTION_RESUME:
+		pause := req.GetAction() == ctiv1.RecordingAction_RECORDING_ACTION_PAUSE
+		f.Action, bit = mtcti.CallFunction_AgentRecordingControl, mtcti.CallFeatureRecordingPauseControl
+		f.Agentrecording = &mtcti.AgentRecordingControl{Pause: pause, Resume: !pause}
+	}
+	if err := t.needs(bit); err != nil {
+		return nil, err
+	}
+	err = t.send(ctx, &mtcti.UpdateCallControl{Callid: t.callID, Callfunction: f})
+	if err := commandError(req.GetDevice(), err, true); err != nil {
+		return nil, err
+	}
+	return received(), nil
+}
+
+// needs refuses an action whose featuresavailable bit the call lacks.
+func (t target) needs(bit mtcti.CallFeatures) error {
+	t.l.mu.Lock()
+	ci, ok := t.dev.features[t.call.GetCallId()]
+	t.l.mu.Unlock()
+	if ok && !ci.Has(bit) {
+		return sdk.FailedPrecondition("device %q: IP Office does not offer %v on call %q now (state %s)",
+			t.dev.id, bit.Names(), t.call.GetCallId(), t.call.GetVendorState()).WithVendor(Vendor, t.dev.id, "featuresavailable", t.call.GetVendorState())
+	}
+	return nil
+}

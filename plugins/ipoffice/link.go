@@ -104,6 +104,9 @@ type device struct {
 	// handedOn are the calls the driver transferred, redirected or
 	// parked: their CallLost means TRANSFERRED, not a hang-up.
 	handedOn map[string]bool
+	// features are each call's last featuresavailable, for the commands
+	// whose bit depends on the request (SetCallData, SetRecording).
+	features map[string]mtcti.CallFeatures
 	// queueStatus (a hunt group) and memberships (a user, by hunt group
 	// number) are the last published.
 	queueStatus *ctiv1.QueueStatus
@@ -645,7 +648,7 @@ func (l *link) snapshot() []*ctiv1.Event {
 
 func (l *link) newDevice(id string, e *entity) *device {
 	return &device{id: id, ent: e, calls: sdk.NewCallSet(id, nil), ids: map[[2]int32]string{}, vendor: map[string][2]int32{},
-		gcids: map[string]string{}, gcidOf: map[string]string{}, dials: map[int32]chan string{}, seen: map[string]bool{}, handedOn: map[string]bool{},
+		gcids: map[string]string{}, gcidOf: map[string]string{}, features: map[string]mtcti.CallFeatures{}, dials: map[int32]chan string{}, seen: map[string]bool{}, handedOn: map[string]bool{},
 		next: l.callSeq(id)}
 }
 
@@ -722,6 +725,7 @@ func (l *link) applyCalls(d *device, sub int32, n *mtcti.NotifyCallControl) {
 	for _, ci := range n.GetCallinfo() {
 		id := d.callID(sub, ci.GetCallid(), ci.GetGcid())
 		d.seen[id] = true
+		d.features[id] = ci.Features()
 		call := toCall(d, id, ci)
 		if ch := d.dials[ci.GetReferencecallid()]; ch != nil && ci.GetReferencecallid() != 0 {
 			select {
@@ -792,6 +796,7 @@ func (d *device) forget(id string) {
 	delete(d.vendor, id)
 	delete(d.handedOn, id)
 	delete(d.seen, id)
+	delete(d.features, id)
 	if g, ok := d.gcidOf[id]; ok && d.gcids[g] == id {
 		delete(d.gcids, g)
 	}

@@ -35,6 +35,8 @@ var userCaps = []ctiv1.Capability{
 	ctiv1.Capability_CAPABILITY_REDIRECT,
 	ctiv1.Capability_CAPABILITY_PARK,
 	ctiv1.Capability_CAPABILITY_UNPARK,
+	ctiv1.Capability_CAPABILITY_SET_CALL_DATA,
+	ctiv1.Capability_CAPABILITY_SET_RECORDING,
 	ctiv1.Capability_CAPABILITY_SET_DND,
 	ctiv1.Capability_CAPABILITY_SET_FORWARD,
 	ctiv1.Capability_CAPABILITY_JOIN_QUEUE,
@@ -83,6 +85,14 @@ var callFeature = map[ctiv1.Capability]mtcti.CallFeatures{
 	ctiv1.Capability_CAPABILITY_SEND_DTMF:         mtcti.CallFeatureGenerateDigits,
 }
 
+// callFeatureAny lists the capabilities any of several bits allows:
+// SetCallData sets a tag or an account code, SetRecording starts, stops,
+// pauses or resumes; which bit a request needs is checked when it comes.
+var callFeatureAny = map[ctiv1.Capability]mtcti.CallFeatures{
+	ctiv1.Capability_CAPABILITY_SET_CALL_DATA: mtcti.CallFeatureSetTag | mtcti.CallFeatureSetAccountCode,
+	ctiv1.Capability_CAPABILITY_SET_RECORDING: mtcti.CallFeatureCallRecordingOn | mtcti.CallFeatureCallRecordingOff | mtcti.CallFeatureRecordingPauseControl,
+}
+
 // callOps lists the operations a call's featuresavailable allows that the
 // device's model offers, in capability order. A hunt group's calls offer
 // IP Office's call control too, which the driver does not take on a hunt
@@ -93,7 +103,7 @@ func callOps(f mtcti.CallFeatures, queue bool) []ctiv1.Capability {
 	}
 	var ops []ctiv1.Capability
 	for _, c := range userCaps {
-		if bit, ok := callFeature[c]; ok && f.Has(bit) {
+		if bit, ok := callFeature[c]; ok && f.Has(bit) || f&callFeatureAny[c] != 0 {
 			ops = append(ops, c)
 		}
 	}

@@ -2,7 +2,13 @@ package conformance
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"testing"
+
+	"google.golang.org/grpc/codes"
+
+	"google.golang.org/grpc/status"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -18,6 +24,8 @@ const (
 	capSendDTMF       = ctiv1.Capability_CAPABILITY_SEND_DTMF
 	capRedirect       = ctiv1.Capability_CAPABILITY_REDIRECT
 	capCallEvents     = ctiv1.Capability_CAPABILITY_CALL_EVENTS
+	capCallData       = ctiv1.Capability_CAPABILITY_SET_CALL_DATA
+	capRecording      = ctiv1.Capability_CAPABILITY_SET_RECORDING
 	stateRinging      = ctiv1.CallState_CALL_STATE_RINGING
 	stateDialing      = ctiv1.CallState_CALL_STATE_DIALING
 	stateRingback     = ctiv1.CallState_CALL_STATE_RINGBACK
@@ -39,7 +47,59 @@ func (k *kit) testCalls(t *testing.T) {
 		d.scenario(t, "outbound call is answered by the far end and hung up", d.requires(capDial), d.outbound)
 		d.scenario(t, "blind transfer hands the call over", d.requiresConnected(capBlindTransfer), d.blindTransfer)
 		d.scenario(t, "redirect deflects a ringing call", d.requires(capRedirect), d.redirect)
+		d.scenario(t, "a connected call is tagged", d.requiresConnected(capCallData), d.tagCall)
+		d.scenario(t, "a connected call's recording starts, pauses, resumes and stops", d.requiresConnected(capRecording), d.record)
 	})
+}
+
+// tagCall tags a connected call, sees the tag in its snapshot, and clears it.
+func (d *device) tagCall(t *testing.T) {
+	c := d.connectedCall(t)
+	for _, tag := range []string{"conformance-tag", ""} {
+		m := d.mark(t)
+		_, err := d.k.client.SetCallData(d.k.ctx(t), &ctiv1.SetCallDataRequest{Device: d.id, CallId: c.GetCallId(), Tag: &tag})
+		mustOK(t, fmt.Sprintf("SetCallData(tag %q)", tag), err)
+		d.waitCall(t, m, c.GetCallId(), fmt.Sprintf("tag %q", tag), func(c *ctiv1.Call) bool { return c.GetTag() == tag })
+	}
+	d.cover(t, capCallData)
+	d.hangUp(t, c)
+}
+
+// record takes a connected call's recording through its states, each seen
+// in the call's snapshot, STOP and START twice (they are idempotent).
+func (d *device) record(t *testing.T) {
+	c := d.connectedCall(t)
+	recording := func(want ...ctiv1.RecordingState) func(*ctiv1.Call) bool {
+		return func(c *ctiv1.Call) bool { return slices.Contains(want, c.GetRecording()) }
+	}
+	stopped := []ctiv1.RecordingState{ctiv1.RecordingState_RECORDING_STATE_OFF, ctiv1.RecordingState_RECORDING_STATE_UNSPECIFIED}
+	for _, step := range []struct {
+		action ctiv1.RecordingAction
+		want   []ctiv1.RecordingState
+	}{
+		{ctiv1.RecordingAction_RECORDING_ACTION_START, []ctiv1.RecordingState{ctiv1.RecordingState_RECORDING_STATE_ON}},
+		{ctiv1.RecordingAction_RECORDING_ACTION_PAUSE, []ctiv1.RecordingState{ctiv1.RecordingState_RECORDING_STATE_PAUSED}},
+		{ctiv1.RecordingAction_RECORDING_ACTION_RESUME, []ctiv1.RecordingState{ctiv1.RecordingState_RECORDING_STATE_ON}},
+		{ctiv1.RecordingAction_RECORDING_ACTION_STOP, stopped},
+	} {
+		m := d.mark(t)
+		req := &ctiv1.SetRecordingRequest{Device: d.id, CallId: c.GetCallId(), Action: step.action}
+		_, err := d.k.client.SetRecording(d.k.ctx(t), req)
+		if pausing := step.action == ctiv1.RecordingAction_RECORDING_ACTION_PAUSE || step.action == ctiv1.RecordingAction_RECORDING_ACTION_RESUME; pausing && status.Code(err) == codes.FailedPrecondition {
+			// A call may be recorded without a pause control (IP Office
+			// offers it per call); the driver says which feature lacks.
+			t.Logf("SetRecording %s: %v", step.action, err)
+			continue
+		}
+		mustOK(t, "SetRecording "+step.action.String(), err)
+		d.waitCall(t, m, c.GetCallId(), "recording "+step.want[0].String(), recording(step.want...))
+		if step.action == ctiv1.RecordingAction_RECORDING_ACTION_STOP {
+			_, err := d.k.client.SetRecording(d.k.ctx(t), req)
+			mustOK(t, "SetRecording STOP again (it is idempotent)", err)
+		}
+	}
+	d.cover(t, capRecording)
+	d.hangUp(t, c)
 }
 
 func (d *device) inboundAnswered(t *testing.T) {

@@ -106,6 +106,13 @@ var commands = map[string]invoker{
 	"UnpauseAgent": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
 		return ignore(c.UnpauseAgent(ctx, &ctiv1.QueueRequest{Device: dev, Queue: probeQueue}))
 	},
+	"SetCallData": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
+		tag := "conformance"
+		return ignore(c.SetCallData(ctx, &ctiv1.SetCallDataRequest{Device: dev, CallId: probeCall, Tag: &tag}))
+	},
+	"SetRecording": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
+		return ignore(c.SetRecording(ctx, &ctiv1.SetRecordingRequest{Device: dev, CallId: probeCall, Action: ctiv1.RecordingAction_RECORDING_ACTION_STOP}))
+	},
 	"SetQueueServiceMode": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
 		return ignore(c.SetQueueServiceMode(ctx, &ctiv1.SetQueueServiceModeRequest{Device: dev, Mode: ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_IN_SERVICE}))
 	},
@@ -192,6 +199,8 @@ var stagedBy = map[ctiv1.Capability]string{
 	capDeviceEvents:                       "dnd or unreachable device",
 	ctiv1.Capability_CAPABILITY_DISCOVERY: "info: lists every configured device",
 	capQueueMode:                          "queue service mode switches and returns",
+	capCallData:                           "a connected call is tagged",
+	capRecording:                          "a connected call's recording starts, pauses, resumes and stops",
 }
 
 // testCoverage checks that every capability a model declares was exercised

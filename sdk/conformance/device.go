@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc/codes"
 
@@ -203,13 +204,25 @@ func (d *device) forward(t *testing.T) {
 		defer cancel()
 		_, _ = d.k.client.ClearForward(ctx, &ctiv1.ClearForwardRequest{Device: d.id, Mode: always})
 	})
-	_, err := d.k.client.SetForward(d.k.ctx(t), &ctiv1.SetForwardRequest{Device: d.id, Mode: always, Destination: dest})
+	resp, err := d.k.client.SetForward(d.k.ctx(t), &ctiv1.SetForwardRequest{Device: d.id, Mode: always, Destination: dest})
 	mustOK(t, "SetForward(always)", err)
 	reported := false
-	st, err := d.k.client.GetDeviceState(d.k.ctx(t), &ctiv1.GetDeviceStateRequest{Device: d.id})
-	mustOK(t, "GetDeviceState", err)
-	for _, f := range st.GetStatus().GetForwards() {
-		reported = reported || (f.GetMode() == always && f.GetDestination() == dest)
+	// A pending answer promises the effect later: give it the event
+	// timeout to show.
+	deadline := time.Now()
+	if resp.GetPending() {
+		deadline = deadline.Add(d.k.cfg.EventTimeout)
+	}
+	for {
+		st, err := d.k.client.GetDeviceState(d.k.ctx(t), &ctiv1.GetDeviceStateRequest{Device: d.id})
+		mustOK(t, "GetDeviceState", err)
+		for _, f := range st.GetStatus().GetForwards() {
+			reported = reported || (f.GetMode() == always && f.GetDestination() == dest)
+		}
+		if reported || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(pollEvery)
 	}
 	if !reported {
 		t.Logf("GetDeviceState does not report the forward to %s (forwards are OPTIONAL in DeviceStatus)", dest)

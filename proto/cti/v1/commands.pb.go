@@ -33,6 +33,67 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RecordingAction says what to do with a call's recording.
+type RecordingAction int32
+
+const (
+	// Never set: INVALID_ARGUMENT.
+	RecordingAction_RECORDING_ACTION_UNSPECIFIED RecordingAction = 0
+	// Start recording the call.
+	RecordingAction_RECORDING_ACTION_START RecordingAction = 1
+	// Stop recording the call.
+	RecordingAction_RECORDING_ACTION_STOP RecordingAction = 2
+	// Pause the recording (a card number is being read out).
+	RecordingAction_RECORDING_ACTION_PAUSE RecordingAction = 3
+	// Resume a paused recording.
+	RecordingAction_RECORDING_ACTION_RESUME RecordingAction = 4
+)
+
+// Enum value maps for RecordingAction.
+var (
+	RecordingAction_name = map[int32]string{
+		0: "RECORDING_ACTION_UNSPECIFIED",
+		1: "RECORDING_ACTION_START",
+		2: "RECORDING_ACTION_STOP",
+		3: "RECORDING_ACTION_PAUSE",
+		4: "RECORDING_ACTION_RESUME",
+	}
+	RecordingAction_value = map[string]int32{
+		"RECORDING_ACTION_UNSPECIFIED": 0,
+		"RECORDING_ACTION_START":       1,
+		"RECORDING_ACTION_STOP":        2,
+		"RECORDING_ACTION_PAUSE":       3,
+		"RECORDING_ACTION_RESUME":      4,
+	}
+)
+
+func (x RecordingAction) Enum() *RecordingAction {
+	p := new(RecordingAction)
+	*p = x
+	return p
+}
+
+func (x RecordingAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RecordingAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_cti_v1_commands_proto_enumTypes[0].Descriptor()
+}
+
+func (RecordingAction) Type() protoreflect.EnumType {
+	return &file_cti_v1_commands_proto_enumTypes[0]
+}
+
+func (x RecordingAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RecordingAction.Descriptor instead.
+func (RecordingAction) EnumDescriptor() ([]byte, []int) {
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{0}
+}
+
 // CommandResponse answers every command that returns no data; its fields
 // apply to every command.
 type CommandResponse struct {
@@ -1246,6 +1307,150 @@ func (x *QueueRequest) GetReason() string {
 	return ""
 }
 
+// SetCallDataRequest attaches data to a call, which travels with it on
+// transfers (Call.tag, Call.account_code). Idempotent. At least one of the
+// OPTIONAL fields must be set, else INVALID_ARGUMENT; an empty value clears
+// the field.
+type SetCallDataRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The device.
+	Device string `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	// REQUIRED. The call.
+	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// OPTIONAL. A label for the call (a CRM case, a screen pop's key), at
+	// most 127 characters.
+	Tag *string `protobuf:"bytes,3,opt,name=tag,proto3,oneof" json:"tag,omitempty"`
+	// OPTIONAL. The account code to charge the call to, at most 15
+	// characters, as the vendor's account codes list them.
+	AccountCode   *string `protobuf:"bytes,4,opt,name=account_code,json=accountCode,proto3,oneof" json:"account_code,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetCallDataRequest) Reset() {
+	*x = SetCallDataRequest{}
+	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetCallDataRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetCallDataRequest) ProtoMessage() {}
+
+func (x *SetCallDataRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetCallDataRequest.ProtoReflect.Descriptor instead.
+func (*SetCallDataRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{22}
+}
+
+func (x *SetCallDataRequest) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *SetCallDataRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *SetCallDataRequest) GetTag() string {
+	if x != nil && x.Tag != nil {
+		return *x.Tag
+	}
+	return ""
+}
+
+func (x *SetCallDataRequest) GetAccountCode() string {
+	if x != nil && x.AccountCode != nil {
+		return *x.AccountCode
+	}
+	return ""
+}
+
+// SetRecordingRequest starts, stops, pauses or resumes a call's recording.
+// Idempotent: a call already in the asked state is OK. The outcome shows in
+// Call.recording.
+type SetRecordingRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The device.
+	Device string `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	// REQUIRED. The call.
+	CallId string `protobuf:"bytes,2,opt,name=call_id,json=callId,proto3" json:"call_id,omitempty"`
+	// REQUIRED. What to do.
+	Action        RecordingAction `protobuf:"varint,3,opt,name=action,proto3,enum=cti.v1.RecordingAction" json:"action,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRecordingRequest) Reset() {
+	*x = SetRecordingRequest{}
+	mi := &file_cti_v1_commands_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRecordingRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRecordingRequest) ProtoMessage() {}
+
+func (x *SetRecordingRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_commands_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRecordingRequest.ProtoReflect.Descriptor instead.
+func (*SetRecordingRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *SetRecordingRequest) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *SetRecordingRequest) GetCallId() string {
+	if x != nil {
+		return x.CallId
+	}
+	return ""
+}
+
+func (x *SetRecordingRequest) GetAction() RecordingAction {
+	if x != nil {
+		return x.Action
+	}
+	return RecordingAction_RECORDING_ACTION_UNSPECIFIED
+}
+
 // SetQueueServiceModeRequest puts a queue in or out of service.
 type SetQueueServiceModeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1259,7 +1464,7 @@ type SetQueueServiceModeRequest struct {
 
 func (x *SetQueueServiceModeRequest) Reset() {
 	*x = SetQueueServiceModeRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	mi := &file_cti_v1_commands_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1271,7 +1476,7 @@ func (x *SetQueueServiceModeRequest) String() string {
 func (*SetQueueServiceModeRequest) ProtoMessage() {}
 
 func (x *SetQueueServiceModeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[22]
+	mi := &file_cti_v1_commands_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1284,7 +1489,7 @@ func (x *SetQueueServiceModeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueServiceModeRequest.ProtoReflect.Descriptor instead.
 func (*SetQueueServiceModeRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{22}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *SetQueueServiceModeRequest) GetDevice() string {
@@ -1319,7 +1524,7 @@ type SendKeysRequest struct {
 
 func (x *SendKeysRequest) Reset() {
 	*x = SendKeysRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[23]
+	mi := &file_cti_v1_commands_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1331,7 +1536,7 @@ func (x *SendKeysRequest) String() string {
 func (*SendKeysRequest) ProtoMessage() {}
 
 func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[23]
+	mi := &file_cti_v1_commands_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1344,7 +1549,7 @@ func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendKeysRequest.ProtoReflect.Descriptor instead.
 func (*SendKeysRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{23}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SendKeysRequest) GetDevice() string {
@@ -1380,7 +1585,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[24]
+	mi := &file_cti_v1_commands_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1392,7 +1597,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[24]
+	mi := &file_cti_v1_commands_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1405,7 +1610,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{24}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *WatchEventsRequest) GetFromSequence() uint64 {
@@ -1504,7 +1709,18 @@ const file_cti_v1_commands_proto_rawDesc = "" +
 	"\fQueueRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05queue\x18\x02 \x01(\tR\x05queue\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"b\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\x9d\x01\n" +
+	"\x12SetCallDataRequest\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12\x17\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12\x15\n" +
+	"\x03tag\x18\x03 \x01(\tH\x00R\x03tag\x88\x01\x01\x12&\n" +
+	"\faccount_code\x18\x04 \x01(\tH\x01R\vaccountCode\x88\x01\x01B\x06\n" +
+	"\x04_tagB\x0f\n" +
+	"\r_account_code\"w\n" +
+	"\x13SetRecordingRequest\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12\x17\n" +
+	"\acall_id\x18\x02 \x01(\tR\x06callId\x12/\n" +
+	"\x06action\x18\x03 \x01(\x0e2\x17.cti.v1.RecordingActionR\x06action\"b\n" +
 	"\x1aSetQueueServiceModeRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12,\n" +
 	"\x04mode\x18\x02 \x01(\x0e2\x18.cti.v1.QueueServiceModeR\x04mode\"=\n" +
@@ -1515,7 +1731,13 @@ const file_cti_v1_commands_proto_rawDesc = "" +
 	"\rfrom_sequence\x18\x01 \x01(\x04R\ffromSequence\x12\x14\n" +
 	"\x05sites\x18\x02 \x03(\tR\x05sites\x12\x18\n" +
 	"\adevices\x18\x03 \x03(\tR\adevices\x12'\n" +
-	"\x05kinds\x18\x04 \x03(\x0e2\x11.cti.v1.EventKindR\x05kindsB/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
+	"\x05kinds\x18\x04 \x03(\x0e2\x11.cti.v1.EventKindR\x05kinds*\xa3\x01\n" +
+	"\x0fRecordingAction\x12 \n" +
+	"\x1cRECORDING_ACTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16RECORDING_ACTION_START\x10\x01\x12\x19\n" +
+	"\x15RECORDING_ACTION_STOP\x10\x02\x12\x1a\n" +
+	"\x16RECORDING_ACTION_PAUSE\x10\x03\x12\x1b\n" +
+	"\x17RECORDING_ACTION_RESUME\x10\x04B/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
 
 var (
 	file_cti_v1_commands_proto_rawDescOnce sync.Once
@@ -1529,49 +1751,54 @@ func file_cti_v1_commands_proto_rawDescGZIP() []byte {
 	return file_cti_v1_commands_proto_rawDescData
 }
 
-var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_cti_v1_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
 var file_cti_v1_commands_proto_goTypes = []any{
-	(*CommandResponse)(nil),            // 0: cti.v1.CommandResponse
-	(*ListDevicesRequest)(nil),         // 1: cti.v1.ListDevicesRequest
-	(*ListDevicesResponse)(nil),        // 2: cti.v1.ListDevicesResponse
-	(*GetDeviceStateRequest)(nil),      // 3: cti.v1.GetDeviceStateRequest
-	(*DialRequest)(nil),                // 4: cti.v1.DialRequest
-	(*DialResponse)(nil),               // 5: cti.v1.DialResponse
-	(*CallRequest)(nil),                // 6: cti.v1.CallRequest
-	(*TransferRequest)(nil),            // 7: cti.v1.TransferRequest
-	(*ConsultTransferResponse)(nil),    // 8: cti.v1.ConsultTransferResponse
-	(*CallPairRequest)(nil),            // 9: cti.v1.CallPairRequest
-	(*SendDTMFRequest)(nil),            // 10: cti.v1.SendDTMFRequest
-	(*ParkRequest)(nil),                // 11: cti.v1.ParkRequest
-	(*ParkResponse)(nil),               // 12: cti.v1.ParkResponse
-	(*UnparkRequest)(nil),              // 13: cti.v1.UnparkRequest
-	(*UnparkResponse)(nil),             // 14: cti.v1.UnparkResponse
-	(*SetDNDRequest)(nil),              // 15: cti.v1.SetDNDRequest
-	(*SetForwardRequest)(nil),          // 16: cti.v1.SetForwardRequest
-	(*ClearForwardRequest)(nil),        // 17: cti.v1.ClearForwardRequest
-	(*SetMuteRequest)(nil),             // 18: cti.v1.SetMuteRequest
-	(*DeviceRequest)(nil),              // 19: cti.v1.DeviceRequest
-	(*FactoryResetRequest)(nil),        // 20: cti.v1.FactoryResetRequest
-	(*QueueRequest)(nil),               // 21: cti.v1.QueueRequest
-	(*SetQueueServiceModeRequest)(nil), // 22: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 23: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 24: cti.v1.WatchEventsRequest
-	(*Device)(nil),                     // 25: cti.v1.Device
-	(ForwardMode)(0),                   // 26: cti.v1.ForwardMode
-	(QueueServiceMode)(0),              // 27: cti.v1.QueueServiceMode
-	(EventKind)(0),                     // 28: cti.v1.EventKind
+	(RecordingAction)(0),               // 0: cti.v1.RecordingAction
+	(*CommandResponse)(nil),            // 1: cti.v1.CommandResponse
+	(*ListDevicesRequest)(nil),         // 2: cti.v1.ListDevicesRequest
+	(*ListDevicesResponse)(nil),        // 3: cti.v1.ListDevicesResponse
+	(*GetDeviceStateRequest)(nil),      // 4: cti.v1.GetDeviceStateRequest
+	(*DialRequest)(nil),                // 5: cti.v1.DialRequest
+	(*DialResponse)(nil),               // 6: cti.v1.DialResponse
+	(*CallRequest)(nil),                // 7: cti.v1.CallRequest
+	(*TransferRequest)(nil),            // 8: cti.v1.TransferRequest
+	(*ConsultTransferResponse)(nil),    // 9: cti.v1.ConsultTransferResponse
+	(*CallPairRequest)(nil),            // 10: cti.v1.CallPairRequest
+	(*SendDTMFRequest)(nil),            // 11: cti.v1.SendDTMFRequest
+	(*ParkRequest)(nil),                // 12: cti.v1.ParkRequest
+	(*ParkResponse)(nil),               // 13: cti.v1.ParkResponse
+	(*UnparkRequest)(nil),              // 14: cti.v1.UnparkRequest
+	(*UnparkResponse)(nil),             // 15: cti.v1.UnparkResponse
+	(*SetDNDRequest)(nil),              // 16: cti.v1.SetDNDRequest
+	(*SetForwardRequest)(nil),          // 17: cti.v1.SetForwardRequest
+	(*ClearForwardRequest)(nil),        // 18: cti.v1.ClearForwardRequest
+	(*SetMuteRequest)(nil),             // 19: cti.v1.SetMuteRequest
+	(*DeviceRequest)(nil),              // 20: cti.v1.DeviceRequest
+	(*FactoryResetRequest)(nil),        // 21: cti.v1.FactoryResetRequest
+	(*QueueRequest)(nil),               // 22: cti.v1.QueueRequest
+	(*SetCallDataRequest)(nil),         // 23: cti.v1.SetCallDataRequest
+	(*SetRecordingRequest)(nil),        // 24: cti.v1.SetRecordingRequest
+	(*SetQueueServiceModeRequest)(nil), // 25: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 26: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 27: cti.v1.WatchEventsRequest
+	(*Device)(nil),                     // 28: cti.v1.Device
+	(ForwardMode)(0),                   // 29: cti.v1.ForwardMode
+	(QueueServiceMode)(0),              // 30: cti.v1.QueueServiceMode
+	(EventKind)(0),                     // 31: cti.v1.EventKind
 }
 var file_cti_v1_commands_proto_depIdxs = []int32{
-	25, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
-	26, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
-	26, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
-	27, // 3: cti.v1.SetQueueServiceModeRequest.mode:type_name -> cti.v1.QueueServiceMode
-	28, // 4: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
-	5,  // [5:5] is the sub-list for method output_type
-	5,  // [5:5] is the sub-list for method input_type
-	5,  // [5:5] is the sub-list for extension type_name
-	5,  // [5:5] is the sub-list for extension extendee
-	0,  // [0:5] is the sub-list for field type_name
+	28, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
+	29, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	29, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	0,  // 3: cti.v1.SetRecordingRequest.action:type_name -> cti.v1.RecordingAction
+	30, // 4: cti.v1.SetQueueServiceModeRequest.mode:type_name -> cti.v1.QueueServiceMode
+	31, // 5: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
+	6,  // [6:6] is the sub-list for method output_type
+	6,  // [6:6] is the sub-list for method input_type
+	6,  // [6:6] is the sub-list for extension type_name
+	6,  // [6:6] is the sub-list for extension extendee
+	0,  // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_commands_proto_init() }
@@ -1580,18 +1807,20 @@ func file_cti_v1_commands_proto_init() {
 		return
 	}
 	file_cti_v1_types_proto_init()
+	file_cti_v1_commands_proto_msgTypes[22].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_commands_proto_rawDesc), len(file_cti_v1_commands_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   25,
+			NumEnums:      1,
+			NumMessages:   27,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
 		GoTypes:           file_cti_v1_commands_proto_goTypes,
 		DependencyIndexes: file_cti_v1_commands_proto_depIdxs,
+		EnumInfos:         file_cti_v1_commands_proto_enumTypes,
 		MessageInfos:      file_cti_v1_commands_proto_msgTypes,
 	}.Build()
 	File_cti_v1_commands_proto = out.File

@@ -1025,7 +1025,7 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x12CONFIG_TYPE_STRING\x10\x01\x12\x13\n" +
 	"\x0fCONFIG_TYPE_INT\x10\x02\x12\x14\n" +
 	"\x10CONFIG_TYPE_BOOL\x10\x03\x12\x18\n" +
-	"\x14CONFIG_TYPE_DURATION\x10\x042\xf5\x10\n" +
+	"\x14CONFIG_TYPE_DURATION\x10\x042\xff\x11\n" +
 	"\x06Driver\x125\n" +
 	"\aGetInfo\x12\x16.cti.v1.GetInfoRequest\x1a\x12.cti.v1.DriverInfo\x12G\n" +
 	"\x0fGetConfigSchema\x12\x1e.cti.v1.GetConfigSchemaRequest\x1a\x14.cti.v1.ConfigSchema\x12@\n" +
@@ -1060,7 +1060,9 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"LeaveQueue\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12;\n" +
 	"\n" +
 	"PauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12=\n" +
-	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
+	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12B\n" +
+	"\vSetCallData\x12\x1a.cti.v1.SetCallDataRequest\x1a\x17.cti.v1.CommandResponse\x12D\n" +
+	"\fSetRecording\x12\x1b.cti.v1.SetRecordingRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
 	"\x13SetQueueServiceMode\x12\".cti.v1.SetQueueServiceModeRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
 	"\bSendKeys\x12\x17.cti.v1.SendKeysRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
 	"\x0fListConnections\x12\x1e.cti.v1.ListConnectionsRequest\x1a\x1f.cti.v1.ListConnectionsResponse\x12:\n" +
@@ -1116,17 +1118,19 @@ var file_cti_v1_driver_proto_goTypes = []any{
 	(*DeviceRequest)(nil),              // 32: cti.v1.DeviceRequest
 	(*FactoryResetRequest)(nil),        // 33: cti.v1.FactoryResetRequest
 	(*QueueRequest)(nil),               // 34: cti.v1.QueueRequest
-	(*SetQueueServiceModeRequest)(nil), // 35: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 36: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 37: cti.v1.WatchEventsRequest
-	(*ListDevicesResponse)(nil),        // 38: cti.v1.ListDevicesResponse
-	(*DeviceState)(nil),                // 39: cti.v1.DeviceState
-	(*DialResponse)(nil),               // 40: cti.v1.DialResponse
-	(*CommandResponse)(nil),            // 41: cti.v1.CommandResponse
-	(*ConsultTransferResponse)(nil),    // 42: cti.v1.ConsultTransferResponse
-	(*ParkResponse)(nil),               // 43: cti.v1.ParkResponse
-	(*UnparkResponse)(nil),             // 44: cti.v1.UnparkResponse
-	(*Event)(nil),                      // 45: cti.v1.Event
+	(*SetCallDataRequest)(nil),         // 35: cti.v1.SetCallDataRequest
+	(*SetRecordingRequest)(nil),        // 36: cti.v1.SetRecordingRequest
+	(*SetQueueServiceModeRequest)(nil), // 37: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 38: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 39: cti.v1.WatchEventsRequest
+	(*ListDevicesResponse)(nil),        // 40: cti.v1.ListDevicesResponse
+	(*DeviceState)(nil),                // 41: cti.v1.DeviceState
+	(*DialResponse)(nil),               // 42: cti.v1.DialResponse
+	(*CommandResponse)(nil),            // 43: cti.v1.CommandResponse
+	(*ConsultTransferResponse)(nil),    // 44: cti.v1.ConsultTransferResponse
+	(*ParkResponse)(nil),               // 45: cti.v1.ParkResponse
+	(*UnparkResponse)(nil),             // 46: cti.v1.UnparkResponse
+	(*Event)(nil),                      // 47: cti.v1.Event
 }
 var file_cti_v1_driver_proto_depIdxs = []int32{
 	3,  // 0: cti.v1.DriverInfo.models:type_name -> cti.v1.ModelInfo
@@ -1172,46 +1176,50 @@ var file_cti_v1_driver_proto_depIdxs = []int32{
 	34, // 40: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
 	34, // 41: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
 	34, // 42: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
-	35, // 43: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
-	36, // 44: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
-	10, // 45: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
-	37, // 46: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
-	2,  // 47: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
-	5,  // 48: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
-	13, // 49: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
-	38, // 50: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
-	39, // 51: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
-	40, // 52: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
-	41, // 53: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
-	41, // 54: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
-	41, // 55: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
-	41, // 56: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
-	41, // 57: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
-	41, // 58: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
-	42, // 59: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
-	41, // 60: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
-	41, // 61: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
-	41, // 62: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
-	41, // 63: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
-	43, // 64: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
-	44, // 65: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
-	41, // 66: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
-	41, // 67: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
-	41, // 68: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
-	41, // 69: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
-	41, // 70: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
-	41, // 71: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
-	41, // 72: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
-	41, // 73: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
-	41, // 74: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
-	41, // 75: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
-	41, // 76: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
-	41, // 77: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
-	41, // 78: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
-	11, // 79: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
-	45, // 80: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
-	47, // [47:81] is the sub-list for method output_type
-	13, // [13:47] is the sub-list for method input_type
+	35, // 43: cti.v1.Driver.SetCallData:input_type -> cti.v1.SetCallDataRequest
+	36, // 44: cti.v1.Driver.SetRecording:input_type -> cti.v1.SetRecordingRequest
+	37, // 45: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
+	38, // 46: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
+	10, // 47: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
+	39, // 48: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
+	2,  // 49: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
+	5,  // 50: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
+	13, // 51: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
+	40, // 52: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
+	41, // 53: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
+	42, // 54: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
+	43, // 55: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
+	43, // 56: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
+	43, // 57: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
+	43, // 58: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
+	43, // 59: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
+	43, // 60: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
+	44, // 61: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
+	43, // 62: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
+	43, // 63: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
+	43, // 64: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
+	43, // 65: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
+	45, // 66: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
+	46, // 67: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
+	43, // 68: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
+	43, // 69: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
+	43, // 70: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
+	43, // 71: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
+	43, // 72: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
+	43, // 73: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
+	43, // 74: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
+	43, // 75: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
+	43, // 76: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
+	43, // 77: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
+	43, // 78: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
+	43, // 79: cti.v1.Driver.SetCallData:output_type -> cti.v1.CommandResponse
+	43, // 80: cti.v1.Driver.SetRecording:output_type -> cti.v1.CommandResponse
+	43, // 81: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
+	43, // 82: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
+	11, // 83: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
+	47, // 84: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
+	49, // [49:85] is the sub-list for method output_type
+	13, // [13:49] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name

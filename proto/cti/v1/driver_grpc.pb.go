@@ -54,6 +54,8 @@ const (
 	Driver_LeaveQueue_FullMethodName          = "/cti.v1.Driver/LeaveQueue"
 	Driver_PauseAgent_FullMethodName          = "/cti.v1.Driver/PauseAgent"
 	Driver_UnpauseAgent_FullMethodName        = "/cti.v1.Driver/UnpauseAgent"
+	Driver_SetCallData_FullMethodName         = "/cti.v1.Driver/SetCallData"
+	Driver_SetRecording_FullMethodName        = "/cti.v1.Driver/SetRecording"
 	Driver_SetQueueServiceMode_FullMethodName = "/cti.v1.Driver/SetQueueServiceMode"
 	Driver_SendKeys_FullMethodName            = "/cti.v1.Driver/SendKeys"
 	Driver_ListConnections_FullMethodName     = "/cti.v1.Driver/ListConnections"
@@ -193,6 +195,14 @@ type DriverClient interface {
 	PauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// UnpauseAgent unpauses the agent. Idempotent. Capability PAUSE_AGENT.
 	UnpauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// SetCallData sets a call's tag and/or account code. Idempotent.
+	// Capability SET_CALL_DATA. Too long -> INVALID_ARGUMENT; an account
+	// code the system does not know -> INVALID_ARGUMENT.
+	SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// SetRecording starts, stops, pauses or resumes a call's recording.
+	// Idempotent. Capability SET_RECORDING. Call not connected ->
+	// FAILED_PRECONDITION.
+	SetRecording(ctx context.Context, in *SetRecordingRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SetQueueServiceMode puts a queue device in service, in night service
 	// or out of service. Idempotent. Capability SET_QUEUE_SERVICE_MODE.
 	SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error)
@@ -526,6 +536,26 @@ func (c *driverClient) UnpauseAgent(ctx context.Context, in *QueueRequest, opts 
 	return out, nil
 }
 
+func (c *driverClient) SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Driver_SetCallData_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *driverClient) SetRecording(ctx context.Context, in *SetRecordingRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Driver_SetRecording_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
@@ -708,6 +738,14 @@ type DriverServer interface {
 	PauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
 	// UnpauseAgent unpauses the agent. Idempotent. Capability PAUSE_AGENT.
 	UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
+	// SetCallData sets a call's tag and/or account code. Idempotent.
+	// Capability SET_CALL_DATA. Too long -> INVALID_ARGUMENT; an account
+	// code the system does not know -> INVALID_ARGUMENT.
+	SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error)
+	// SetRecording starts, stops, pauses or resumes a call's recording.
+	// Idempotent. Capability SET_RECORDING. Call not connected ->
+	// FAILED_PRECONDITION.
+	SetRecording(context.Context, *SetRecordingRequest) (*CommandResponse, error)
 	// SetQueueServiceMode puts a queue device in service, in night service
 	// or out of service. Idempotent. Capability SET_QUEUE_SERVICE_MODE.
 	SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error)
@@ -830,6 +868,12 @@ func (UnimplementedDriverServer) PauseAgent(context.Context, *QueueRequest) (*Co
 }
 func (UnimplementedDriverServer) UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnpauseAgent not implemented")
+}
+func (UnimplementedDriverServer) SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetCallData not implemented")
+}
+func (UnimplementedDriverServer) SetRecording(context.Context, *SetRecordingRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetRecording not implemented")
 }
 func (UnimplementedDriverServer) SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetQueueServiceMode not implemented")
@@ -1404,6 +1448,42 @@ func _Driver_UnpauseAgent_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_SetCallData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetCallDataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).SetCallData(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_SetCallData_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).SetCallData(ctx, req.(*SetCallDataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Driver_SetRecording_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetRecordingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).SetRecording(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_SetRecording_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).SetRecording(ctx, req.(*SetRecordingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_SetQueueServiceMode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetQueueServiceModeRequest)
 	if err := dec(in); err != nil {
@@ -1595,6 +1675,14 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnpauseAgent",
 			Handler:    _Driver_UnpauseAgent_Handler,
+		},
+		{
+			MethodName: "SetCallData",
+			Handler:    _Driver_SetCallData_Handler,
+		},
+		{
+			MethodName: "SetRecording",
+			Handler:    _Driver_SetRecording_Handler,
 		},
 		{
 			MethodName: "SetQueueServiceMode",

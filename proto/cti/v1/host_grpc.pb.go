@@ -49,6 +49,8 @@ const (
 	Host_LeaveQueue_FullMethodName          = "/cti.v1.Host/LeaveQueue"
 	Host_PauseAgent_FullMethodName          = "/cti.v1.Host/PauseAgent"
 	Host_UnpauseAgent_FullMethodName        = "/cti.v1.Host/UnpauseAgent"
+	Host_SetCallData_FullMethodName         = "/cti.v1.Host/SetCallData"
+	Host_SetRecording_FullMethodName        = "/cti.v1.Host/SetRecording"
 	Host_SetQueueServiceMode_FullMethodName = "/cti.v1.Host/SetQueueServiceMode"
 	Host_SendKeys_FullMethodName            = "/cti.v1.Host/SendKeys"
 	Host_WatchEvents_FullMethodName         = "/cti.v1.Host/WatchEvents"
@@ -145,6 +147,10 @@ type HostClient interface {
 	PauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// UnpauseAgent: see Driver.UnpauseAgent.
 	UnpauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// SetCallData: see Driver.SetCallData.
+	SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// SetRecording: see Driver.SetRecording.
+	SetRecording(ctx context.Context, in *SetRecordingRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SetQueueServiceMode: see Driver.SetQueueServiceMode.
 	SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SendKeys: see Driver.SendKeys.
@@ -437,6 +443,26 @@ func (c *hostClient) UnpauseAgent(ctx context.Context, in *QueueRequest, opts ..
 	return out, nil
 }
 
+func (c *hostClient) SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Host_SetCallData_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *hostClient) SetRecording(ctx context.Context, in *SetRecordingRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Host_SetRecording_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) SetQueueServiceMode(ctx context.Context, in *SetQueueServiceModeRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
@@ -567,6 +593,10 @@ type HostServer interface {
 	PauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
 	// UnpauseAgent: see Driver.UnpauseAgent.
 	UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
+	// SetCallData: see Driver.SetCallData.
+	SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error)
+	// SetRecording: see Driver.SetRecording.
+	SetRecording(context.Context, *SetRecordingRequest) (*CommandResponse, error)
 	// SetQueueServiceMode: see Driver.SetQueueServiceMode.
 	SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error)
 	// SendKeys: see Driver.SendKeys.
@@ -669,6 +699,12 @@ func (UnimplementedHostServer) PauseAgent(context.Context, *QueueRequest) (*Comm
 }
 func (UnimplementedHostServer) UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnpauseAgent not implemented")
+}
+func (UnimplementedHostServer) SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetCallData not implemented")
+}
+func (UnimplementedHostServer) SetRecording(context.Context, *SetRecordingRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SetRecording not implemented")
 }
 func (UnimplementedHostServer) SetQueueServiceMode(context.Context, *SetQueueServiceModeRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetQueueServiceMode not implemented")
@@ -1186,6 +1222,42 @@ func _Host_UnpauseAgent_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_SetCallData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetCallDataRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).SetCallData(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_SetCallData_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).SetCallData(ctx, req.(*SetCallDataRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _Host_SetRecording_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetRecordingRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).SetRecording(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_SetRecording_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).SetRecording(ctx, req.(*SetRecordingRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_SetQueueServiceMode_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetQueueServiceModeRequest)
 	if err := dec(in); err != nil {
@@ -1347,6 +1419,14 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnpauseAgent",
 			Handler:    _Host_UnpauseAgent_Handler,
+		},
+		{
+			MethodName: "SetCallData",
+			Handler:    _Host_SetCallData_Handler,
+		},
+		{
+			MethodName: "SetRecording",
+			Handler:    _Host_SetRecording_Handler,
 		},
 		{
 			MethodName: "SetQueueServiceMode",

@@ -79,6 +79,10 @@ const (
 	Capability_CAPABILITY_PARK Capability = 13
 	// Unpark: retrieve a parked call to the device.
 	Capability_CAPABILITY_UNPARK Capability = 14
+	// SetCallData: attach a tag or an account code to a call.
+	Capability_CAPABILITY_SET_CALL_DATA Capability = 18
+	// SetRecording: start, stop, pause and resume a call's recording.
+	Capability_CAPABILITY_SET_RECORDING Capability = 19
 	// SetDND: switch do-not-disturb on and off.
 	Capability_CAPABILITY_SET_DND Capability = 20
 	// SetForward and ClearForward: manage call forwarding.
@@ -129,6 +133,8 @@ var (
 		12: "CAPABILITY_REDIRECT",
 		13: "CAPABILITY_PARK",
 		14: "CAPABILITY_UNPARK",
+		18: "CAPABILITY_SET_CALL_DATA",
+		19: "CAPABILITY_SET_RECORDING",
 		20: "CAPABILITY_SET_DND",
 		21: "CAPABILITY_SET_FORWARD",
 		22: "CAPABILITY_SET_MUTE",
@@ -160,6 +166,8 @@ var (
 		"CAPABILITY_REDIRECT":               12,
 		"CAPABILITY_PARK":                   13,
 		"CAPABILITY_UNPARK":                 14,
+		"CAPABILITY_SET_CALL_DATA":          18,
+		"CAPABILITY_SET_RECORDING":          19,
 		"CAPABILITY_SET_DND":                20,
 		"CAPABILITY_SET_FORWARD":            21,
 		"CAPABILITY_SET_MUTE":               22,
@@ -3003,7 +3011,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x06vendor\x18\x01 \x01(\tR\x06vendor\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x16\n" +
-	"\x06device\x18\x04 \x01(\tR\x06device*\x8c\x06\n" +
+	"\x06device\x18\x04 \x01(\tR\x06device*\xc8\x06\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3021,7 +3029,9 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x14CAPABILITY_SEND_DTMF\x10\v\x12\x17\n" +
 	"\x13CAPABILITY_REDIRECT\x10\f\x12\x13\n" +
 	"\x0fCAPABILITY_PARK\x10\r\x12\x15\n" +
-	"\x11CAPABILITY_UNPARK\x10\x0e\x12\x16\n" +
+	"\x11CAPABILITY_UNPARK\x10\x0e\x12\x1c\n" +
+	"\x18CAPABILITY_SET_CALL_DATA\x10\x12\x12\x1c\n" +
+	"\x18CAPABILITY_SET_RECORDING\x10\x13\x12\x16\n" +
 	"\x12CAPABILITY_SET_DND\x10\x14\x12\x1a\n" +
 	"\x16CAPABILITY_SET_FORWARD\x10\x15\x12\x17\n" +
 	"\x13CAPABILITY_SET_MUTE\x10\x16\x12\x16\n" +
