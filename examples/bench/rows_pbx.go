@@ -598,10 +598,17 @@ func measureIngest(ctx context.Context, ps pbxSizes, f *pbxFigures) error {
 		return err
 	}
 	defer bare.close()
+	// The client's handshake ends before the simulator has registered the
+	// connection on its side: wait for it.
 	var bareConn int
-	for _, id := range sim.ConnIDs() {
-		if id != driverConn {
-			bareConn = id
+	for deadline := time.Now().Add(10 * time.Second); bareConn == 0 && time.Now().Before(deadline); {
+		for _, id := range sim.ConnIDs() {
+			if id != driverConn {
+				bareConn = id
+			}
+		}
+		if bareConn == 0 {
+			time.Sleep(10 * time.Millisecond)
 		}
 	}
 	if len(sim.ConnIDs()) != 2 || bareConn == 0 {
