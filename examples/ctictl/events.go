@@ -344,6 +344,21 @@ func statusText(s *ctiv1.DeviceStatus) string {
 	if len(s.GetUnavailableOperations()) > 0 {
 		parts = append(parts, "lacks "+capabilities(s.GetUnavailableOperations()))
 	}
+	if a := s.GetAbsence(); a.GetPreset() != 0 || a.GetText() != "" {
+		parts = append(parts, fmt.Sprintf("absent %d %q", a.GetPreset(), a.GetText()))
+	}
+	if s.GetPresenceNote() != "" {
+		parts = append(parts, "note "+strconv.Quote(s.GetPresenceNote()))
+	}
+	if v := s.GetVoicemail(); v.GetNewMessages() > 0 {
+		parts = append(parts, fmt.Sprintf("voicemail %d new", v.GetNewMessages()))
+	}
+	if s != nil && s.Twinning != nil && s.GetTwinning() {
+		parts = append(parts, "twinned")
+	}
+	if s.GetStation() != "" {
+		parts = append(parts, "at "+s.GetStation())
+	}
 	if s.GetDetail() != "" {
 		parts = append(parts, strconv.Quote(s.GetDetail()))
 	}

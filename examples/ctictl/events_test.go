@@ -132,6 +132,10 @@ func TestEventLine(t *testing.T) {
 		{&ctiv1.Event{Sequence: 12, Site: "hq", Device: "hq/201", Payload: &ctiv1.Event_DeviceChanged{DeviceChanged: &ctiv1.DeviceChanged{
 			Status: &ctiv1.DeviceStatus{Reachable: true, UnavailableOperations: []ctiv1.Capability{ctiv1.Capability_CAPABILITY_DIAL}}}}},
 			`#12 - hq/201 device reachable lacks dial`},
+		{&ctiv1.Event{Sequence: 15, Site: "cc", Device: "cc/202", Payload: &ctiv1.Event_DeviceChanged{DeviceChanged: &ctiv1.DeviceChanged{
+			Status: &ctiv1.DeviceStatus{Reachable: true, Absence: &ctiv1.Absence{Preset: 3, Text: "until Monday"}, PresenceNote: "in a meeting",
+				Voicemail: &ctiv1.Voicemail{NewMessages: 2}, Station: "211"}}}},
+			`#15 - cc/202 device reachable absent 3 "until Monday" note "in a meeting" voicemail 2 new at 211`},
 		{&ctiv1.Event{Sequence: 13, Site: "cc", Device: "cc/600", Payload: &ctiv1.Event_QueueStatusChanged{QueueStatusChanged: &ctiv1.QueueStatusChanged{
 			Status: &ctiv1.QueueStatus{ServiceMode: ctiv1.QueueServiceMode_QUEUE_SERVICE_MODE_NIGHT_SERVICE, WaitingCalls: 2,
 				Members: []*ctiv1.QueueMember{{Member: "202", Status: ctiv1.AgentStatus_AGENT_STATUS_WRAP_UP}}}}}},

@@ -132,6 +132,21 @@ func printState(w io.Writer, s *ctiv1.DeviceState) {
 	if len(st.GetUnavailableOperations()) > 0 {
 		row(tw, "unavailable", capabilities(st.GetUnavailableOperations()))
 	}
+	if a := st.GetAbsence(); a.GetPreset() != 0 || a.GetText() != "" {
+		row(tw, "absence", fmt.Sprintf("%d %q", a.GetPreset(), a.GetText()))
+	}
+	if st.GetPresenceNote() != "" {
+		row(tw, "presence note", st.GetPresenceNote())
+	}
+	if v := st.GetVoicemail(); v != nil {
+		row(tw, "voicemail", fmt.Sprintf("%d new, %d old, %d saved", v.GetNewMessages(), v.GetOldMessages(), v.GetSavedMessages()))
+	}
+	if st != nil && st.Twinning != nil {
+		row(tw, "twinning", map[bool]string{true: "on", false: "off"}[st.GetTwinning()])
+	}
+	if st.GetStation() != "" {
+		row(tw, "station", st.GetStation())
+	}
 	row(tw, "detail", st.GetDetail())
 	if q := s.GetQueueStatus(); q != nil {
 		row(tw, "queue", queueStatusText(q))

@@ -694,9 +694,21 @@ func (l *link) statusOf(d *device) *ctiv1.DeviceStatus {
 			st.Presence = ctiv1.Presence_PRESENCE_AVAILABLE
 		}
 		st.UnavailableOperations = unavailable(u.Features())
+		if a := u.GetAbsence(); a.GetMsg() != 0 || a.GetStr() != "" {
+			st.Absence = &ctiv1.Absence{Preset: a.GetMsg(), Text: a.GetStr()}
+		}
+		st.PresenceNote, st.Station = u.GetApp(), u.GetLoggedinextn()
+		if m := u.GetMailbox(); m != nil {
+			st.Voicemail = &ctiv1.Voicemail{NewMessages: nonNegative(m.GetNewmessages()), OldMessages: nonNegative(m.GetOldmessages()), SavedMessages: nonNegative(m.GetSavedmessages())}
+		}
+		twinning := u.GetEc500()
+		st.Twinning = &twinning
 	}
 	return st
 }
+
+// nonNegative is a counter IP Office sends as an int32.
+func nonNegative(n int32) uint32 { return uint32(max(n, 0)) }
 
 // publishStatus publishes d's status when it changed. Callers hold mu.
 func (l *link) publishStatus(d *device) {

@@ -8,8 +8,11 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/ctihost/ctihost/plugins/ipoffice"
+	"github.com/ctihost/ctihost/plugins/ipoffice/mtcti"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -93,5 +96,48 @@ func TestRefusedCredentialsSayWhatToFix(t *testing.T) {
 	})
 	if !strings.Contains(c.GetDetail(), "Enhanced TSPI Access") || strings.Contains(c.GetDetail(), "not-the-password") {
 		t.Errorf("detail %q: want the fix named and no password", c.GetDetail())
+	}
+}
+
+func TestUserStatusCarriesMailboxDNDAndFeatures(t *testing.T) {
+	sim, addr := startPBX(t)
+	d := configured(t, connection(sim, addr))
+	link(t, d, "up", func(c *ctiv1.ConnectionStatus) bool { return c.GetConnected() })
+	if err := sim.SetMailbox("202", 3, 1, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetDND("202", true); err != nil {
+		t.Fatal(err)
+	}
+	if err := sim.SetUserFeatures("202", mtcti.UserFeatureSAC); err != nil { // no make call, no forwarding
+		t.Fatal(err)
+	}
+	var st *ctiv1.DeviceStatus
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		s, err := d.GetDeviceState(t.Context(), &ctiv1.GetDeviceStateRequest{Device: "202"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		st = s.GetStatus()
+		if st.GetVoicemail().GetNewMessages() == 3 && st.GetDnd() && len(st.GetUnavailableOperations()) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("status %v: want 3 new messages, dnd on and dial and forwarding unavailable", st)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if v := st.GetVoicemail(); v.GetOldMessages() != 1 || v.GetSavedMessages() != 2 {
+		t.Errorf("voicemail %v, want 3 new, 1 old, 2 saved", v)
+	}
+	want := []ctiv1.Capability{ctiv1.Capability_CAPABILITY_DIAL, ctiv1.Capability_CAPABILITY_SET_FORWARD}
+	if got := st.GetUnavailableOperations(); len(got) != 2 || got[0] != want[0] || got[1] != want[1] {
+		t.Errorf("unavailable %v, want %v", got, want)
+	}
+	// What the user may not do answers FAILED_PRECONDITION, naming the feature.
+	_, err := d.Dial(t.Context(), &ctiv1.DialRequest{Device: "202", Destination: "203"})
+	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "MAKECALL") {
+		t.Errorf("Dial by a user without MAKECALL = %v, want FAILED_PRECONDITION naming MAKECALL", err)
 	}
 }

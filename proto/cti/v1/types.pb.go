@@ -1622,8 +1622,23 @@ type DeviceStatus struct {
 	// list of what is missing, not of what is there, so that a driver that
 	// cannot tell (and every driver built before it existed) leaves it empty.
 	UnavailableOperations []Capability `protobuf:"varint,7,rep,packed,name=unavailable_operations,json=unavailableOperations,proto3,enum=cti.v1.Capability" json:"unavailable_operations,omitempty"`
-	unknownFields         protoimpl.UnknownFields
-	sizeCache             protoimpl.SizeCache
+	// OPTIONAL. The user's absence message, where the system keeps one
+	// (IP Office: shown to callers and colleagues).
+	Absence *Absence `protobuf:"bytes,8,opt,name=absence,proto3" json:"absence,omitempty"`
+	// OPTIONAL. A free-text presence an app set for the user (IP Office's
+	// application presence string).
+	PresenceNote string `protobuf:"bytes,9,opt,name=presence_note,json=presenceNote,proto3" json:"presence_note,omitempty"`
+	// OPTIONAL. The user's voicemail box counters, where reported.
+	Voicemail *Voicemail `protobuf:"bytes,10,opt,name=voicemail,proto3" json:"voicemail,omitempty"`
+	// OPTIONAL. Whether calls also ring the user's twinned (mobile) number
+	// (IP Office EC500); absent when not reported.
+	Twinning *bool `protobuf:"varint,11,opt,name=twinning,proto3,oneof" json:"twinning,omitempty"`
+	// OPTIONAL. Where the user is logged in now, when users move between
+	// phones (hot desking): the extension of the phone; empty when not
+	// reported or logged out.
+	Station       string `protobuf:"bytes,12,opt,name=station,proto3" json:"station,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *DeviceStatus) Reset() {
@@ -1705,6 +1720,161 @@ func (x *DeviceStatus) GetUnavailableOperations() []Capability {
 	return nil
 }
 
+func (x *DeviceStatus) GetAbsence() *Absence {
+	if x != nil {
+		return x.Absence
+	}
+	return nil
+}
+
+func (x *DeviceStatus) GetPresenceNote() string {
+	if x != nil {
+		return x.PresenceNote
+	}
+	return ""
+}
+
+func (x *DeviceStatus) GetVoicemail() *Voicemail {
+	if x != nil {
+		return x.Voicemail
+	}
+	return nil
+}
+
+func (x *DeviceStatus) GetTwinning() bool {
+	if x != nil && x.Twinning != nil {
+		return *x.Twinning
+	}
+	return false
+}
+
+func (x *DeviceStatus) GetStation() string {
+	if x != nil {
+		return x.Station
+	}
+	return ""
+}
+
+// Absence is a user's absence message.
+type Absence struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// OPTIONAL. The vendor's preset message number (IP Office: 0 none, then
+	// its list such as "on holiday until"); 0 when not set.
+	Preset int32 `protobuf:"varint,1,opt,name=preset,proto3" json:"preset,omitempty"`
+	// OPTIONAL. The text with it, e.g. a date.
+	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Absence) Reset() {
+	*x = Absence{}
+	mi := &file_cti_v1_types_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Absence) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Absence) ProtoMessage() {}
+
+func (x *Absence) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Absence.ProtoReflect.Descriptor instead.
+func (*Absence) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Absence) GetPreset() int32 {
+	if x != nil {
+		return x.Preset
+	}
+	return 0
+}
+
+func (x *Absence) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+// Voicemail counts a voicemail box's messages.
+type Voicemail struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// New (unheard) messages.
+	NewMessages uint32 `protobuf:"varint,1,opt,name=new_messages,json=newMessages,proto3" json:"new_messages,omitempty"`
+	// Old (heard) messages.
+	OldMessages uint32 `protobuf:"varint,2,opt,name=old_messages,json=oldMessages,proto3" json:"old_messages,omitempty"`
+	// Saved messages.
+	SavedMessages uint32 `protobuf:"varint,3,opt,name=saved_messages,json=savedMessages,proto3" json:"saved_messages,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Voicemail) Reset() {
+	*x = Voicemail{}
+	mi := &file_cti_v1_types_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Voicemail) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Voicemail) ProtoMessage() {}
+
+func (x *Voicemail) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Voicemail.ProtoReflect.Descriptor instead.
+func (*Voicemail) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *Voicemail) GetNewMessages() uint32 {
+	if x != nil {
+		return x.NewMessages
+	}
+	return 0
+}
+
+func (x *Voicemail) GetOldMessages() uint32 {
+	if x != nil {
+		return x.OldMessages
+	}
+	return 0
+}
+
+func (x *Voicemail) GetSavedMessages() uint32 {
+	if x != nil {
+		return x.SavedMessages
+	}
+	return 0
+}
+
 // DeviceState is everything known about one device now.
 type DeviceState struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1732,7 +1902,7 @@ type DeviceState struct {
 
 func (x *DeviceState) Reset() {
 	*x = DeviceState{}
-	mi := &file_cti_v1_types_proto_msgTypes[7]
+	mi := &file_cti_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1744,7 +1914,7 @@ func (x *DeviceState) String() string {
 func (*DeviceState) ProtoMessage() {}
 
 func (x *DeviceState) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[7]
+	mi := &file_cti_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1757,7 +1927,7 @@ func (x *DeviceState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceState.ProtoReflect.Descriptor instead.
 func (*DeviceState) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *DeviceState) GetDevice() string {
@@ -1835,7 +2005,7 @@ type QueueMember struct {
 
 func (x *QueueMember) Reset() {
 	*x = QueueMember{}
-	mi := &file_cti_v1_types_proto_msgTypes[8]
+	mi := &file_cti_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1847,7 +2017,7 @@ func (x *QueueMember) String() string {
 func (*QueueMember) ProtoMessage() {}
 
 func (x *QueueMember) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[8]
+	mi := &file_cti_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1860,7 +2030,7 @@ func (x *QueueMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueMember.ProtoReflect.Descriptor instead.
 func (*QueueMember) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *QueueMember) GetMember() string {
@@ -1909,7 +2079,7 @@ type QueueStatus struct {
 
 func (x *QueueStatus) Reset() {
 	*x = QueueStatus{}
-	mi := &file_cti_v1_types_proto_msgTypes[9]
+	mi := &file_cti_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1921,7 +2091,7 @@ func (x *QueueStatus) String() string {
 func (*QueueStatus) ProtoMessage() {}
 
 func (x *QueueStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[9]
+	mi := &file_cti_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1934,7 +2104,7 @@ func (x *QueueStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStatus.ProtoReflect.Descriptor instead.
 func (*QueueStatus) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QueueStatus) GetServiceMode() QueueServiceMode {
@@ -1977,7 +2147,7 @@ type QueueStatusChanged struct {
 
 func (x *QueueStatusChanged) Reset() {
 	*x = QueueStatusChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[10]
+	mi := &file_cti_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1989,7 +2159,7 @@ func (x *QueueStatusChanged) String() string {
 func (*QueueStatusChanged) ProtoMessage() {}
 
 func (x *QueueStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[10]
+	mi := &file_cti_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2002,7 +2172,7 @@ func (x *QueueStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStatusChanged.ProtoReflect.Descriptor instead.
 func (*QueueStatusChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *QueueStatusChanged) GetStatus() *QueueStatus {
@@ -2038,7 +2208,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_cti_v1_types_proto_msgTypes[11]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2050,7 +2220,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[11]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2063,7 +2233,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Device) GetDevice() string {
@@ -2133,7 +2303,7 @@ type CallChanged struct {
 
 func (x *CallChanged) Reset() {
 	*x = CallChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2145,7 +2315,7 @@ func (x *CallChanged) String() string {
 func (*CallChanged) ProtoMessage() {}
 
 func (x *CallChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2158,7 +2328,7 @@ func (x *CallChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallChanged.ProtoReflect.Descriptor instead.
 func (*CallChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *CallChanged) GetCall() *Call {
@@ -2185,7 +2355,7 @@ type CallEnded struct {
 
 func (x *CallEnded) Reset() {
 	*x = CallEnded{}
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2197,7 +2367,7 @@ func (x *CallEnded) String() string {
 func (*CallEnded) ProtoMessage() {}
 
 func (x *CallEnded) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2210,7 +2380,7 @@ func (x *CallEnded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallEnded.ProtoReflect.Descriptor instead.
 func (*CallEnded) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CallEnded) GetCall() *Call {
@@ -2253,7 +2423,7 @@ type DeviceChanged struct {
 
 func (x *DeviceChanged) Reset() {
 	*x = DeviceChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2265,7 +2435,7 @@ func (x *DeviceChanged) String() string {
 func (*DeviceChanged) ProtoMessage() {}
 
 func (x *DeviceChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2278,7 +2448,7 @@ func (x *DeviceChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceChanged.ProtoReflect.Descriptor instead.
 func (*DeviceChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeviceChanged) GetStatus() *DeviceStatus {
@@ -2299,7 +2469,7 @@ type QueueChanged struct {
 
 func (x *QueueChanged) Reset() {
 	*x = QueueChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2311,7 +2481,7 @@ func (x *QueueChanged) String() string {
 func (*QueueChanged) ProtoMessage() {}
 
 func (x *QueueChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2324,7 +2494,7 @@ func (x *QueueChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueChanged.ProtoReflect.Descriptor instead.
 func (*QueueChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *QueueChanged) GetMembership() *QueueMembership {
@@ -2369,7 +2539,7 @@ type DevicesChanged struct {
 
 func (x *DevicesChanged) Reset() {
 	*x = DevicesChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[16]
+	mi := &file_cti_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2381,7 +2551,7 @@ func (x *DevicesChanged) String() string {
 func (*DevicesChanged) ProtoMessage() {}
 
 func (x *DevicesChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[16]
+	mi := &file_cti_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2394,7 +2564,7 @@ func (x *DevicesChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DevicesChanged.ProtoReflect.Descriptor instead.
 func (*DevicesChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DevicesChanged) GetAdded() []*Device {
@@ -2438,7 +2608,7 @@ type DriverChanged struct {
 
 func (x *DriverChanged) Reset() {
 	*x = DriverChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[17]
+	mi := &file_cti_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2450,7 +2620,7 @@ func (x *DriverChanged) String() string {
 func (*DriverChanged) ProtoMessage() {}
 
 func (x *DriverChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[17]
+	mi := &file_cti_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2463,7 +2633,7 @@ func (x *DriverChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriverChanged.ProtoReflect.Descriptor instead.
 func (*DriverChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DriverChanged) GetDriver() string {
@@ -2517,7 +2687,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_cti_v1_types_proto_msgTypes[18]
+	mi := &file_cti_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2529,7 +2699,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[18]
+	mi := &file_cti_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2542,7 +2712,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *Gap) GetFromSequence() uint64 {
@@ -2601,7 +2771,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_cti_v1_types_proto_msgTypes[19]
+	mi := &file_cti_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2613,7 +2783,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[19]
+	mi := &file_cti_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2626,7 +2796,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Event) GetSequence() uint64 {
@@ -2815,7 +2985,7 @@ type VendorError struct {
 
 func (x *VendorError) Reset() {
 	*x = VendorError{}
-	mi := &file_cti_v1_types_proto_msgTypes[20]
+	mi := &file_cti_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2827,7 +2997,7 @@ func (x *VendorError) String() string {
 func (*VendorError) ProtoMessage() {}
 
 func (x *VendorError) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[20]
+	mi := &file_cti_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2840,7 +3010,7 @@ func (x *VendorError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VendorError.ProtoReflect.Descriptor instead.
 func (*VendorError) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *VendorError) GetVendor() string {
@@ -2920,7 +3090,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12+\n" +
 	"\x06status\x18\x03 \x01(\x0e2\x13.cti.v1.AgentStatusR\x06status\x12!\n" +
-	"\fpause_reason\x18\x04 \x01(\tR\vpauseReason\"\xc3\x02\n" +
+	"\fpause_reason\x18\x04 \x01(\tR\vpauseReason\"\x8c\x04\n" +
 	"\fDeviceStatus\x12\x1c\n" +
 	"\treachable\x18\x01 \x01(\bR\treachable\x128\n" +
 	"\fregistration\x18\x02 \x01(\x0e2\x14.cti.v1.RegistrationR\fregistration\x12\x15\n" +
@@ -2928,8 +3098,22 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\bforwards\x18\x04 \x03(\v2\x0f.cti.v1.ForwardR\bforwards\x12,\n" +
 	"\bpresence\x18\x05 \x01(\x0e2\x10.cti.v1.PresenceR\bpresence\x12\x16\n" +
 	"\x06detail\x18\x06 \x01(\tR\x06detail\x12I\n" +
-	"\x16unavailable_operations\x18\a \x03(\x0e2\x12.cti.v1.CapabilityR\x15unavailableOperationsB\x06\n" +
-	"\x04_dnd\"\xd5\x02\n" +
+	"\x16unavailable_operations\x18\a \x03(\x0e2\x12.cti.v1.CapabilityR\x15unavailableOperations\x12)\n" +
+	"\aabsence\x18\b \x01(\v2\x0f.cti.v1.AbsenceR\aabsence\x12#\n" +
+	"\rpresence_note\x18\t \x01(\tR\fpresenceNote\x12/\n" +
+	"\tvoicemail\x18\n" +
+	" \x01(\v2\x11.cti.v1.VoicemailR\tvoicemail\x12\x1f\n" +
+	"\btwinning\x18\v \x01(\bH\x01R\btwinning\x88\x01\x01\x12\x18\n" +
+	"\astation\x18\f \x01(\tR\astationB\x06\n" +
+	"\x04_dndB\v\n" +
+	"\t_twinning\"5\n" +
+	"\aAbsence\x12\x16\n" +
+	"\x06preset\x18\x01 \x01(\x05R\x06preset\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\"x\n" +
+	"\tVoicemail\x12!\n" +
+	"\fnew_messages\x18\x01 \x01(\rR\vnewMessages\x12!\n" +
+	"\fold_messages\x18\x02 \x01(\rR\voldMessages\x12%\n" +
+	"\x0esaved_messages\x18\x03 \x01(\rR\rsavedMessages\"\xd5\x02\n" +
 	"\vDeviceState\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x14\n" +
 	"\x05model\x18\x02 \x01(\tR\x05model\x12,\n" +
@@ -3144,7 +3328,7 @@ func file_cti_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
+var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
 var file_cti_v1_types_proto_goTypes = []any{
 	(Capability)(0),               // 0: cti.v1.Capability
 	(CallState)(0),                // 1: cti.v1.CallState
@@ -3167,21 +3351,23 @@ var file_cti_v1_types_proto_goTypes = []any{
 	(*Line)(nil),                  // 18: cti.v1.Line
 	(*QueueMembership)(nil),       // 19: cti.v1.QueueMembership
 	(*DeviceStatus)(nil),          // 20: cti.v1.DeviceStatus
-	(*DeviceState)(nil),           // 21: cti.v1.DeviceState
-	(*QueueMember)(nil),           // 22: cti.v1.QueueMember
-	(*QueueStatus)(nil),           // 23: cti.v1.QueueStatus
-	(*QueueStatusChanged)(nil),    // 24: cti.v1.QueueStatusChanged
-	(*Device)(nil),                // 25: cti.v1.Device
-	(*CallChanged)(nil),           // 26: cti.v1.CallChanged
-	(*CallEnded)(nil),             // 27: cti.v1.CallEnded
-	(*DeviceChanged)(nil),         // 28: cti.v1.DeviceChanged
-	(*QueueChanged)(nil),          // 29: cti.v1.QueueChanged
-	(*DevicesChanged)(nil),        // 30: cti.v1.DevicesChanged
-	(*DriverChanged)(nil),         // 31: cti.v1.DriverChanged
-	(*Gap)(nil),                   // 32: cti.v1.Gap
-	(*Event)(nil),                 // 33: cti.v1.Event
-	(*VendorError)(nil),           // 34: cti.v1.VendorError
-	(*timestamppb.Timestamp)(nil), // 35: google.protobuf.Timestamp
+	(*Absence)(nil),               // 21: cti.v1.Absence
+	(*Voicemail)(nil),             // 22: cti.v1.Voicemail
+	(*DeviceState)(nil),           // 23: cti.v1.DeviceState
+	(*QueueMember)(nil),           // 24: cti.v1.QueueMember
+	(*QueueStatus)(nil),           // 25: cti.v1.QueueStatus
+	(*QueueStatusChanged)(nil),    // 26: cti.v1.QueueStatusChanged
+	(*Device)(nil),                // 27: cti.v1.Device
+	(*CallChanged)(nil),           // 28: cti.v1.CallChanged
+	(*CallEnded)(nil),             // 29: cti.v1.CallEnded
+	(*DeviceChanged)(nil),         // 30: cti.v1.DeviceChanged
+	(*QueueChanged)(nil),          // 31: cti.v1.QueueChanged
+	(*DevicesChanged)(nil),        // 32: cti.v1.DevicesChanged
+	(*DriverChanged)(nil),         // 33: cti.v1.DriverChanged
+	(*Gap)(nil),                   // 34: cti.v1.Gap
+	(*Event)(nil),                 // 35: cti.v1.Event
+	(*VendorError)(nil),           // 36: cti.v1.VendorError
+	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
 }
 var file_cti_v1_types_proto_depIdxs = []int32{
 	1,  // 0: cti.v1.Call.state:type_name -> cti.v1.CallState
@@ -3189,8 +3375,8 @@ var file_cti_v1_types_proto_depIdxs = []int32{
 	14, // 2: cti.v1.Call.local:type_name -> cti.v1.Party
 	14, // 3: cti.v1.Call.remote:type_name -> cti.v1.Party
 	0,  // 4: cti.v1.Call.available_operations:type_name -> cti.v1.Capability
-	35, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
-	35, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
+	37, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
+	37, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
 	16, // 7: cti.v1.Call.queue:type_name -> cti.v1.CallQueue
 	14, // 8: cti.v1.Call.original_called:type_name -> cti.v1.Party
 	5,  // 9: cti.v1.Call.recording:type_name -> cti.v1.RecordingState
@@ -3202,40 +3388,42 @@ var file_cti_v1_types_proto_depIdxs = []int32{
 	17, // 15: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
 	7,  // 16: cti.v1.DeviceStatus.presence:type_name -> cti.v1.Presence
 	0,  // 17: cti.v1.DeviceStatus.unavailable_operations:type_name -> cti.v1.Capability
-	20, // 18: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
-	18, // 19: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
-	15, // 20: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
-	19, // 21: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
-	35, // 22: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
-	23, // 23: cti.v1.DeviceState.queue_status:type_name -> cti.v1.QueueStatus
-	9,  // 24: cti.v1.QueueMember.status:type_name -> cti.v1.AgentStatus
-	10, // 25: cti.v1.QueueStatus.service_mode:type_name -> cti.v1.QueueServiceMode
-	22, // 26: cti.v1.QueueStatus.members:type_name -> cti.v1.QueueMember
-	23, // 27: cti.v1.QueueStatusChanged.status:type_name -> cti.v1.QueueStatus
-	11, // 28: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
-	0,  // 29: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
-	15, // 30: cti.v1.CallChanged.call:type_name -> cti.v1.Call
-	15, // 31: cti.v1.CallEnded.call:type_name -> cti.v1.Call
-	3,  // 32: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
-	4,  // 33: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
-	20, // 34: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
-	19, // 35: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
-	25, // 36: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
-	12, // 37: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
-	35, // 38: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
-	26, // 39: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
-	27, // 40: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
-	28, // 41: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
-	29, // 42: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
-	30, // 43: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
-	24, // 44: cti.v1.Event.queue_status_changed:type_name -> cti.v1.QueueStatusChanged
-	31, // 45: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
-	32, // 46: cti.v1.Event.gap:type_name -> cti.v1.Gap
-	47, // [47:47] is the sub-list for method output_type
-	47, // [47:47] is the sub-list for method input_type
-	47, // [47:47] is the sub-list for extension type_name
-	47, // [47:47] is the sub-list for extension extendee
-	0,  // [0:47] is the sub-list for field type_name
+	21, // 18: cti.v1.DeviceStatus.absence:type_name -> cti.v1.Absence
+	22, // 19: cti.v1.DeviceStatus.voicemail:type_name -> cti.v1.Voicemail
+	20, // 20: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
+	18, // 21: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
+	15, // 22: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
+	19, // 23: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
+	37, // 24: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
+	25, // 25: cti.v1.DeviceState.queue_status:type_name -> cti.v1.QueueStatus
+	9,  // 26: cti.v1.QueueMember.status:type_name -> cti.v1.AgentStatus
+	10, // 27: cti.v1.QueueStatus.service_mode:type_name -> cti.v1.QueueServiceMode
+	24, // 28: cti.v1.QueueStatus.members:type_name -> cti.v1.QueueMember
+	25, // 29: cti.v1.QueueStatusChanged.status:type_name -> cti.v1.QueueStatus
+	11, // 30: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
+	0,  // 31: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
+	15, // 32: cti.v1.CallChanged.call:type_name -> cti.v1.Call
+	15, // 33: cti.v1.CallEnded.call:type_name -> cti.v1.Call
+	3,  // 34: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
+	4,  // 35: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
+	20, // 36: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
+	19, // 37: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
+	27, // 38: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
+	12, // 39: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
+	37, // 40: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
+	28, // 41: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
+	29, // 42: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
+	30, // 43: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
+	31, // 44: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
+	32, // 45: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
+	26, // 46: cti.v1.Event.queue_status_changed:type_name -> cti.v1.QueueStatusChanged
+	33, // 47: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
+	34, // 48: cti.v1.Event.gap:type_name -> cti.v1.Gap
+	49, // [49:49] is the sub-list for method output_type
+	49, // [49:49] is the sub-list for method input_type
+	49, // [49:49] is the sub-list for extension type_name
+	49, // [49:49] is the sub-list for extension extendee
+	0,  // [0:49] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_types_proto_init() }
@@ -3244,7 +3432,7 @@ func file_cti_v1_types_proto_init() {
 		return
 	}
 	file_cti_v1_types_proto_msgTypes[6].OneofWrappers = []any{}
-	file_cti_v1_types_proto_msgTypes[19].OneofWrappers = []any{
+	file_cti_v1_types_proto_msgTypes[21].OneofWrappers = []any{
 		(*Event_CallChanged)(nil),
 		(*Event_CallEnded)(nil),
 		(*Event_DeviceChanged)(nil),
@@ -3260,7 +3448,7 @@ func file_cti_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_types_proto_rawDesc), len(file_cti_v1_types_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   21,
+			NumMessages:   23,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
