@@ -248,3 +248,78 @@ func devicesChangedAt(site, ref string) func(*ctiv1.Event) bool {
 		return e.GetSite() == site && slices.ContainsFunc(e.GetDevicesChanged().GetAdded(), func(d *ctiv1.Device) bool { return d.GetDevice() == ref })
 	}
 }
+
+// Two sites on one IP Office, with one process for both
+// (isolation = "driver"): one MTCTI3 link serves both connection blocks,
+// each site sees the users of its own scope, and a call reaches only the
+// site of its user.
+func TestTwoSitesOnOneIPOfficeShareOneLink(t *testing.T) {
+	sim := ipofficesim.New(ipofficesim.Options{
+		Username: "ctihost", Password: secretPasscode,
+		Users: []ipofficesim.UserSpec{{Extension: "201"}, {Extension: "202"}, {Extension: "301"}, {Extension: "302"}},
+	})
+	addr, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	listen := freeAddr(t)
+	path := filepath.Join(t.TempDir(), "config.hcl")
+	site := func(name, users string) string {
+		return fmt.Sprintf(`site %q {
+  connection "ipo" {
+    driver             = "ipoffice"
+    address            = %q
+    username           = "ctihost"
+    password           = env("IT_PASSCODE")
+    certificate_sha256 = %q
+    users              = %q
+    queues             = ""
+  }
+}
+`, name, addr, sim.CertFingerprint(), users)
+	}
+	cfg := fmt.Sprintf("host {\n  listen = %q\n  plugin_dir = %q\n}\nplugin \"ipoffice\" {\n  isolation = \"driver\"\n}\n", listen, filepath.Join(binDir, "plugins")) +
+		site("north", "201,202") + site("south", "301,302")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	h := runHost(t, listen, path, 1)
+	waitFor(t, 20*time.Second, "both sites' users listed", func() bool {
+		return slices.Equal(listed(t, h), []string{"north/201", "north/202", "south/301", "south/302"})
+	})
+	if n := sim.Connections(); n != 1 {
+		t.Errorf("the IP Office has %d MTCTI3 connections, want 1 shared by both sites", n)
+	}
+	south := watch(t, h, &ctiv1.WatchEventsRequest{Sites: []string{"south"}, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
+	north := watch(t, h, &ctiv1.WatchEventsRequest{Sites: []string{"north"}, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
+	if _, err := sim.RingUser("301", "01632960009"); err != nil {
+		t.Fatal(err)
+	}
+	south.waitEvent(t, "301 ringing at south", callIn("south/301", ctiv1.CallState_CALL_STATE_RINGING))
+	if _, err := sim.RingUser("201", "01632960010"); err != nil {
+		t.Fatal(err)
+	}
+	north.waitEvent(t, "201 ringing at north", callIn("north/201", ctiv1.CallState_CALL_STATE_RINGING))
+	for _, ev := range north.snapshot() {
+		if ev.GetSite() != "north" {
+			t.Errorf("north's stream got %v", ev)
+		}
+	}
+	resp, err := h.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []string
+	for _, p := range resp.GetPlugins() {
+		for _, c := range p.GetConnectionStatus() {
+			if c.GetConnected() {
+				conns = append(conns, c.GetName())
+			}
+		}
+	}
+	slices.Sort(conns)
+	if !slices.Equal(conns, []string{"north/ipo", "south/ipo"}) {
+		t.Errorf("connections up: %v, want north/ipo and south/ipo", conns)
+	}
+}

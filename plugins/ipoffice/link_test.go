@@ -2,6 +2,7 @@ package ipoffice_test
 
 import (
 	"context"
+	"maps"
 	"net"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ctihost/ctihost/plugins/ipoffice"
+	"github.com/ctihost/ctihost/plugins/ipoffice/ipofficesim"
 	"github.com/ctihost/ctihost/plugins/ipoffice/mtcti"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -139,5 +141,51 @@ func TestUserStatusCarriesMailboxDNDAndFeatures(t *testing.T) {
 	_, err := d.Dial(t.Context(), &ctiv1.DialRequest{Device: "202", Destination: "203"})
 	if status.Code(err) != codes.FailedPrecondition || !strings.Contains(err.Error(), "MAKECALL") {
 		t.Errorf("Dial by a user without MAKECALL = %v, want FAILED_PRECONDITION naming MAKECALL", err)
+	}
+}
+
+// subscribed counts the simulator's subscriptions of each kind.
+func subscribed(sim *ipofficesim.Server) map[string]int {
+	n := map[string]int{}
+	for _, s := range sim.Subscriptions() {
+		n[s.Kind]++
+	}
+	return n
+}
+
+func TestTerminatedSubscriptionsAreRenewed(t *testing.T) {
+	sim, addr := startPBX(t)
+	d := configured(t, connection(sim, addr))
+	want := map[string]int{"lines": 1, "user": 3, "queue": 1}
+	waitSubscribed := func(what string) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for !maps.Equal(subscribed(sim), want) {
+			if time.Now().After(deadline) {
+				t.Fatalf("%s: subscriptions %v, want %v", what, subscribed(sim), want)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	waitSubscribed("at start")
+	sim.TerminateSubscriptions()
+	waitSubscribed("after IP Office ended every subscription")
+	// And they work: a call to 201 reaches the driver.
+	if _, err := sim.RingUser("201", "01632960011"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st, err := d.GetDeviceState(t.Context(), &ctiv1.GetDeviceStateRequest{Device: "201"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(st.GetCalls()) == 1 && st.GetCalls()[0].GetState() == ctiv1.CallState_CALL_STATE_RINGING {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("201 after the renewal: %v, want its ringing call", st.GetCalls())
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
