@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
+	"unicode/utf8"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // Framing says how a websocket binary message carries a Message.
@@ -139,13 +142,63 @@ func Decode(f Framing, b []byte) (*Message, error) {
 		return nil, fmt.Errorf("mtcti: decode: unknown framing %d", int(f))
 	}
 	m := new(Message)
-	if err := (proto.UnmarshalOptions{RecursionLimit: recursionLimit}).Unmarshal(b, m); err != nil {
+	err := (proto.UnmarshalOptions{RecursionLimit: recursionLimit}).Unmarshal(b, m)
+	if err != nil && !truncated(b) {
+		// proto3 strings must be UTF-8, and Go's decoder refuses a whole
+		// frame for one name that is not: the document promises UTF-8 only
+		// for arg1 (line 3355), and a user's name typed in another code
+		// page must not make that user's every notify unreadable. Such
+		// bytes become U+FFFD, and the frame is read once more.
+		if fixed, changed := repairUTF8(b, m.ProtoReflect().Descriptor(), 0); changed {
+			m = new(Message)
+			err = (proto.UnmarshalOptions{RecursionLimit: recursionLimit}).Unmarshal(fixed, m)
+		}
+	}
+	if err != nil {
 		if truncated(b) {
 			return nil, fmt.Errorf("%w: %v", ErrTruncated, err)
 		}
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
 	return m, nil
+}
+
+// repairUTF8 returns b with the invalid UTF-8 of every string field of md
+// (nested messages included) replaced by U+FFFD, and whether it changed
+// anything. It leaves malformed input as it is: Unmarshal reports it.
+func repairUTF8(b []byte, md protoreflect.MessageDescriptor, depth int) ([]byte, bool) {
+	if depth > recursionLimit {
+		return b, false
+	}
+	out := make([]byte, 0, len(b))
+	changed := false
+	for len(b) > 0 {
+		num, typ, n := protowire.ConsumeTag(b)
+		if n < 0 {
+			return b, false
+		}
+		m := protowire.ConsumeFieldValue(num, typ, b[n:])
+		if m < 0 {
+			return b, false
+		}
+		field := b[:n+m]
+		if fd := md.Fields().ByNumber(num); fd != nil && typ == protowire.BytesType {
+			v, _ := protowire.ConsumeBytes(b[n:])
+			switch {
+			case fd.Kind() == protoreflect.StringKind && !utf8.Valid(v):
+				v, changed = []byte(strings.ToValidUTF8(string(v), "\uFFFD")), true
+				field = protowire.AppendBytes(protowire.AppendTag(nil, num, typ), v)
+			case fd.Kind() == protoreflect.MessageKind:
+				if inner, ok := repairUTF8(v, fd.Message(), depth+1); ok {
+					changed = true
+					field = protowire.AppendBytes(protowire.AppendTag(nil, num, typ), inner)
+				}
+			}
+		}
+		out = append(out, field...)
+		b = b[n+m:]
+	}
+	return out, changed
 }
 
 // truncated reports whether b's top-level fields run past its end, which is

@@ -182,7 +182,6 @@ func TestEmptyFrames(t *testing.T) {
 func TestDecodeErrors(t *testing.T) {
 	first := unhex(t, "1A 0C 08 01 10 01 18 90 1C C2 02 02 08 07")
 	framed := append([]byte{0, 0, 0, 1}, first...)
-	badUTF8 := msgField(7, int32Field(1, 1), bytesField(7, []byte{0xff, 0xfe}))
 	deep := bytes.Repeat([]byte{0x53}, 20000) // 20000 start-group tags of unknown field 10
 	tests := []struct {
 		name string
@@ -203,7 +202,6 @@ func TestDecodeErrors(t *testing.T) {
 		{"noframing, framed peer", NoFraming, framed, ErrMalformed},
 		{"noframing, field number 0", NoFraming, []byte{0x00, 0x01}, ErrMalformed},
 		{"noframing, varint overflow", NoFraming, bytes.Repeat([]byte{0xff}, 11), ErrMalformed},
-		{"noframing, invalid utf-8 string", NoFraming, badUTF8, ErrMalformed},
 		{"noframing, stray end group", NoFraming, []byte{0x0c}, ErrMalformed},
 		{"noframing, 20000 nested groups", NoFraming, deep, ErrMalformed},
 		{"framed, too large", Framed, append([]byte{0, 0, 0, 1}, make([]byte, MaxFrameSize)...), ErrFrameTooLarge},
@@ -320,5 +318,32 @@ func TestUnpackError(t *testing.T) {
 	}
 	if got := UnpackError(42).GetResponse().GetRequestid(); got != 42 {
 		t.Errorf("UnpackError(42) carries requestid %d", got)
+	}
+}
+
+// TestNamesInAnotherCodePageAreRepaired: a user name typed in Latin-1 is
+// not UTF-8, which Go's decoder refuses; the frame is still read, with
+// U+FFFD in its place, and the rest of the message intact.
+func TestNamesInAnotherCodePageAreRepaired(t *testing.T) {
+	m := &Message{Payload: &Message_Notify{Notify: &Notify{SubscribeId: 7, NotifyId: 3, Payload: &Notify_Lines{Lines: &NotifyLines{
+		Adduser: []*LinesUser{{Guid: []byte{1, 2}, Extn: "201", Name: "Andre"}},
+	}}}}}
+	b, err := Encode(NoFraming, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := bytes.LastIndex(b, []byte("Andre"))
+	b[i+4] = 0xe9 // "Andr\xe9": é in Latin-1
+	got, err := Decode(NoFraming, b)
+	if err != nil {
+		t.Fatalf("Decode: %v", err)
+	}
+	u := got.GetNotify().GetLines().GetAdduser()[0]
+	if u.GetName() != "Andr\uFFFD" || u.GetExtn() != "201" || got.GetNotify().GetNotifyId() != 3 {
+		t.Errorf("decoded %v, want the name repaired and the rest intact", got)
+	}
+	// Malformed input stays malformed.
+	if _, err := Decode(NoFraming, append(b[:len(b)-1:len(b)-1], 0xff, 0xff)); !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrTruncated) {
+		t.Errorf("garbage after a repairable frame: %v", err)
 	}
 }
