@@ -24,18 +24,12 @@ import (
 // host's leak check covers it.
 func startIPOffice(t *testing.T) (*runningHost, *ipofficesim.Server) {
 	t.Helper()
-	sim := ipofficesim.New(ipofficesim.Options{
-		Username: "ctihost", Password: secretPasscode,
+	sim, addr := startSimulatedIPOffice(t, ipofficesim.Options{
 		Users: []ipofficesim.UserSpec{
 			{Extension: "201", Name: "Alice"}, {Extension: "202", Name: "Bob"}, {Extension: "203", Name: "Carol"}, {Extension: "204", Name: "Dave"},
 		},
 		Queues: []ipofficesim.QueueSpec{{Name: "Sales", Number: "600", Members: []string{"202", "203"}}},
 	})
-	addr, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
 	listen := freeAddr(t)
 	path := filepath.Join(t.TempDir(), "config.hcl")
 	cfg := fmt.Sprintf(`host {
@@ -62,6 +56,21 @@ site "cc" {
 		return slices.Equal(listed(t, h), []string{"cc/201", "cc/202", "cc/203", "cc/204", "cc/600"})
 	})
 	return h, sim
+}
+
+// startSimulatedIPOffice runs a simulated IP Office whose service user
+// "ctihost" has the test's secret passcode, so the host's leak check
+// covers it.
+func startSimulatedIPOffice(t *testing.T, opts ipofficesim.Options) (*ipofficesim.Server, string) {
+	t.Helper()
+	opts.Username, opts.Password = "ctihost", secretPasscode
+	sim := ipofficesim.New(opts)
+	addr, err := sim.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sim.Close() })
+	return sim, addr
 }
 
 // listed returns the references ListDevices lists.
@@ -254,15 +263,9 @@ func devicesChangedAt(site, ref string) func(*ctiv1.Event) bool {
 // each site sees the users of its own scope, and a call reaches only the
 // site of its user.
 func TestTwoSitesOnOneIPOfficeShareOneLink(t *testing.T) {
-	sim := ipofficesim.New(ipofficesim.Options{
-		Username: "ctihost", Password: secretPasscode,
+	sim, addr := startSimulatedIPOffice(t, ipofficesim.Options{
 		Users: []ipofficesim.UserSpec{{Extension: "201"}, {Extension: "202"}, {Extension: "301"}, {Extension: "302"}},
 	})
-	addr, err := sim.Start()
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sim.Close() })
 	listen := freeAddr(t)
 	path := filepath.Join(t.TempDir(), "config.hcl")
 	site := func(name, users string) string {

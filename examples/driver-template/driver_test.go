@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,24 +20,14 @@ var driverBinary string
 // TestMain builds cmd/cti-driver-acme once (with -race when the tests run
 // with -race, so the kit also catches the driver's races).
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "cti-driver-acme-")
+	binary, cleanup, err := conformance.BuildDriver("./cmd/cti-driver-acme")
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "temp dir:", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	driverBinary = filepath.Join(dir, "cti-driver-acme")
-	args := []string{"build", "-o", driverBinary}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	build := exec.Command("go", append(args, "./cmd/cti-driver-acme")...)
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build driver:", err)
-		os.Exit(1)
-	}
+	driverBinary = binary
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http/httptest"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -19,19 +17,14 @@ import (
 var driverBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "gs-conformance-")
+	binary, cleanup, err := conformance.BuildDriver("github.com/ctihost/ctihost/plugins/grandstream/cmd/cti-driver-grandstream")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	driverBinary = filepath.Join(dir, "cti-driver-grandstream")
-	build := exec.Command("go", "build", "-o", driverBinary, "github.com/ctihost/ctihost/plugins/grandstream/cmd/cti-driver-grandstream")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build driver: %v\n%s", err, out)
-		os.Exit(1)
-	}
+	driverBinary = binary
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

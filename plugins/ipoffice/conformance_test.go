@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -21,19 +19,14 @@ import (
 var driverBinary string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "ipo-conformance-")
+	binary, cleanup, err := conformance.BuildDriver("github.com/ctihost/ctihost/plugins/ipoffice/cmd/cti-driver-ipoffice")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	driverBinary = filepath.Join(dir, "cti-driver-ipoffice")
-	build := exec.Command("go", "build", "-o", driverBinary, "github.com/ctihost/ctihost/plugins/ipoffice/cmd/cti-driver-ipoffice")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build driver: %v\n%s", err, out)
-		os.Exit(1)
-	}
+	driverBinary = binary
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 

@@ -1,5 +1,0 @@
-//go:build !race
-
-package acme_test
-
-const raceEnabled = false
