@@ -53,10 +53,21 @@ func visibleStatus(ctx context.Context, inst *supervisor.Instance) *ctiv1.Plugin
 		if len(p.GetSites()) == 0 {
 			return nil
 		}
-		p.Devices = 0 // only the visible sites' devices
+		p.Devices, p.DiscoveredDevices = 0, 0 // only the visible sites' devices
 		for _, d := range inst.ConfiguredDevices() {
 			if site, _ := inst.Ref(d.GetDevice()); c.MaySite(site) {
 				p.Devices++
+			}
+		}
+		for _, d := range inst.DiscoveredDevices() {
+			if c.MaySite(d.GetSite()) {
+				p.DiscoveredDevices++
+			}
+		}
+		p.Connections = 0
+		for _, cc := range inst.ConfigureRequest().GetConnections() {
+			if site, _ := inst.Ref(cc.GetName()); c.MaySite(site) {
+				p.Connections++
 			}
 		}
 	}

@@ -535,7 +535,7 @@ func FuzzNotify(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		msgs := decode(b)
 		if len(msgs) == 0 {
-			t.Skip("not a frame")
+			return // not a frame in either framing: nothing reaches the driver
 		}
 		r := newRig(t)
 		r.preludeEvents = len(r.events)
