@@ -226,6 +226,9 @@ func (g *guard) check(ctx context.Context, method string, req any) *Error {
 	if r, ok := req.(*ctiv1.SendKeysRequest); ok {
 		return knownKeys(info, r.GetKeys())
 	}
+	if r, ok := req.(*ctiv1.DialRequest); ok && HasDialOptions(r) && !hasCapability(caps, ctiv1.Capability_CAPABILITY_DIAL_OPTIONS) {
+		return DialOptionsUnsupported(info.GetModel())
+	}
 	return nil
 }
 

@@ -356,3 +356,30 @@ func TestGuardChecksAnnouncedDevicesLikeConfiguredOnes(t *testing.T) {
 		t.Errorf("the driver held %d calls, want 1 (202's)", held)
 	}
 }
+
+// TestGuardRefusesDialOptionsTheModelDoesNotOffer: a model without
+// DIAL_OPTIONS must never see a Dial with options it would ignore.
+func TestGuardRefusesDialOptionsTheModelDoesNotOffer(t *testing.T) {
+	d := newFake()
+	dialer := proto.Clone(holdModel).(*ctiv1.ModelInfo)
+	dialer.Capabilities = append(dialer.Capabilities, ctiv1.Capability_CAPABILITY_DIAL)
+	d.info.Models = []*ctiv1.ModelInfo{dialer}
+	c := serveGuarded(t, d)
+	configure(t, c, &ctiv1.DeviceConfig{Device: "desk", Model: "Desk-1"})
+	for _, req := range []*ctiv1.DialRequest{
+		{Device: "desk", Destination: "201", Tag: "case"},
+		{Device: "desk", Destination: "201", AccountCode: "42"},
+		{Device: "desk", Destination: "201", WithholdCallerId: true},
+		{Device: "desk", Destination: "201", CallerId: "0800"},
+	} {
+		_, err := c.Dial(t.Context(), req)
+		if st := wantCode(t, err, codes.Unimplemented); !strings.Contains(st.Message(), "cannot dial with options") {
+			t.Errorf("Dial(%v): %s", req, st.Message())
+		}
+	}
+	if c.reachedDriver("Dial") {
+		t.Error("a Dial with options reached a driver whose model does not offer them")
+	}
+	_, err := c.Dial(t.Context(), &ctiv1.DialRequest{Device: "desk", Destination: "201", Tag: strings.Repeat("x", 128)})
+	wantCode(t, err, codes.InvalidArgument)
+}

@@ -15,6 +15,14 @@ const maxDestination = 64
 func validate(method string, req any) *Error {
 	switch r := req.(type) {
 	case *ctiv1.DialRequest:
+		switch {
+		case len(r.GetCallerId()) > 32 || strings.Trim(r.GetCallerId(), "0123456789+*#") != "":
+			return InvalidArgument("caller_id %q must be at most 32 digits (0-9, +, *, #)", r.GetCallerId())
+		case len(r.GetAccountCode()) > 15:
+			return InvalidArgument("account_code is %d characters long; at most 15", len(r.GetAccountCode()))
+		case len(r.GetTag()) > 127:
+			return InvalidArgument("tag is %d characters long; at most 127", len(r.GetTag()))
+		}
 		if r.GetLine() < 0 {
 			return InvalidArgument("line must be 0 (any) or a 1-based line number, not %d", r.GetLine())
 		}
@@ -142,4 +150,17 @@ func knownKeys(model *ctiv1.ModelInfo, keys []string) *Error {
 		}
 	}
 	return nil
+}
+
+// HasDialOptions reports whether a Dial sets any option that needs
+// CAPABILITY_DIAL_OPTIONS.
+func HasDialOptions(r *ctiv1.DialRequest) bool {
+	return r.GetCallerId() != "" || r.GetWithholdCallerId() || r.GetAccountCode() != "" || r.GetTag() != ""
+}
+
+// DialOptionsUnsupported is the answer to a Dial with options on a model
+// without CAPABILITY_DIAL_OPTIONS.
+func DialOptionsUnsupported(model string) *Error {
+	return Unimplemented("model %s cannot dial with options (caller_id, withhold_caller_id, account_code, tag): dial without them, "+
+		"and tag or charge the call with SetCallData where the model offers it", model)
 }

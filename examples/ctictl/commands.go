@@ -52,13 +52,19 @@ var callCommands = []*command{
 		}),
 	},
 	{
-		name:     "dial",
-		args:     "<site/device> <number> [--line N]",
-		summary:  "place an outbound call; prints the new call id when the driver knows it",
-		details:  "Dial is not idempotent: after an unavailable or deadline_exceeded error check 'ctictl state' before dialling again.",
-		examples: []string{"ctictl dial hq/reception 5551234", "ctictl dial hq/reception 'sip:alice@example.com' --line 2"},
+		name:    "dial",
+		args:    "<site/device> <number> [--line N] [--tag T] [--account CODE] [--caller-id NUMBER | --withhold]",
+		summary: "place an outbound call; prints the new call id when the driver knows it",
+		details: "Dial is not idempotent: after an unavailable or deadline_exceeded error check 'ctictl state' before dialling again.\n" +
+			"--tag, --account, --caller-id and --withhold need a model with the dial_options capability.",
+		examples: []string{"ctictl dial hq/reception 5551234", "ctictl dial hq/reception 'sip:alice@example.com' --line 2",
+			"ctictl dial cc/201 01632960123 --tag case-4711 --account 42"},
 		setup: func(fs *flag.FlagSet) runFunc {
 			line := fs.Int("line", 0, "1-based line `N` to dial from; 0 lets the device choose")
+			tag := fs.String("tag", "", "a tag for the call from its start")
+			account := fs.String("account", "", "the account `code` to charge the call to")
+			callerID := fs.String("caller-id", "", "the `number` to present to the called party")
+			withhold := fs.Bool("withhold", false, "present no number to the called party")
 			return func(ctx context.Context, a *app, args []string) error {
 				dev, err := deviceArgs(args, 1, 1)
 				if err != nil {
@@ -67,7 +73,8 @@ var callCommands = []*command{
 				if *line < 0 {
 					return usagef("--line must be 0 or more, got %d", *line)
 				}
-				req := &ctiv1.DialRequest{Device: dev, Destination: args[1], Line: int32(*line)}
+				req := &ctiv1.DialRequest{Device: dev, Destination: args[1], Line: int32(*line),
+					Tag: *tag, AccountCode: *account, CallerId: *callerID, WithholdCallerId: *withhold}
 				resp, err := unary(ctx, a, "Dial", a.host.Dial, req)
 				if err != nil {
 					return err

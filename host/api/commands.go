@@ -7,10 +7,22 @@ import (
 	"context"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+	"github.com/ctihost/ctihost/sdk"
 )
 
-// Dial forwards to Driver.Dial.
+// Dial forwards to Driver.Dial. A driver built before DialRequest had
+// options would ignore them, so the host refuses them itself for a model
+// that does not declare them.
 func (s *HostServer) Dial(ctx context.Context, r *ctiv1.DialRequest) (*ctiv1.DialResponse, error) {
+	if sdk.HasDialOptions(r) {
+		rt, err := s.router.Resolve(ctx, r.GetDevice())
+		if err != nil {
+			return nil, err
+		}
+		if !rt.inst.Offers(rt.device, rt.model, ctiv1.Capability_CAPABILITY_DIAL_OPTIONS) {
+			return nil, sdk.DialOptionsUnsupported(rt.model).GRPCStatus().Err()
+		}
+	}
 	return forward(ctx, s, "Dial", r, ctiv1.DriverClient.Dial)
 }
 

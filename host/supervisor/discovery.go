@@ -244,3 +244,24 @@ func (i *Instance) ConnectionStatus(ctx context.Context) []*ctiv1.ConnectionStat
 	}
 	return out
 }
+
+// Offers reports whether device (the driver's id) of model offers c: by
+// its own announced capabilities if it is a discovered device that lists
+// them, else by its model's in the driver's GetInfo. Before the driver
+// has described itself it answers true, and the driver decides.
+func (i *Instance) Offers(device, model string, c ctiv1.Capability) bool {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if d := i.discovered[device]; d != nil && len(d.GetCapabilities()) > 0 {
+		return slices.Contains(d.GetCapabilities(), c)
+	}
+	if i.info == nil {
+		return true
+	}
+	for _, m := range i.info.GetModels() {
+		if strings.EqualFold(m.GetModel(), model) {
+			return slices.Contains(m.GetCapabilities(), c)
+		}
+	}
+	return true
+}

@@ -271,7 +271,13 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 	if len(req.GetDestination()) > maxTarget {
 		return nil, sdk.InvalidArgument("destination is longer than IP Office's %d characters", maxTarget)
 	}
-	id, err := d.referenced(ctx, t, &mtcti.UpdateCallControl{Makecall: &mtcti.MakeCall{Target: req.GetDestination()}}, "make the call to "+req.GetDestination())
+	mc := &mtcti.MakeCall{Target: req.GetDestination()}
+	if sdk.HasDialOptions(req) {
+		// AdvancedMakeCall (document, lines 2270-2330).
+		mc.Advanced = &mtcti.AdvancedMakeCall{Accountcode: req.GetAccountCode(), Tag: req.GetTag(),
+			Withholdcli: req.GetWithholdCallerId(), Explicitcli: req.GetCallerId()}
+	}
+	id, err := d.referenced(ctx, t, &mtcti.UpdateCallControl{Makecall: mc}, "make the call to "+req.GetDestination())
 	if err != nil {
 		return nil, err
 	}

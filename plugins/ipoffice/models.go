@@ -22,6 +22,7 @@ const (
 // answers FAILED_PRECONDITION naming the feature).
 var userCaps = []ctiv1.Capability{
 	ctiv1.Capability_CAPABILITY_DIAL,
+	ctiv1.Capability_CAPABILITY_DIAL_OPTIONS,
 	ctiv1.Capability_CAPABILITY_ANSWER,
 	ctiv1.Capability_CAPABILITY_REJECT,
 	ctiv1.Capability_CAPABILITY_HANGUP,
@@ -113,9 +114,10 @@ func callOps(f mtcti.CallFeatures, queue bool) []ctiv1.Capability {
 // userFeature is the user feature bit a device-level capability needs
 // (document, lines 1440-1452).
 var userFeature = map[ctiv1.Capability]mtcti.UserFeatures{
-	ctiv1.Capability_CAPABILITY_DIAL:        mtcti.UserFeatureMakeCall,
-	ctiv1.Capability_CAPABILITY_SET_DND:     mtcti.UserFeatureSAC,
-	ctiv1.Capability_CAPABILITY_SET_FORWARD: mtcti.UserFeatureFwdU,
+	ctiv1.Capability_CAPABILITY_DIAL:         mtcti.UserFeatureMakeCall,
+	ctiv1.Capability_CAPABILITY_DIAL_OPTIONS: mtcti.UserFeatureMakeCall,
+	ctiv1.Capability_CAPABILITY_SET_DND:      mtcti.UserFeatureSAC,
+	ctiv1.Capability_CAPABILITY_SET_FORWARD:  mtcti.UserFeatureFwdU,
 }
 
 // unavailable lists the user-level capabilities the user's

@@ -14,17 +14,20 @@ import (
 )
 
 const (
-	capDial           = ctiv1.Capability_CAPABILITY_DIAL
-	capAnswer         = ctiv1.Capability_CAPABILITY_ANSWER
-	capReject         = ctiv1.Capability_CAPABILITY_REJECT
-	capHangup         = ctiv1.Capability_CAPABILITY_HANGUP
-	capHold           = ctiv1.Capability_CAPABILITY_HOLD
-	capResume         = ctiv1.Capability_CAPABILITY_RESUME
-	capBlindTransfer  = ctiv1.Capability_CAPABILITY_BLIND_TRANSFER
-	capSendDTMF       = ctiv1.Capability_CAPABILITY_SEND_DTMF
-	capRedirect       = ctiv1.Capability_CAPABILITY_REDIRECT
-	capCallEvents     = ctiv1.Capability_CAPABILITY_CALL_EVENTS
-	capCallData       = ctiv1.Capability_CAPABILITY_SET_CALL_DATA
+	capDial          = ctiv1.Capability_CAPABILITY_DIAL
+	capAnswer        = ctiv1.Capability_CAPABILITY_ANSWER
+	capReject        = ctiv1.Capability_CAPABILITY_REJECT
+	capHangup        = ctiv1.Capability_CAPABILITY_HANGUP
+	capHold          = ctiv1.Capability_CAPABILITY_HOLD
+	capResume        = ctiv1.Capability_CAPABILITY_RESUME
+	capBlindTransfer = ctiv1.Capability_CAPABILITY_BLIND_TRANSFER
+	capSendDTMF      = ctiv1.Capability_CAPABILITY_SEND_DTMF
+	capRedirect      = ctiv1.Capability_CAPABILITY_REDIRECT
+	capCallEvents    = ctiv1.Capability_CAPABILITY_CALL_EVENTS
+	capCallData      = ctiv1.Capability_CAPABILITY_SET_CALL_DATA
+	capDialOptions   = ctiv1.Capability_CAPABILITY_DIAL_OPTIONS
+	// dialTag is the tag the kit dials with where the model offers options.
+	dialTag           = "conformance-dial"
 	capRecording      = ctiv1.Capability_CAPABILITY_SET_RECORDING
 	stateRinging      = ctiv1.CallState_CALL_STATE_RINGING
 	stateDialing      = ctiv1.CallState_CALL_STATE_DIALING
@@ -167,7 +170,13 @@ func (d *device) farEndHangsUp(t *testing.T) {
 }
 
 func (d *device) outbound(t *testing.T) {
-	c := d.remoteAnswer(t, d.dial(t))
+	c := d.dial(t)
+	if d.has(capDialOptions) {
+		// The kit's dial tagged the call: the tag is on it from the start.
+		d.waitCall(t, mark{}, c.GetCallId(), "tag "+dialTag, func(c *ctiv1.Call) bool { return c.GetTag() == dialTag })
+		d.cover(t, capDialOptions)
+	}
+	c = d.remoteAnswer(t, c)
 	if !d.has(capAnswer) { // else the inbound scenario did these
 		d.exerciseConnected(t, c)
 	}
@@ -251,7 +260,11 @@ func (d *device) dial(t *testing.T) *ctiv1.Call {
 	t.Helper()
 	dest := d.k.number()
 	m := d.mark(t)
-	resp, err := d.k.client.Dial(d.k.ctx(t), &ctiv1.DialRequest{Device: d.id, Destination: dest})
+	req := &ctiv1.DialRequest{Device: d.id, Destination: dest}
+	if d.has(capDialOptions) {
+		req.Tag = dialTag
+	}
+	resp, err := d.k.client.Dial(d.k.ctx(t), req)
 	mustOK(t, "Dial", err)
 	d.cover(t, capDial)
 	id := resp.GetCallId()

@@ -200,6 +200,7 @@ var stagedBy = map[ctiv1.Capability]string{
 	ctiv1.Capability_CAPABILITY_DISCOVERY: "info: lists every configured device",
 	capQueueMode:                          "queue service mode switches and returns",
 	capCallData:                           "a connected call is tagged",
+	capDialOptions:                        "outbound call (dialled with a tag)",
 	capRecording:                          "a connected call's recording starts, pauses, resumes and stops",
 }
 

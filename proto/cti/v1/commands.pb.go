@@ -293,7 +293,21 @@ type DialRequest struct {
 	Destination string `protobuf:"bytes,2,opt,name=destination,proto3" json:"destination,omitempty"`
 	// OPTIONAL. 1-based line (account or handset line) to dial from; 0 lets
 	// the device choose.
-	Line          int32 `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	Line int32 `protobuf:"varint,3,opt,name=line,proto3" json:"line,omitempty"`
+	// OPTIONAL, capability DIAL_OPTIONS. The number to present to the
+	// called party instead of the device's own, where the system allows it
+	// (digits, at most 32).
+	CallerId string `protobuf:"bytes,6,opt,name=caller_id,json=callerId,proto3" json:"caller_id,omitempty"`
+	// OPTIONAL, capability DIAL_OPTIONS. Present no number to the called
+	// party.
+	WithholdCallerId bool `protobuf:"varint,7,opt,name=withhold_caller_id,json=withholdCallerId,proto3" json:"withhold_caller_id,omitempty"`
+	// OPTIONAL, capability DIAL_OPTIONS. The account code to charge the
+	// call to, at most 15 characters; one the system does not know ->
+	// INVALID_ARGUMENT.
+	AccountCode string `protobuf:"bytes,8,opt,name=account_code,json=accountCode,proto3" json:"account_code,omitempty"`
+	// OPTIONAL, capability DIAL_OPTIONS. A tag for the call from its start
+	// (Call.tag), at most 127 characters.
+	Tag           string `protobuf:"bytes,11,opt,name=tag,proto3" json:"tag,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -347,6 +361,34 @@ func (x *DialRequest) GetLine() int32 {
 		return x.Line
 	}
 	return 0
+}
+
+func (x *DialRequest) GetCallerId() string {
+	if x != nil {
+		return x.CallerId
+	}
+	return ""
+}
+
+func (x *DialRequest) GetWithholdCallerId() bool {
+	if x != nil {
+		return x.WithholdCallerId
+	}
+	return false
+}
+
+func (x *DialRequest) GetAccountCode() string {
+	if x != nil {
+		return x.AccountCode
+	}
+	return ""
+}
+
+func (x *DialRequest) GetTag() string {
+	if x != nil {
+		return x.Tag
+	}
+	return ""
 }
 
 // DialResponse identifies the new call.
@@ -1653,11 +1695,15 @@ const file_cti_v1_commands_proto_rawDesc = "" +
 	"\x13ListDevicesResponse\x12(\n" +
 	"\adevices\x18\x01 \x03(\v2\x0e.cti.v1.DeviceR\adevices\"/\n" +
 	"\x15GetDeviceStateRequest\x12\x16\n" +
-	"\x06device\x18\x01 \x01(\tR\x06device\"[\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\"\xdb\x01\n" +
 	"\vDialRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12 \n" +
 	"\vdestination\x18\x02 \x01(\tR\vdestination\x12\x12\n" +
-	"\x04line\x18\x03 \x01(\x05R\x04line\"'\n" +
+	"\x04line\x18\x03 \x01(\x05R\x04line\x12\x1b\n" +
+	"\tcaller_id\x18\x06 \x01(\tR\bcallerId\x12,\n" +
+	"\x12withhold_caller_id\x18\a \x01(\bR\x10withholdCallerId\x12!\n" +
+	"\faccount_code\x18\b \x01(\tR\vaccountCode\x12\x10\n" +
+	"\x03tag\x18\v \x01(\tR\x03tag\"'\n" +
 	"\fDialResponse\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\">\n" +
 	"\vCallRequest\x12\x16\n" +

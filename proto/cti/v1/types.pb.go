@@ -79,6 +79,11 @@ const (
 	Capability_CAPABILITY_PARK Capability = 13
 	// Unpark: retrieve a parked call to the device.
 	Capability_CAPABILITY_UNPARK Capability = 14
+	// Dial honours DialRequest's options (caller_id, withhold_caller_id,
+	// account_code, tag). Without it, a Dial that sets any of them answers
+	// UNIMPLEMENTED (the SDK's guard and the host check it), so that no
+	// driver ignores an option silently.
+	Capability_CAPABILITY_DIAL_OPTIONS Capability = 17
 	// SetCallData: attach a tag or an account code to a call.
 	Capability_CAPABILITY_SET_CALL_DATA Capability = 18
 	// SetRecording: start, stop, pause and resume a call's recording.
@@ -133,6 +138,7 @@ var (
 		12: "CAPABILITY_REDIRECT",
 		13: "CAPABILITY_PARK",
 		14: "CAPABILITY_UNPARK",
+		17: "CAPABILITY_DIAL_OPTIONS",
 		18: "CAPABILITY_SET_CALL_DATA",
 		19: "CAPABILITY_SET_RECORDING",
 		20: "CAPABILITY_SET_DND",
@@ -166,6 +172,7 @@ var (
 		"CAPABILITY_REDIRECT":               12,
 		"CAPABILITY_PARK":                   13,
 		"CAPABILITY_UNPARK":                 14,
+		"CAPABILITY_DIAL_OPTIONS":           17,
 		"CAPABILITY_SET_CALL_DATA":          18,
 		"CAPABILITY_SET_RECORDING":          19,
 		"CAPABILITY_SET_DND":                20,
@@ -3195,7 +3202,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x06vendor\x18\x01 \x01(\tR\x06vendor\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x16\n" +
-	"\x06device\x18\x04 \x01(\tR\x06device*\xc8\x06\n" +
+	"\x06device\x18\x04 \x01(\tR\x06device*\xe5\x06\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3213,7 +3220,8 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x14CAPABILITY_SEND_DTMF\x10\v\x12\x17\n" +
 	"\x13CAPABILITY_REDIRECT\x10\f\x12\x13\n" +
 	"\x0fCAPABILITY_PARK\x10\r\x12\x15\n" +
-	"\x11CAPABILITY_UNPARK\x10\x0e\x12\x1c\n" +
+	"\x11CAPABILITY_UNPARK\x10\x0e\x12\x1b\n" +
+	"\x17CAPABILITY_DIAL_OPTIONS\x10\x11\x12\x1c\n" +
 	"\x18CAPABILITY_SET_CALL_DATA\x10\x12\x12\x1c\n" +
 	"\x18CAPABILITY_SET_RECORDING\x10\x13\x12\x16\n" +
 	"\x12CAPABILITY_SET_DND\x10\x14\x12\x1a\n" +
