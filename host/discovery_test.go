@@ -74,7 +74,7 @@ func TestDiscoveredDevicesAreFirstClass(t *testing.T) {
 			if err != nil || st.GetDevice() != found || !st.GetStatus().GetReachable() {
 				t.Errorf("GetDeviceState(%s) = %v, %v", found, st, err)
 			}
-			one := watch(t, h, &ctiv1.WatchEventsRequest{Devices: []string{found}})
+			one := watch(t, h, &ctiv1.WatchEventsRequest{FromSequence: 1, Devices: []string{found}})
 			plugins, err := h.admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
 			if err != nil {
 				t.Fatal(err)

@@ -294,8 +294,8 @@ func TestTwoSitesOnOneIPOfficeShareOneLink(t *testing.T) {
 	if n := sim.Connections(); n != 1 {
 		t.Errorf("the IP Office has %d MTCTI3 connections, want 1 shared by both sites", n)
 	}
-	south := watch(t, h, &ctiv1.WatchEventsRequest{Sites: []string{"south"}, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
-	north := watch(t, h, &ctiv1.WatchEventsRequest{Sites: []string{"north"}, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
+	south := watch(t, h, &ctiv1.WatchEventsRequest{FromSequence: 1, Sites: []string{"south"}, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
+	north := watch(t, h, &ctiv1.WatchEventsRequest{FromSequence: 1, Sites: []string{"north"}, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
 	if _, err := sim.RingUser("301", "01632960009"); err != nil {
 		t.Fatal(err)
 	}
