@@ -64,6 +64,7 @@ func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Dia
 	if diags.HasErrors() {
 		return nil, diags
 	}
+	stampCallbacks(cfg.Host, resolved)
 	h := &host{path: path, cfg: cfg, logger: logger, logOut: out, resolved: resolved, bus: bus.New(cfg.Host.EventBuffer)}
 	h.redactSecrets(cfg, resolved)
 	for _, in := range resolved {
@@ -230,6 +231,11 @@ func (h *host) serve(ctx context.Context) error {
 		return err
 	}
 	defer stopMetrics()
+	stopCallbacks, err := h.serveCallbacks(m)
+	if err != nil {
+		return err
+	}
+	defer stopCallbacks()
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)
@@ -425,6 +431,7 @@ func (h *host) reload(ctx context.Context) {
 		}
 		return
 	}
+	stampCallbacks(h.cfg.Host, resolved) // the listener in force: host block changes wait for a restart
 	if cfg.Host != h.cfg.Host {
 		h.logger.Warn("host block changes take effect at the next start of ctihost")
 	}

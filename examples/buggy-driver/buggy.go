@@ -3,6 +3,8 @@ package buggy
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -269,3 +271,20 @@ func (d *Driver) openWatchers() []*watcher {
 }
 
 var _ sdk.Driver = (*Driver)(nil)
+
+// HandleCallback plays a driver whose devices call back (a phone's action
+// URLs): a request whose query carries a configured device's token
+// (token=…) is answered 200 with "ok <path>"; any other is refused 403,
+// as a forged callback must be. Behind the FAULT_HANG_ALL gate.
+func (d *Driver) HandleCallback(_ context.Context, req *ctiv1.CallbackRequest) (*ctiv1.CallbackResponse, error) {
+	d.wedge()
+	q, err := url.ParseQuery(req.GetQuery())
+	token := q.Get("token")
+	d.mu.Lock()
+	known := err == nil && token != "" && slices.Contains(d.configured, token)
+	d.mu.Unlock()
+	if !known {
+		return &ctiv1.CallbackResponse{HttpStatus: http.StatusForbidden}, nil
+	}
+	return &ctiv1.CallbackResponse{HttpStatus: http.StatusOK, ContentType: "text/plain", Body: []byte("ok " + req.GetPath())}, nil
+}

@@ -46,6 +46,9 @@ type Host struct {
 	EventBuffer int
 	// Metrics is the host:port of the Prometheus endpoint; "" means off.
 	Metrics string
+	// CallbackListen is the host:port of the callback listener; "" means
+	// off. CallbackURL is the base URL devices call it at, ending in "/".
+	CallbackListen, CallbackURL string
 
 	// LocalToken says whether the host writes an admin token for its own
 	// user (auth.LocalTokenFile). Default true.

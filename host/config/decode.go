@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"net/url"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -28,6 +29,8 @@ var (
 		{Name: "command_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "5s", Description: "the deadline the host applies to every plugin call"},
 		{Name: "event_buffer", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "10000", Description: "how many events are kept for replay"},
 		{Name: "metrics", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port serving Prometheus metrics at /metrics; empty (the default) turns them off"},
+		{Name: "callback_listen", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port where devices call drivers back (a phone's action URLs); empty (the default) turns it off"},
+		{Name: "callback_url", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "the http(s) URL devices reach callback_listen at, when it is not the listen address itself (NAT, a proxy, a wildcard address)"},
 		{Name: "plugin_start_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "10s", Description: "how long a driver may take to complete the plugin handshake"},
 		{Name: "restart_backoff", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "100ms", Description: "the delay before the first restart of a crashed driver; it doubles with each crash in the window"},
 		{Name: "max_restart_backoff", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "30s", Description: "the longest delay between restarts"},
@@ -190,6 +193,7 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 		}
 		h.Metrics = m.text
 	}
+	c.decodeCallback(s, v, &h)
 	supervision := []struct {
 		name string
 		dst  *time.Duration
@@ -460,4 +464,40 @@ func (c *Config) plugin(name string) *Plugin {
 		}
 	}
 	return nil
+}
+
+// decodeCallback checks callback_listen and callback_url: the base URL
+// drivers give devices is callback_url, or http://callback_listen/ when
+// the listen address names a host devices can reach.
+func (c *Config) decodeCallback(s *sink, v map[string]setting, h *Host) {
+	l, u := v["callback_listen"], v["callback_url"]
+	if l.text != "" {
+		if err := checkListen(l.text); err != "" {
+			s.errorf(l.rng, "callback_listen", describe("ctihost", hostAttr("callback_listen")), "host: attribute \"callback_listen\" %s, got %s", err, l.shown())
+			return
+		}
+		h.CallbackListen = l.text
+	}
+	switch {
+	case u.text != "":
+		parsed, err := url.Parse(u.text)
+		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" || parsed.User != nil || parsed.RawQuery != "" || parsed.Fragment != "" {
+			s.errorf(u.rng, "callback_url", `write an http or https URL without credentials, query or fragment, e.g. "http://10.0.0.2:7080/"`,
+				"host: attribute \"callback_url\" is not a URL devices can call") // not shown: it may hold credentials
+			return
+		}
+		if h.CallbackListen == "" {
+			s.errorf(u.rng, "callback_url", "set callback_listen too, or remove callback_url", "host: callback_url is set but callback_listen is not")
+			return
+		}
+		h.CallbackURL = strings.TrimSuffix(u.text, "/") + "/"
+	case h.CallbackListen != "":
+		host, _, _ := net.SplitHostPort(h.CallbackListen)
+		if ip := net.ParseIP(host); host == "" || ip != nil && ip.IsUnspecified() {
+			s.errorf(l.rng, "callback_url", `add callback_url = "http://ADDRESS-DEVICES-REACH:PORT/"`,
+				"host: callback_listen %s listens on every address; say which one devices call in callback_url", l.shown())
+			return
+		}
+		h.CallbackURL = "http://" + h.CallbackListen + "/"
+	}
 }

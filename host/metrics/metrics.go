@@ -30,11 +30,12 @@ type Source interface {
 // Metrics holds the host's collectors. A nil *Metrics records nothing, so
 // callers need not check whether metrics are on.
 type Metrics struct {
-	registry *prometheus.Registry
-	commands *prometheus.CounterVec
-	latency  *prometheus.HistogramVec
-	out      prometheus.Counter
-	dropped  *prometheus.CounterVec
+	registry  *prometheus.Registry
+	commands  *prometheus.CounterVec
+	latency   *prometheus.HistogramVec
+	out       prometheus.Counter
+	dropped   *prometheus.CounterVec
+	callbacks *prometheus.CounterVec
 }
 
 // New registers the host's metrics, reading src at scrape time.
@@ -55,7 +56,11 @@ func New(src Source) *Metrics {
 			Name: "ctihost_events_dropped_total", Help: "Events not delivered: malformed driver events, or events a slow subscriber missed (announced with a gap).",
 		}, []string{"reason"}),
 	}
-	m.registry.MustRegister(m.commands, m.latency, m.out, m.dropped, &sourceCollector{src: src},
+	m.callbacks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ctihost_callbacks_total",
+		Help: "Requests devices sent to the callback listener, by driver and result: delivered, refused (by the driver: a wrong token, an unknown device), unknown (no such instance), too_large, driver_down, error.",
+	}, []string{"driver", "result"})
+	m.registry.MustRegister(m.commands, m.latency, m.out, m.dropped, m.callbacks, &sourceCollector{src: src},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -86,6 +91,13 @@ func (m *Metrics) EventOut() {
 func (m *Metrics) EventsDropped(reason string, n uint64) {
 	if m != nil {
 		m.dropped.WithLabelValues(reason).Add(float64(n))
+	}
+}
+
+// Callback records one request to the callback listener.
+func (m *Metrics) Callback(driver, result string) {
+	if m != nil {
+		m.callbacks.WithLabelValues(driver, result).Inc()
 	}
 }
 

@@ -33,6 +33,10 @@ type Config struct {
 	// for a driver that declares connection settings; their device_prefix
 	// is left empty, as for a process that serves one site.
 	Connections []*ctiv1.ConnectionConfig
+	// Callbacks says the driver's devices call it back (HandleCallback):
+	// the kit stands in for the host's callback listener on loopback and
+	// passes its URL as ConfigureRequest.callback_base_url.
+	Callbacks bool
 	// Queues are queue names (as QueueRequest.queue takes them) that the
 	// kit may have agent devices join, pause, unpause and leave; each
 	// device that declares join_queue, leave_queue and pause_agent does,
@@ -81,6 +85,8 @@ type kit struct {
 	events  *eventLog
 	calls   *callTracker
 	numbers atomic.Int64
+
+	callbackURL string // the stand-in callback listener's, with Config.Callbacks
 
 	mu      sync.Mutex
 	covered map[string]map[ctiv1.Capability]string // device -> capability -> first scenario that exercised it
@@ -142,6 +148,9 @@ func Run(t *testing.T, cfg Config) {
 	k := &kit{cfg: cfg, events: newEventLog(), calls: newCallTracker(), covered: map[string]map[ctiv1.Capability]string{}}
 	k.numbers.Store(5550100)
 	k.launch(t)
+	if cfg.Callbacks {
+		k.callbackURL = k.serveCallbacks(t)
+	}
 	before := k.beforeConfigure(t)
 	k.configure(t)
 	k.watch(t)
@@ -271,7 +280,8 @@ func (k *kit) configure(t *testing.T) {
 }
 
 func (k *kit) configureRequest() *ctiv1.ConfigureRequest {
-	return &ctiv1.ConfigureRequest{Site: k.cfg.Site, Settings: k.cfg.Settings, Devices: k.cfg.Devices, Connections: k.cfg.Connections}
+	return &ctiv1.ConfigureRequest{Site: k.cfg.Site, Settings: k.cfg.Settings, Devices: k.cfg.Devices, Connections: k.cfg.Connections,
+		CallbackBaseUrl: k.callbackURL}
 }
 
 func findModel(info *ctiv1.DriverInfo, model string) *ctiv1.ModelInfo {

@@ -513,9 +513,19 @@ type ConfigureRequest struct {
 	Devices []*DeviceConfig `protobuf:"bytes,3,rep,name=devices,proto3" json:"devices,omitempty"`
 	// Every connection this process serves, in the same scope as devices.
 	// Empty unless the driver declares connection_settings.
-	Connections   []*ConnectionConfig `protobuf:"bytes,4,rep,name=connections,proto3" json:"connections,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Connections []*ConnectionConfig `protobuf:"bytes,4,rep,name=connections,proto3" json:"connections,omitempty"`
+	// OPTIONAL. The URL prefix under which devices can call the driver back
+	// (a phone's action URLs, a webhook), ending in "/": the host's
+	// callback listener hands every request below it to this instance's
+	// current process through HandleCallback, whichever process that is
+	// after a restart or a swap. The driver appends its own path and query
+	// (with a secret of its own per device, as the host does not
+	// authenticate callbacks). Empty when the host block sets no
+	// callback_listen: a driver that needs callbacks reports its devices'
+	// events as unavailable (DeviceStatus.detail) rather than failing.
+	CallbackBaseUrl string `protobuf:"bytes,5,opt,name=callback_base_url,json=callbackBaseUrl,proto3" json:"callback_base_url,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ConfigureRequest) Reset() {
@@ -574,6 +584,13 @@ func (x *ConfigureRequest) GetConnections() []*ConnectionConfig {
 		return x.Connections
 	}
 	return nil
+}
+
+func (x *ConfigureRequest) GetCallbackBaseUrl() string {
+	if x != nil {
+		return x.CallbackBaseUrl
+	}
+	return ""
 }
 
 // ConnectionConfig is one configured connection: a link to a system (a
@@ -736,6 +753,166 @@ func (x *DeviceConfig) GetConnection() string {
 	return ""
 }
 
+// CallbackRequest is an HTTP request a device sent to the host's callback
+// listener. The host bounds it (method, path, query and body sizes) before
+// passing it on.
+type CallbackRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. GET, POST, PUT or HEAD.
+	Method string `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
+	// REQUIRED. The path below callback_base_url, without the leading
+	// "/" (may be empty), still escaped as it arrived.
+	Path string `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
+	// OPTIONAL. The raw query string, without "?", at most 8 KiB.
+	Query string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
+	// OPTIONAL. The body, at most 64 KiB.
+	Body []byte `protobuf:"bytes,4,opt,name=body,proto3" json:"body,omitempty"`
+	// OPTIONAL. The body's Content-Type.
+	ContentType string `protobuf:"bytes,5,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// REQUIRED. The sender's address, host:port as the listener saw it
+	// (no proxy headers are trusted), for the driver to check against the
+	// device's known address.
+	RemoteAddr    string `protobuf:"bytes,6,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallbackRequest) Reset() {
+	*x = CallbackRequest{}
+	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallbackRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallbackRequest) ProtoMessage() {}
+
+func (x *CallbackRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallbackRequest.ProtoReflect.Descriptor instead.
+func (*CallbackRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *CallbackRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *CallbackRequest) GetPath() string {
+	if x != nil {
+		return x.Path
+	}
+	return ""
+}
+
+func (x *CallbackRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *CallbackRequest) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *CallbackRequest) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *CallbackRequest) GetRemoteAddr() string {
+	if x != nil {
+		return x.RemoteAddr
+	}
+	return ""
+}
+
+// CallbackResponse is what the device gets back.
+type CallbackResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// OPTIONAL. The HTTP status; 0 means 204 No Content.
+	HttpStatus int32 `protobuf:"varint,1,opt,name=http_status,json=httpStatus,proto3" json:"http_status,omitempty"`
+	// OPTIONAL. The body, at most 64 KiB.
+	Body []byte `protobuf:"bytes,2,opt,name=body,proto3" json:"body,omitempty"`
+	// OPTIONAL. The body's Content-Type.
+	ContentType   string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallbackResponse) Reset() {
+	*x = CallbackResponse{}
+	mi := &file_cti_v1_driver_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallbackResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallbackResponse) ProtoMessage() {}
+
+func (x *CallbackResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_driver_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallbackResponse.ProtoReflect.Descriptor instead.
+func (*CallbackResponse) Descriptor() ([]byte, []int) {
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *CallbackResponse) GetHttpStatus() int32 {
+	if x != nil {
+		return x.HttpStatus
+	}
+	return 0
+}
+
+func (x *CallbackResponse) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *CallbackResponse) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
 // ListConnectionsRequest is empty.
 type ListConnectionsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -745,7 +922,7 @@ type ListConnectionsRequest struct {
 
 func (x *ListConnectionsRequest) Reset() {
 	*x = ListConnectionsRequest{}
-	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	mi := &file_cti_v1_driver_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +934,7 @@ func (x *ListConnectionsRequest) String() string {
 func (*ListConnectionsRequest) ProtoMessage() {}
 
 func (x *ListConnectionsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_driver_proto_msgTypes[9]
+	mi := &file_cti_v1_driver_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +947,7 @@ func (x *ListConnectionsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConnectionsRequest.ProtoReflect.Descriptor instead.
 func (*ListConnectionsRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_driver_proto_rawDescGZIP(), []int{9}
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{11}
 }
 
 // ListConnectionsResponse lists the driver's connections.
@@ -784,7 +961,7 @@ type ListConnectionsResponse struct {
 
 func (x *ListConnectionsResponse) Reset() {
 	*x = ListConnectionsResponse{}
-	mi := &file_cti_v1_driver_proto_msgTypes[10]
+	mi := &file_cti_v1_driver_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -796,7 +973,7 @@ func (x *ListConnectionsResponse) String() string {
 func (*ListConnectionsResponse) ProtoMessage() {}
 
 func (x *ListConnectionsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_driver_proto_msgTypes[10]
+	mi := &file_cti_v1_driver_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -809,7 +986,7 @@ func (x *ListConnectionsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConnectionsResponse.ProtoReflect.Descriptor instead.
 func (*ListConnectionsResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_driver_proto_rawDescGZIP(), []int{10}
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListConnectionsResponse) GetConnections() []*ConnectionStatus {
@@ -843,7 +1020,7 @@ type ConnectionStatus struct {
 
 func (x *ConnectionStatus) Reset() {
 	*x = ConnectionStatus{}
-	mi := &file_cti_v1_driver_proto_msgTypes[11]
+	mi := &file_cti_v1_driver_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -855,7 +1032,7 @@ func (x *ConnectionStatus) String() string {
 func (*ConnectionStatus) ProtoMessage() {}
 
 func (x *ConnectionStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_driver_proto_msgTypes[11]
+	mi := &file_cti_v1_driver_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -868,7 +1045,7 @@ func (x *ConnectionStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConnectionStatus.ProtoReflect.Descriptor instead.
 func (*ConnectionStatus) Descriptor() ([]byte, []int) {
-	return file_cti_v1_driver_proto_rawDescGZIP(), []int{11}
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ConnectionStatus) GetName() string {
@@ -922,7 +1099,7 @@ type ConfigureResponse struct {
 
 func (x *ConfigureResponse) Reset() {
 	*x = ConfigureResponse{}
-	mi := &file_cti_v1_driver_proto_msgTypes[12]
+	mi := &file_cti_v1_driver_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -934,7 +1111,7 @@ func (x *ConfigureResponse) String() string {
 func (*ConfigureResponse) ProtoMessage() {}
 
 func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_driver_proto_msgTypes[12]
+	mi := &file_cti_v1_driver_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -947,7 +1124,7 @@ func (x *ConfigureResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ConfigureResponse.ProtoReflect.Descriptor instead.
 func (*ConfigureResponse) Descriptor() ([]byte, []int) {
-	return file_cti_v1_driver_proto_rawDescGZIP(), []int{12}
+	return file_cti_v1_driver_proto_rawDescGZIP(), []int{14}
 }
 
 var File_cti_v1_driver_proto protoreflect.FileDescriptor
@@ -982,12 +1159,13 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x06secret\x18\x04 \x01(\bR\x06secret\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12#\n" +
 	"\rdefault_value\x18\x06 \x01(\tR\fdefaultValue\x12%\n" +
-	"\x0eallowed_values\x18\a \x03(\tR\rallowedValues\"\x93\x02\n" +
+	"\x0eallowed_values\x18\a \x03(\tR\rallowedValues\"\xbf\x02\n" +
 	"\x10ConfigureRequest\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12B\n" +
 	"\bsettings\x18\x02 \x03(\v2&.cti.v1.ConfigureRequest.SettingsEntryR\bsettings\x12.\n" +
 	"\adevices\x18\x03 \x03(\v2\x14.cti.v1.DeviceConfigR\adevices\x12:\n" +
-	"\vconnections\x18\x04 \x03(\v2\x18.cti.v1.ConnectionConfigR\vconnections\x1a;\n" +
+	"\vconnections\x18\x04 \x03(\v2\x18.cti.v1.ConnectionConfigR\vconnections\x12*\n" +
+	"\x11callback_base_url\x18\x05 \x01(\tR\x0fcallbackBaseUrl\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcc\x01\n" +
@@ -1007,7 +1185,20 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"connection\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x18\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xab\x01\n" +
+	"\x0fCallbackRequest\x12\x16\n" +
+	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
+	"\x04path\x18\x02 \x01(\tR\x04path\x12\x14\n" +
+	"\x05query\x18\x03 \x01(\tR\x05query\x12\x12\n" +
+	"\x04body\x18\x04 \x01(\fR\x04body\x12!\n" +
+	"\fcontent_type\x18\x05 \x01(\tR\vcontentType\x12\x1f\n" +
+	"\vremote_addr\x18\x06 \x01(\tR\n" +
+	"remoteAddr\"j\n" +
+	"\x10CallbackResponse\x12\x1f\n" +
+	"\vhttp_status\x18\x01 \x01(\x05R\n" +
+	"httpStatus\x12\x12\n" +
+	"\x04body\x18\x02 \x01(\fR\x04body\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\"\x18\n" +
 	"\x16ListConnectionsRequest\"U\n" +
 	"\x17ListConnectionsResponse\x12:\n" +
 	"\vconnections\x18\x01 \x03(\v2\x18.cti.v1.ConnectionStatusR\vconnections\"\xcb\x01\n" +
@@ -1025,7 +1216,7 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x12CONFIG_TYPE_STRING\x10\x01\x12\x13\n" +
 	"\x0fCONFIG_TYPE_INT\x10\x02\x12\x14\n" +
 	"\x10CONFIG_TYPE_BOOL\x10\x03\x12\x18\n" +
-	"\x14CONFIG_TYPE_DURATION\x10\x042\xff\x11\n" +
+	"\x14CONFIG_TYPE_DURATION\x10\x042\xc4\x12\n" +
 	"\x06Driver\x125\n" +
 	"\aGetInfo\x12\x16.cti.v1.GetInfoRequest\x1a\x12.cti.v1.DriverInfo\x12G\n" +
 	"\x0fGetConfigSchema\x12\x1e.cti.v1.GetConfigSchemaRequest\x1a\x14.cti.v1.ConfigSchema\x12@\n" +
@@ -1064,7 +1255,8 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\vSetCallData\x12\x1a.cti.v1.SetCallDataRequest\x1a\x17.cti.v1.CommandResponse\x12D\n" +
 	"\fSetRecording\x12\x1b.cti.v1.SetRecordingRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
 	"\x13SetQueueServiceMode\x12\".cti.v1.SetQueueServiceModeRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
-	"\bSendKeys\x12\x17.cti.v1.SendKeysRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
+	"\bSendKeys\x12\x17.cti.v1.SendKeysRequest\x1a\x17.cti.v1.CommandResponse\x12C\n" +
+	"\x0eHandleCallback\x12\x17.cti.v1.CallbackRequest\x1a\x18.cti.v1.CallbackResponse\x12R\n" +
 	"\x0fListConnections\x12\x1e.cti.v1.ListConnectionsRequest\x1a\x1f.cti.v1.ListConnectionsResponse\x12:\n" +
 	"\vWatchEvents\x12\x1a.cti.v1.WatchEventsRequest\x1a\r.cti.v1.Event0\x01B/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
 
@@ -1081,7 +1273,7 @@ func file_cti_v1_driver_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_driver_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cti_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_cti_v1_driver_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_cti_v1_driver_proto_goTypes = []any{
 	(ConfigType)(0),                    // 0: cti.v1.ConfigType
 	(*GetInfoRequest)(nil),             // 1: cti.v1.GetInfoRequest
@@ -1093,133 +1285,137 @@ var file_cti_v1_driver_proto_goTypes = []any{
 	(*ConfigureRequest)(nil),           // 7: cti.v1.ConfigureRequest
 	(*ConnectionConfig)(nil),           // 8: cti.v1.ConnectionConfig
 	(*DeviceConfig)(nil),               // 9: cti.v1.DeviceConfig
-	(*ListConnectionsRequest)(nil),     // 10: cti.v1.ListConnectionsRequest
-	(*ListConnectionsResponse)(nil),    // 11: cti.v1.ListConnectionsResponse
-	(*ConnectionStatus)(nil),           // 12: cti.v1.ConnectionStatus
-	(*ConfigureResponse)(nil),          // 13: cti.v1.ConfigureResponse
-	nil,                                // 14: cti.v1.ConfigureRequest.SettingsEntry
-	nil,                                // 15: cti.v1.ConnectionConfig.SettingsEntry
-	nil,                                // 16: cti.v1.DeviceConfig.SettingsEntry
-	(Capability)(0),                    // 17: cti.v1.Capability
-	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
-	(*ListDevicesRequest)(nil),         // 19: cti.v1.ListDevicesRequest
-	(*GetDeviceStateRequest)(nil),      // 20: cti.v1.GetDeviceStateRequest
-	(*DialRequest)(nil),                // 21: cti.v1.DialRequest
-	(*CallRequest)(nil),                // 22: cti.v1.CallRequest
-	(*TransferRequest)(nil),            // 23: cti.v1.TransferRequest
-	(*CallPairRequest)(nil),            // 24: cti.v1.CallPairRequest
-	(*SendDTMFRequest)(nil),            // 25: cti.v1.SendDTMFRequest
-	(*ParkRequest)(nil),                // 26: cti.v1.ParkRequest
-	(*UnparkRequest)(nil),              // 27: cti.v1.UnparkRequest
-	(*SetDNDRequest)(nil),              // 28: cti.v1.SetDNDRequest
-	(*SetForwardRequest)(nil),          // 29: cti.v1.SetForwardRequest
-	(*ClearForwardRequest)(nil),        // 30: cti.v1.ClearForwardRequest
-	(*SetMuteRequest)(nil),             // 31: cti.v1.SetMuteRequest
-	(*DeviceRequest)(nil),              // 32: cti.v1.DeviceRequest
-	(*FactoryResetRequest)(nil),        // 33: cti.v1.FactoryResetRequest
-	(*QueueRequest)(nil),               // 34: cti.v1.QueueRequest
-	(*SetCallDataRequest)(nil),         // 35: cti.v1.SetCallDataRequest
-	(*SetRecordingRequest)(nil),        // 36: cti.v1.SetRecordingRequest
-	(*SetQueueServiceModeRequest)(nil), // 37: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 38: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 39: cti.v1.WatchEventsRequest
-	(*ListDevicesResponse)(nil),        // 40: cti.v1.ListDevicesResponse
-	(*DeviceState)(nil),                // 41: cti.v1.DeviceState
-	(*DialResponse)(nil),               // 42: cti.v1.DialResponse
-	(*CommandResponse)(nil),            // 43: cti.v1.CommandResponse
-	(*ConsultTransferResponse)(nil),    // 44: cti.v1.ConsultTransferResponse
-	(*ParkResponse)(nil),               // 45: cti.v1.ParkResponse
-	(*UnparkResponse)(nil),             // 46: cti.v1.UnparkResponse
-	(*Event)(nil),                      // 47: cti.v1.Event
+	(*CallbackRequest)(nil),            // 10: cti.v1.CallbackRequest
+	(*CallbackResponse)(nil),           // 11: cti.v1.CallbackResponse
+	(*ListConnectionsRequest)(nil),     // 12: cti.v1.ListConnectionsRequest
+	(*ListConnectionsResponse)(nil),    // 13: cti.v1.ListConnectionsResponse
+	(*ConnectionStatus)(nil),           // 14: cti.v1.ConnectionStatus
+	(*ConfigureResponse)(nil),          // 15: cti.v1.ConfigureResponse
+	nil,                                // 16: cti.v1.ConfigureRequest.SettingsEntry
+	nil,                                // 17: cti.v1.ConnectionConfig.SettingsEntry
+	nil,                                // 18: cti.v1.DeviceConfig.SettingsEntry
+	(Capability)(0),                    // 19: cti.v1.Capability
+	(*timestamppb.Timestamp)(nil),      // 20: google.protobuf.Timestamp
+	(*ListDevicesRequest)(nil),         // 21: cti.v1.ListDevicesRequest
+	(*GetDeviceStateRequest)(nil),      // 22: cti.v1.GetDeviceStateRequest
+	(*DialRequest)(nil),                // 23: cti.v1.DialRequest
+	(*CallRequest)(nil),                // 24: cti.v1.CallRequest
+	(*TransferRequest)(nil),            // 25: cti.v1.TransferRequest
+	(*CallPairRequest)(nil),            // 26: cti.v1.CallPairRequest
+	(*SendDTMFRequest)(nil),            // 27: cti.v1.SendDTMFRequest
+	(*ParkRequest)(nil),                // 28: cti.v1.ParkRequest
+	(*UnparkRequest)(nil),              // 29: cti.v1.UnparkRequest
+	(*SetDNDRequest)(nil),              // 30: cti.v1.SetDNDRequest
+	(*SetForwardRequest)(nil),          // 31: cti.v1.SetForwardRequest
+	(*ClearForwardRequest)(nil),        // 32: cti.v1.ClearForwardRequest
+	(*SetMuteRequest)(nil),             // 33: cti.v1.SetMuteRequest
+	(*DeviceRequest)(nil),              // 34: cti.v1.DeviceRequest
+	(*FactoryResetRequest)(nil),        // 35: cti.v1.FactoryResetRequest
+	(*QueueRequest)(nil),               // 36: cti.v1.QueueRequest
+	(*SetCallDataRequest)(nil),         // 37: cti.v1.SetCallDataRequest
+	(*SetRecordingRequest)(nil),        // 38: cti.v1.SetRecordingRequest
+	(*SetQueueServiceModeRequest)(nil), // 39: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 40: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 41: cti.v1.WatchEventsRequest
+	(*ListDevicesResponse)(nil),        // 42: cti.v1.ListDevicesResponse
+	(*DeviceState)(nil),                // 43: cti.v1.DeviceState
+	(*DialResponse)(nil),               // 44: cti.v1.DialResponse
+	(*CommandResponse)(nil),            // 45: cti.v1.CommandResponse
+	(*ConsultTransferResponse)(nil),    // 46: cti.v1.ConsultTransferResponse
+	(*ParkResponse)(nil),               // 47: cti.v1.ParkResponse
+	(*UnparkResponse)(nil),             // 48: cti.v1.UnparkResponse
+	(*Event)(nil),                      // 49: cti.v1.Event
 }
 var file_cti_v1_driver_proto_depIdxs = []int32{
 	3,  // 0: cti.v1.DriverInfo.models:type_name -> cti.v1.ModelInfo
-	17, // 1: cti.v1.ModelInfo.capabilities:type_name -> cti.v1.Capability
+	19, // 1: cti.v1.ModelInfo.capabilities:type_name -> cti.v1.Capability
 	6,  // 2: cti.v1.ConfigSchema.driver_settings:type_name -> cti.v1.ConfigAttribute
 	6,  // 3: cti.v1.ConfigSchema.device_settings:type_name -> cti.v1.ConfigAttribute
 	6,  // 4: cti.v1.ConfigSchema.connection_settings:type_name -> cti.v1.ConfigAttribute
 	0,  // 5: cti.v1.ConfigAttribute.type:type_name -> cti.v1.ConfigType
-	14, // 6: cti.v1.ConfigureRequest.settings:type_name -> cti.v1.ConfigureRequest.SettingsEntry
+	16, // 6: cti.v1.ConfigureRequest.settings:type_name -> cti.v1.ConfigureRequest.SettingsEntry
 	9,  // 7: cti.v1.ConfigureRequest.devices:type_name -> cti.v1.DeviceConfig
 	8,  // 8: cti.v1.ConfigureRequest.connections:type_name -> cti.v1.ConnectionConfig
-	15, // 9: cti.v1.ConnectionConfig.settings:type_name -> cti.v1.ConnectionConfig.SettingsEntry
-	16, // 10: cti.v1.DeviceConfig.settings:type_name -> cti.v1.DeviceConfig.SettingsEntry
-	12, // 11: cti.v1.ListConnectionsResponse.connections:type_name -> cti.v1.ConnectionStatus
-	18, // 12: cti.v1.ConnectionStatus.since:type_name -> google.protobuf.Timestamp
+	17, // 9: cti.v1.ConnectionConfig.settings:type_name -> cti.v1.ConnectionConfig.SettingsEntry
+	18, // 10: cti.v1.DeviceConfig.settings:type_name -> cti.v1.DeviceConfig.SettingsEntry
+	14, // 11: cti.v1.ListConnectionsResponse.connections:type_name -> cti.v1.ConnectionStatus
+	20, // 12: cti.v1.ConnectionStatus.since:type_name -> google.protobuf.Timestamp
 	1,  // 13: cti.v1.Driver.GetInfo:input_type -> cti.v1.GetInfoRequest
 	4,  // 14: cti.v1.Driver.GetConfigSchema:input_type -> cti.v1.GetConfigSchemaRequest
 	7,  // 15: cti.v1.Driver.Configure:input_type -> cti.v1.ConfigureRequest
-	19, // 16: cti.v1.Driver.ListDevices:input_type -> cti.v1.ListDevicesRequest
-	20, // 17: cti.v1.Driver.GetDeviceState:input_type -> cti.v1.GetDeviceStateRequest
-	21, // 18: cti.v1.Driver.Dial:input_type -> cti.v1.DialRequest
-	22, // 19: cti.v1.Driver.Answer:input_type -> cti.v1.CallRequest
-	22, // 20: cti.v1.Driver.Reject:input_type -> cti.v1.CallRequest
-	22, // 21: cti.v1.Driver.Hangup:input_type -> cti.v1.CallRequest
-	22, // 22: cti.v1.Driver.Hold:input_type -> cti.v1.CallRequest
-	22, // 23: cti.v1.Driver.Resume:input_type -> cti.v1.CallRequest
-	23, // 24: cti.v1.Driver.BlindTransfer:input_type -> cti.v1.TransferRequest
-	23, // 25: cti.v1.Driver.ConsultTransfer:input_type -> cti.v1.TransferRequest
-	24, // 26: cti.v1.Driver.CompleteTransfer:input_type -> cti.v1.CallPairRequest
-	24, // 27: cti.v1.Driver.Conference:input_type -> cti.v1.CallPairRequest
-	25, // 28: cti.v1.Driver.SendDTMF:input_type -> cti.v1.SendDTMFRequest
-	23, // 29: cti.v1.Driver.Redirect:input_type -> cti.v1.TransferRequest
-	26, // 30: cti.v1.Driver.Park:input_type -> cti.v1.ParkRequest
-	27, // 31: cti.v1.Driver.Unpark:input_type -> cti.v1.UnparkRequest
-	28, // 32: cti.v1.Driver.SetDND:input_type -> cti.v1.SetDNDRequest
-	29, // 33: cti.v1.Driver.SetForward:input_type -> cti.v1.SetForwardRequest
-	30, // 34: cti.v1.Driver.ClearForward:input_type -> cti.v1.ClearForwardRequest
-	31, // 35: cti.v1.Driver.SetMute:input_type -> cti.v1.SetMuteRequest
-	32, // 36: cti.v1.Driver.EnableSpeaker:input_type -> cti.v1.DeviceRequest
-	32, // 37: cti.v1.Driver.Reboot:input_type -> cti.v1.DeviceRequest
-	33, // 38: cti.v1.Driver.FactoryReset:input_type -> cti.v1.FactoryResetRequest
-	34, // 39: cti.v1.Driver.JoinQueue:input_type -> cti.v1.QueueRequest
-	34, // 40: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
-	34, // 41: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
-	34, // 42: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
-	35, // 43: cti.v1.Driver.SetCallData:input_type -> cti.v1.SetCallDataRequest
-	36, // 44: cti.v1.Driver.SetRecording:input_type -> cti.v1.SetRecordingRequest
-	37, // 45: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
-	38, // 46: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
-	10, // 47: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
-	39, // 48: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
-	2,  // 49: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
-	5,  // 50: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
-	13, // 51: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
-	40, // 52: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
-	41, // 53: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
-	42, // 54: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
-	43, // 55: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
-	43, // 56: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
-	43, // 57: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
-	43, // 58: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
-	43, // 59: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
-	43, // 60: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
-	44, // 61: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
-	43, // 62: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
-	43, // 63: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
-	43, // 64: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
-	43, // 65: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
-	45, // 66: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
-	46, // 67: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
-	43, // 68: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
-	43, // 69: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
-	43, // 70: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
-	43, // 71: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
-	43, // 72: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
-	43, // 73: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
-	43, // 74: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
-	43, // 75: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
-	43, // 76: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
-	43, // 77: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
-	43, // 78: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
-	43, // 79: cti.v1.Driver.SetCallData:output_type -> cti.v1.CommandResponse
-	43, // 80: cti.v1.Driver.SetRecording:output_type -> cti.v1.CommandResponse
-	43, // 81: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
-	43, // 82: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
-	11, // 83: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
-	47, // 84: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
-	49, // [49:85] is the sub-list for method output_type
-	13, // [13:49] is the sub-list for method input_type
+	21, // 16: cti.v1.Driver.ListDevices:input_type -> cti.v1.ListDevicesRequest
+	22, // 17: cti.v1.Driver.GetDeviceState:input_type -> cti.v1.GetDeviceStateRequest
+	23, // 18: cti.v1.Driver.Dial:input_type -> cti.v1.DialRequest
+	24, // 19: cti.v1.Driver.Answer:input_type -> cti.v1.CallRequest
+	24, // 20: cti.v1.Driver.Reject:input_type -> cti.v1.CallRequest
+	24, // 21: cti.v1.Driver.Hangup:input_type -> cti.v1.CallRequest
+	24, // 22: cti.v1.Driver.Hold:input_type -> cti.v1.CallRequest
+	24, // 23: cti.v1.Driver.Resume:input_type -> cti.v1.CallRequest
+	25, // 24: cti.v1.Driver.BlindTransfer:input_type -> cti.v1.TransferRequest
+	25, // 25: cti.v1.Driver.ConsultTransfer:input_type -> cti.v1.TransferRequest
+	26, // 26: cti.v1.Driver.CompleteTransfer:input_type -> cti.v1.CallPairRequest
+	26, // 27: cti.v1.Driver.Conference:input_type -> cti.v1.CallPairRequest
+	27, // 28: cti.v1.Driver.SendDTMF:input_type -> cti.v1.SendDTMFRequest
+	25, // 29: cti.v1.Driver.Redirect:input_type -> cti.v1.TransferRequest
+	28, // 30: cti.v1.Driver.Park:input_type -> cti.v1.ParkRequest
+	29, // 31: cti.v1.Driver.Unpark:input_type -> cti.v1.UnparkRequest
+	30, // 32: cti.v1.Driver.SetDND:input_type -> cti.v1.SetDNDRequest
+	31, // 33: cti.v1.Driver.SetForward:input_type -> cti.v1.SetForwardRequest
+	32, // 34: cti.v1.Driver.ClearForward:input_type -> cti.v1.ClearForwardRequest
+	33, // 35: cti.v1.Driver.SetMute:input_type -> cti.v1.SetMuteRequest
+	34, // 36: cti.v1.Driver.EnableSpeaker:input_type -> cti.v1.DeviceRequest
+	34, // 37: cti.v1.Driver.Reboot:input_type -> cti.v1.DeviceRequest
+	35, // 38: cti.v1.Driver.FactoryReset:input_type -> cti.v1.FactoryResetRequest
+	36, // 39: cti.v1.Driver.JoinQueue:input_type -> cti.v1.QueueRequest
+	36, // 40: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
+	36, // 41: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
+	36, // 42: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
+	37, // 43: cti.v1.Driver.SetCallData:input_type -> cti.v1.SetCallDataRequest
+	38, // 44: cti.v1.Driver.SetRecording:input_type -> cti.v1.SetRecordingRequest
+	39, // 45: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
+	40, // 46: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
+	10, // 47: cti.v1.Driver.HandleCallback:input_type -> cti.v1.CallbackRequest
+	12, // 48: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
+	41, // 49: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
+	2,  // 50: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
+	5,  // 51: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
+	15, // 52: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
+	42, // 53: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
+	43, // 54: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
+	44, // 55: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
+	45, // 56: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
+	45, // 57: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
+	45, // 58: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
+	45, // 59: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
+	45, // 60: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
+	45, // 61: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
+	46, // 62: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
+	45, // 63: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
+	45, // 64: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
+	45, // 65: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
+	45, // 66: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
+	47, // 67: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
+	48, // 68: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
+	45, // 69: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
+	45, // 70: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
+	45, // 71: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
+	45, // 72: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
+	45, // 73: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
+	45, // 74: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
+	45, // 75: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
+	45, // 76: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
+	45, // 77: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
+	45, // 78: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
+	45, // 79: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
+	45, // 80: cti.v1.Driver.SetCallData:output_type -> cti.v1.CommandResponse
+	45, // 81: cti.v1.Driver.SetRecording:output_type -> cti.v1.CommandResponse
+	45, // 82: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
+	45, // 83: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
+	11, // 84: cti.v1.Driver.HandleCallback:output_type -> cti.v1.CallbackResponse
+	13, // 85: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
+	49, // 86: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
+	50, // [50:87] is the sub-list for method output_type
+	13, // [13:50] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name
@@ -1238,7 +1434,7 @@ func file_cti_v1_driver_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_driver_proto_rawDesc), len(file_cti_v1_driver_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

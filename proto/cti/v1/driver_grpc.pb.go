@@ -58,6 +58,7 @@ const (
 	Driver_SetRecording_FullMethodName        = "/cti.v1.Driver/SetRecording"
 	Driver_SetQueueServiceMode_FullMethodName = "/cti.v1.Driver/SetQueueServiceMode"
 	Driver_SendKeys_FullMethodName            = "/cti.v1.Driver/SendKeys"
+	Driver_HandleCallback_FullMethodName      = "/cti.v1.Driver/HandleCallback"
 	Driver_ListConnections_FullMethodName     = "/cti.v1.Driver/ListConnections"
 	Driver_WatchEvents_FullMethodName         = "/cti.v1.Driver/WatchEvents"
 )
@@ -209,6 +210,15 @@ type DriverClient interface {
 	// SendKeys presses raw keys. NOT idempotent. Capability SEND_KEYS.
 	// A key not in the model's list -> INVALID_ARGUMENT naming the key.
 	SendKeys(ctx context.Context, in *SendKeysRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// HandleCallback is one HTTP request a device sent to the host's callback
+	// listener under this instance's ConfigureRequest.callback_base_url. The
+	// driver authenticates it (its per-device secret, the source address),
+	// turns it into events and answers what the device should get. A
+	// request the driver refuses is answered 403 or 404 (the host counts
+	// them); the driver MUST answer promptly (a phone's HTTP client waits),
+	// MUST NOT trust anything in it, and SHOULD answer 204 or 200 with an
+	// empty body. Not idempotent: a device may repeat a request.
+	HandleCallback(ctx context.Context, in *CallbackRequest, opts ...grpc.CallOption) (*CallbackResponse, error)
 	// ListConnections reports the driver's links to the systems its
 	// connection blocks name (ConfigureRequest.connections): whether each is
 	// up, the system's version, why it is down. A driver without connection
@@ -576,6 +586,16 @@ func (c *driverClient) SendKeys(ctx context.Context, in *SendKeysRequest, opts .
 	return out, nil
 }
 
+func (c *driverClient) HandleCallback(ctx context.Context, in *CallbackRequest, opts ...grpc.CallOption) (*CallbackResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CallbackResponse)
+	err := c.cc.Invoke(ctx, Driver_HandleCallback_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) ListConnections(ctx context.Context, in *ListConnectionsRequest, opts ...grpc.CallOption) (*ListConnectionsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(ListConnectionsResponse)
@@ -752,6 +772,15 @@ type DriverServer interface {
 	// SendKeys presses raw keys. NOT idempotent. Capability SEND_KEYS.
 	// A key not in the model's list -> INVALID_ARGUMENT naming the key.
 	SendKeys(context.Context, *SendKeysRequest) (*CommandResponse, error)
+	// HandleCallback is one HTTP request a device sent to the host's callback
+	// listener under this instance's ConfigureRequest.callback_base_url. The
+	// driver authenticates it (its per-device secret, the source address),
+	// turns it into events and answers what the device should get. A
+	// request the driver refuses is answered 403 or 404 (the host counts
+	// them); the driver MUST answer promptly (a phone's HTTP client waits),
+	// MUST NOT trust anything in it, and SHOULD answer 204 or 200 with an
+	// empty body. Not idempotent: a device may repeat a request.
+	HandleCallback(context.Context, *CallbackRequest) (*CallbackResponse, error)
 	// ListConnections reports the driver's links to the systems its
 	// connection blocks name (ConfigureRequest.connections): whether each is
 	// up, the system's version, why it is down. A driver without connection
@@ -880,6 +909,9 @@ func (UnimplementedDriverServer) SetQueueServiceMode(context.Context, *SetQueueS
 }
 func (UnimplementedDriverServer) SendKeys(context.Context, *SendKeysRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SendKeys not implemented")
+}
+func (UnimplementedDriverServer) HandleCallback(context.Context, *CallbackRequest) (*CallbackResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method HandleCallback not implemented")
 }
 func (UnimplementedDriverServer) ListConnections(context.Context, *ListConnectionsRequest) (*ListConnectionsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListConnections not implemented")
@@ -1520,6 +1552,24 @@ func _Driver_SendKeys_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_HandleCallback_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CallbackRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).HandleCallback(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_HandleCallback_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).HandleCallback(ctx, req.(*CallbackRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_ListConnections_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListConnectionsRequest)
 	if err := dec(in); err != nil {
@@ -1691,6 +1741,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "SendKeys",
 			Handler:    _Driver_SendKeys_Handler,
+		},
+		{
+			MethodName: "HandleCallback",
+			Handler:    _Driver_HandleCallback_Handler,
 		},
 		{
 			MethodName: "ListConnections",
