@@ -48,6 +48,7 @@ var methodCapability = map[string]ctiv1.Capability{
 
 	"SetQueueServiceMode": ctiv1.Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE,
 	"SetCallData":         ctiv1.Capability_CAPABILITY_SET_CALL_DATA,
+	"ShowText":            ctiv1.Capability_CAPABILITY_SHOW_TEXT,
 	"SetRecording":        ctiv1.Capability_CAPABILITY_SET_RECORDING,
 }
 

@@ -77,6 +77,21 @@ func validate(method string, req any) *Error {
 		case len(r.GetAccountCode()) > 15:
 			return InvalidArgument("account_code is %d characters long; at most 15", len(r.GetAccountCode()))
 		}
+	case *ctiv1.ShowTextRequest:
+		switch {
+		case r.GetText() == "" && r.GetDocument() == "":
+			return InvalidArgument("text or document is required")
+		case len(r.GetText()) > 1024:
+			return InvalidArgument("text is %d bytes long; at most 1024", len(r.GetText()))
+		case len(r.GetTitle()) > 128:
+			return InvalidArgument("title is %d bytes long; at most 128", len(r.GetTitle()))
+		case len(r.GetDocument()) > 64<<10:
+			return InvalidArgument("document is %d bytes long; at most 64 KiB", len(r.GetDocument()))
+		case r.GetDocument() != "" && r.GetContentType() == "":
+			return InvalidArgument("content_type is required with a document")
+		case r.GetTimeoutS() > 86400:
+			return InvalidArgument("timeout_s %d is more than a day", r.GetTimeoutS())
+		}
 	case *ctiv1.SetRecordingRequest:
 		if err := required("call_id", r.GetCallId()); err != nil {
 			return err

@@ -173,6 +173,26 @@ var callCommands = []*command{
 		},
 	},
 	{
+		name:    "show",
+		args:    "<site/device> <text> [--title T] [--timeout SECONDS]",
+		summary: "show a text on a device's display (what a CRM found about a caller)",
+		examples: []string{
+			`ctictl show hq/reception "ACME Corp, open ticket 4711" --title Caller --timeout 30`,
+		},
+		setup: func(fs *flag.FlagSet) runFunc {
+			title := fs.String("title", "", "a title above the text")
+			timeout := fs.Uint("timeout", 0, "`seconds` the display keeps it; 0 lets the device decide")
+			return func(ctx context.Context, a *app, args []string) error {
+				dev, err := deviceArgs(args, 1, 1)
+				if err != nil {
+					return err
+				}
+				return do(ctx, a, "ShowText", a.host.ShowText,
+					&ctiv1.ShowTextRequest{Device: dev, Text: args[1], Title: *title, TimeoutS: uint32(*timeout)})
+			}
+		},
+	},
+	{
 		name:     "record",
 		args:     "<site/device> <call-id> start|stop|pause|resume",
 		summary:  "start, stop, pause or resume a call's recording",

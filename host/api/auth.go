@@ -54,6 +54,7 @@ var scopes = map[string]auth.Scope{
 	"/cti.v1.Host/PauseAgent":       auth.ScopeCalls,
 	"/cti.v1.Host/UnpauseAgent":     auth.ScopeCalls,
 	"/cti.v1.Host/SetCallData":      auth.ScopeCalls,
+	"/cti.v1.Host/ShowText":         auth.ScopeCalls,
 	"/cti.v1.Host/SetRecording":     auth.ScopeCalls,
 
 	"/cti.v1.Host/SetForward":   auth.ScopeDevices,

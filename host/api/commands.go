@@ -141,6 +141,11 @@ func (s *HostServer) PauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ct
 	return forward(ctx, s, "PauseAgent", r, ctiv1.DriverClient.PauseAgent)
 }
 
+// ShowText forwards to Driver.ShowText.
+func (s *HostServer) ShowText(ctx context.Context, r *ctiv1.ShowTextRequest) (*ctiv1.CommandResponse, error) {
+	return forward(ctx, s, "ShowText", r, ctiv1.DriverClient.ShowText)
+}
+
 // SetCallData forwards to Driver.SetCallData.
 func (s *HostServer) SetCallData(ctx context.Context, r *ctiv1.SetCallDataRequest) (*ctiv1.CommandResponse, error) {
 	return forward(ctx, s, "SetCallData", r, ctiv1.DriverClient.SetCallData)

@@ -100,7 +100,7 @@ var idempotent = map[string]bool{
 	"GetDeviceState": true, "Hold": true, "Resume": true, "SetDND": true, "SetForward": true,
 	"ClearForward": true, "SetMute": true, "JoinQueue": true, "LeaveQueue": true,
 	"PauseAgent": true, "UnpauseAgent": true, "SetQueueServiceMode": true,
-	"SetCallData": true, "SetRecording": true,
+	"SetCallData": true, "SetRecording": true, "ShowText": true,
 }
 
 // errDied marks errors of commands whose driver died under them.

@@ -106,6 +106,9 @@ var commands = map[string]invoker{
 	"UnpauseAgent": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
 		return ignore(c.UnpauseAgent(ctx, &ctiv1.QueueRequest{Device: dev, Queue: probeQueue}))
 	},
+	"ShowText": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
+		return ignore(c.ShowText(ctx, &ctiv1.ShowTextRequest{Device: dev, Text: "conformance"}))
+	},
 	"SetCallData": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
 		tag := "conformance"
 		return ignore(c.SetCallData(ctx, &ctiv1.SetCallDataRequest{Device: dev, CallId: probeCall, Tag: &tag}))
@@ -174,6 +177,7 @@ var unstageable = map[ctiv1.Capability]bool{
 	ctiv1.Capability_CAPABILITY_JOIN_QUEUE:        true,
 	ctiv1.Capability_CAPABILITY_LEAVE_QUEUE:       true,
 	ctiv1.Capability_CAPABILITY_PAUSE_AGENT:       true,
+	ctiv1.Capability_CAPABILITY_SHOW_TEXT:         true, // staged only with a DisplayLab
 }
 
 // stagedBy says which scenario exercises a stageable capability, for the

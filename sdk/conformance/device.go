@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -21,6 +22,7 @@ const (
 	capSendKeys     = ctiv1.Capability_CAPABILITY_SEND_KEYS
 	capDeviceEvents = ctiv1.Capability_CAPABILITY_DEVICE_EVENTS
 	capQueueMode    = ctiv1.Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE
+	capShowText     = ctiv1.Capability_CAPABILITY_SHOW_TEXT
 	capJoinQueue    = ctiv1.Capability_CAPABILITY_JOIN_QUEUE
 	capLeaveQueue   = ctiv1.Capability_CAPABILITY_LEAVE_QUEUE
 	capPauseAgent   = ctiv1.Capability_CAPABILITY_PAUSE_AGENT
@@ -37,7 +39,48 @@ func (k *kit) testDevice(t *testing.T) {
 		d.scenario(t, "factory reset needs confirm", d.requires(capFactoryReset), d.factoryResetNeedsConfirm)
 		d.scenario(t, "queue service mode switches and returns", d.requires(capQueueMode), d.queueMode)
 		d.scenario(t, "agent joins, pauses, unpauses and leaves a queue", d.requiresQueues(), d.agent)
+		d.scenario(t, "a text shows on the display", d.requiresDisplay(), d.showText)
 	})
+}
+
+// DisplayLab is what a Lab may also do for a model with SHOW_TEXT: read
+// back what the device's display shows. Without it ShowText is only
+// called, and must answer.
+type DisplayLab interface {
+	// Display returns what the device's display shows now, as text.
+	Display(ctx context.Context, device string) (string, error)
+}
+
+// requiresDisplay says why the display scenario cannot run, or "".
+func (d *device) requiresDisplay() string {
+	if why := d.requires(capShowText); why != "" {
+		return why
+	}
+	if _, ok := d.k.cfg.Lab.(DisplayLab); !ok {
+		return "the Lab is no DisplayLab"
+	}
+	return ""
+}
+
+// showText shows a text and reads it back from the display.
+func (d *device) showText(t *testing.T) {
+	lab := d.k.cfg.Lab.(DisplayLab)
+	const text = "Conformance: caller is ACME Corp"
+	_, err := d.k.client.ShowText(d.k.ctx(t), &ctiv1.ShowTextRequest{Device: d.id, Title: "Caller", Text: text})
+	mustOK(t, "ShowText", err)
+	deadline := time.Now().Add(d.k.cfg.EventTimeout)
+	for {
+		shown, err := lab.Display(d.k.ctx(t), d.id)
+		mustLab(t, "Display", err)
+		if strings.Contains(shown, text) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the display shows %q, not the text sent", shown)
+		}
+		time.Sleep(pollEvery)
+	}
+	d.cover(t, capShowText)
 }
 
 // requiresQueues says why the agent scenario cannot run, or "".

@@ -1493,6 +1493,102 @@ func (x *SetRecordingRequest) GetAction() RecordingAction {
 	return RecordingAction_RECORDING_ACTION_UNSPECIFIED
 }
 
+// ShowTextRequest shows something on a device's display: what a CRM
+// found about a ringing caller, a notice. Text or document, or both.
+type ShowTextRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The device.
+	Device string `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	// OPTIONAL. Plain text, at most 1,024 characters; the driver lays it
+	// out for the display (lines may be cut).
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// OPTIONAL. A title above the text, at most 128 characters.
+	Title string `protobuf:"bytes,3,opt,name=title,proto3" json:"title,omitempty"`
+	// OPTIONAL. Seconds the display keeps it; 0 lets the device decide.
+	TimeoutS uint32 `protobuf:"varint,4,opt,name=timeout_s,json=timeoutS,proto3" json:"timeout_s,omitempty"`
+	// OPTIONAL. A document in the vendor's own display format (a Snom
+	// minibrowser XML document), at most 64 KiB, shown as it is; with
+	// content_type naming the format. A driver that cannot show it answers
+	// INVALID_ARGUMENT naming the types it takes.
+	Document string `protobuf:"bytes,5,opt,name=document,proto3" json:"document,omitempty"`
+	// OPTIONAL. The document's type, e.g. "application/x-snom-minibrowser+xml".
+	ContentType   string `protobuf:"bytes,6,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ShowTextRequest) Reset() {
+	*x = ShowTextRequest{}
+	mi := &file_cti_v1_commands_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShowTextRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShowTextRequest) ProtoMessage() {}
+
+func (x *ShowTextRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_commands_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShowTextRequest.ProtoReflect.Descriptor instead.
+func (*ShowTextRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *ShowTextRequest) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *ShowTextRequest) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *ShowTextRequest) GetTitle() string {
+	if x != nil {
+		return x.Title
+	}
+	return ""
+}
+
+func (x *ShowTextRequest) GetTimeoutS() uint32 {
+	if x != nil {
+		return x.TimeoutS
+	}
+	return 0
+}
+
+func (x *ShowTextRequest) GetDocument() string {
+	if x != nil {
+		return x.Document
+	}
+	return ""
+}
+
+func (x *ShowTextRequest) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
 // SetQueueServiceModeRequest puts a queue in or out of service.
 type SetQueueServiceModeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1506,7 +1602,7 @@ type SetQueueServiceModeRequest struct {
 
 func (x *SetQueueServiceModeRequest) Reset() {
 	*x = SetQueueServiceModeRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[24]
+	mi := &file_cti_v1_commands_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1518,7 +1614,7 @@ func (x *SetQueueServiceModeRequest) String() string {
 func (*SetQueueServiceModeRequest) ProtoMessage() {}
 
 func (x *SetQueueServiceModeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[24]
+	mi := &file_cti_v1_commands_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1531,7 +1627,7 @@ func (x *SetQueueServiceModeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueServiceModeRequest.ProtoReflect.Descriptor instead.
 func (*SetQueueServiceModeRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{24}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *SetQueueServiceModeRequest) GetDevice() string {
@@ -1566,7 +1662,7 @@ type SendKeysRequest struct {
 
 func (x *SendKeysRequest) Reset() {
 	*x = SendKeysRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[25]
+	mi := &file_cti_v1_commands_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1578,7 +1674,7 @@ func (x *SendKeysRequest) String() string {
 func (*SendKeysRequest) ProtoMessage() {}
 
 func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[25]
+	mi := &file_cti_v1_commands_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1591,7 +1687,7 @@ func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendKeysRequest.ProtoReflect.Descriptor instead.
 func (*SendKeysRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{25}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *SendKeysRequest) GetDevice() string {
@@ -1627,7 +1723,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[26]
+	mi := &file_cti_v1_commands_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1639,7 +1735,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[26]
+	mi := &file_cti_v1_commands_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1652,7 +1748,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{26}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *WatchEventsRequest) GetFromSequence() uint64 {
@@ -1766,7 +1862,14 @@ const file_cti_v1_commands_proto_rawDesc = "" +
 	"\x13SetRecordingRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x17\n" +
 	"\acall_id\x18\x02 \x01(\tR\x06callId\x12/\n" +
-	"\x06action\x18\x03 \x01(\x0e2\x17.cti.v1.RecordingActionR\x06action\"b\n" +
+	"\x06action\x18\x03 \x01(\x0e2\x17.cti.v1.RecordingActionR\x06action\"\xaf\x01\n" +
+	"\x0fShowTextRequest\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x12\x14\n" +
+	"\x05title\x18\x03 \x01(\tR\x05title\x12\x1b\n" +
+	"\ttimeout_s\x18\x04 \x01(\rR\btimeoutS\x12\x1a\n" +
+	"\bdocument\x18\x05 \x01(\tR\bdocument\x12!\n" +
+	"\fcontent_type\x18\x06 \x01(\tR\vcontentType\"b\n" +
 	"\x1aSetQueueServiceModeRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12,\n" +
 	"\x04mode\x18\x02 \x01(\x0e2\x18.cti.v1.QueueServiceModeR\x04mode\"=\n" +
@@ -1798,7 +1901,7 @@ func file_cti_v1_commands_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 27)
+var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
 var file_cti_v1_commands_proto_goTypes = []any{
 	(RecordingAction)(0),               // 0: cti.v1.RecordingAction
 	(*CommandResponse)(nil),            // 1: cti.v1.CommandResponse
@@ -1825,21 +1928,22 @@ var file_cti_v1_commands_proto_goTypes = []any{
 	(*QueueRequest)(nil),               // 22: cti.v1.QueueRequest
 	(*SetCallDataRequest)(nil),         // 23: cti.v1.SetCallDataRequest
 	(*SetRecordingRequest)(nil),        // 24: cti.v1.SetRecordingRequest
-	(*SetQueueServiceModeRequest)(nil), // 25: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 26: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 27: cti.v1.WatchEventsRequest
-	(*Device)(nil),                     // 28: cti.v1.Device
-	(ForwardMode)(0),                   // 29: cti.v1.ForwardMode
-	(QueueServiceMode)(0),              // 30: cti.v1.QueueServiceMode
-	(EventKind)(0),                     // 31: cti.v1.EventKind
+	(*ShowTextRequest)(nil),            // 25: cti.v1.ShowTextRequest
+	(*SetQueueServiceModeRequest)(nil), // 26: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 27: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 28: cti.v1.WatchEventsRequest
+	(*Device)(nil),                     // 29: cti.v1.Device
+	(ForwardMode)(0),                   // 30: cti.v1.ForwardMode
+	(QueueServiceMode)(0),              // 31: cti.v1.QueueServiceMode
+	(EventKind)(0),                     // 32: cti.v1.EventKind
 }
 var file_cti_v1_commands_proto_depIdxs = []int32{
-	28, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
-	29, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
-	29, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	29, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
+	30, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	30, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
 	0,  // 3: cti.v1.SetRecordingRequest.action:type_name -> cti.v1.RecordingAction
-	30, // 4: cti.v1.SetQueueServiceModeRequest.mode:type_name -> cti.v1.QueueServiceMode
-	31, // 5: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
+	31, // 4: cti.v1.SetQueueServiceModeRequest.mode:type_name -> cti.v1.QueueServiceMode
+	32, // 5: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
 	6,  // [6:6] is the sub-list for method output_type
 	6,  // [6:6] is the sub-list for method input_type
 	6,  // [6:6] is the sub-list for extension type_name
@@ -1860,7 +1964,7 @@ func file_cti_v1_commands_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_commands_proto_rawDesc), len(file_cti_v1_commands_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   27,
+			NumMessages:   28,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

@@ -1216,7 +1216,7 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x12CONFIG_TYPE_STRING\x10\x01\x12\x13\n" +
 	"\x0fCONFIG_TYPE_INT\x10\x02\x12\x14\n" +
 	"\x10CONFIG_TYPE_BOOL\x10\x03\x12\x18\n" +
-	"\x14CONFIG_TYPE_DURATION\x10\x042\xc4\x12\n" +
+	"\x14CONFIG_TYPE_DURATION\x10\x042\x82\x13\n" +
 	"\x06Driver\x125\n" +
 	"\aGetInfo\x12\x16.cti.v1.GetInfoRequest\x1a\x12.cti.v1.DriverInfo\x12G\n" +
 	"\x0fGetConfigSchema\x12\x1e.cti.v1.GetConfigSchemaRequest\x1a\x14.cti.v1.ConfigSchema\x12@\n" +
@@ -1251,7 +1251,8 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"LeaveQueue\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12;\n" +
 	"\n" +
 	"PauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12=\n" +
-	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12B\n" +
+	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
+	"\bShowText\x12\x17.cti.v1.ShowTextRequest\x1a\x17.cti.v1.CommandResponse\x12B\n" +
 	"\vSetCallData\x12\x1a.cti.v1.SetCallDataRequest\x1a\x17.cti.v1.CommandResponse\x12D\n" +
 	"\fSetRecording\x12\x1b.cti.v1.SetRecordingRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
 	"\x13SetQueueServiceMode\x12\".cti.v1.SetQueueServiceModeRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
@@ -1312,19 +1313,20 @@ var file_cti_v1_driver_proto_goTypes = []any{
 	(*DeviceRequest)(nil),              // 34: cti.v1.DeviceRequest
 	(*FactoryResetRequest)(nil),        // 35: cti.v1.FactoryResetRequest
 	(*QueueRequest)(nil),               // 36: cti.v1.QueueRequest
-	(*SetCallDataRequest)(nil),         // 37: cti.v1.SetCallDataRequest
-	(*SetRecordingRequest)(nil),        // 38: cti.v1.SetRecordingRequest
-	(*SetQueueServiceModeRequest)(nil), // 39: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 40: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 41: cti.v1.WatchEventsRequest
-	(*ListDevicesResponse)(nil),        // 42: cti.v1.ListDevicesResponse
-	(*DeviceState)(nil),                // 43: cti.v1.DeviceState
-	(*DialResponse)(nil),               // 44: cti.v1.DialResponse
-	(*CommandResponse)(nil),            // 45: cti.v1.CommandResponse
-	(*ConsultTransferResponse)(nil),    // 46: cti.v1.ConsultTransferResponse
-	(*ParkResponse)(nil),               // 47: cti.v1.ParkResponse
-	(*UnparkResponse)(nil),             // 48: cti.v1.UnparkResponse
-	(*Event)(nil),                      // 49: cti.v1.Event
+	(*ShowTextRequest)(nil),            // 37: cti.v1.ShowTextRequest
+	(*SetCallDataRequest)(nil),         // 38: cti.v1.SetCallDataRequest
+	(*SetRecordingRequest)(nil),        // 39: cti.v1.SetRecordingRequest
+	(*SetQueueServiceModeRequest)(nil), // 40: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 41: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 42: cti.v1.WatchEventsRequest
+	(*ListDevicesResponse)(nil),        // 43: cti.v1.ListDevicesResponse
+	(*DeviceState)(nil),                // 44: cti.v1.DeviceState
+	(*DialResponse)(nil),               // 45: cti.v1.DialResponse
+	(*CommandResponse)(nil),            // 46: cti.v1.CommandResponse
+	(*ConsultTransferResponse)(nil),    // 47: cti.v1.ConsultTransferResponse
+	(*ParkResponse)(nil),               // 48: cti.v1.ParkResponse
+	(*UnparkResponse)(nil),             // 49: cti.v1.UnparkResponse
+	(*Event)(nil),                      // 50: cti.v1.Event
 }
 var file_cti_v1_driver_proto_depIdxs = []int32{
 	3,  // 0: cti.v1.DriverInfo.models:type_name -> cti.v1.ModelInfo
@@ -1370,52 +1372,54 @@ var file_cti_v1_driver_proto_depIdxs = []int32{
 	36, // 40: cti.v1.Driver.LeaveQueue:input_type -> cti.v1.QueueRequest
 	36, // 41: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
 	36, // 42: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
-	37, // 43: cti.v1.Driver.SetCallData:input_type -> cti.v1.SetCallDataRequest
-	38, // 44: cti.v1.Driver.SetRecording:input_type -> cti.v1.SetRecordingRequest
-	39, // 45: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
-	40, // 46: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
-	10, // 47: cti.v1.Driver.HandleCallback:input_type -> cti.v1.CallbackRequest
-	12, // 48: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
-	41, // 49: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
-	2,  // 50: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
-	5,  // 51: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
-	15, // 52: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
-	42, // 53: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
-	43, // 54: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
-	44, // 55: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
-	45, // 56: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
-	45, // 57: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
-	45, // 58: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
-	45, // 59: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
-	45, // 60: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
-	45, // 61: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
-	46, // 62: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
-	45, // 63: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
-	45, // 64: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
-	45, // 65: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
-	45, // 66: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
-	47, // 67: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
-	48, // 68: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
-	45, // 69: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
-	45, // 70: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
-	45, // 71: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
-	45, // 72: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
-	45, // 73: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
-	45, // 74: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
-	45, // 75: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
-	45, // 76: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
-	45, // 77: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
-	45, // 78: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
-	45, // 79: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
-	45, // 80: cti.v1.Driver.SetCallData:output_type -> cti.v1.CommandResponse
-	45, // 81: cti.v1.Driver.SetRecording:output_type -> cti.v1.CommandResponse
-	45, // 82: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
-	45, // 83: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
-	11, // 84: cti.v1.Driver.HandleCallback:output_type -> cti.v1.CallbackResponse
-	13, // 85: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
-	49, // 86: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
-	50, // [50:87] is the sub-list for method output_type
-	13, // [13:50] is the sub-list for method input_type
+	37, // 43: cti.v1.Driver.ShowText:input_type -> cti.v1.ShowTextRequest
+	38, // 44: cti.v1.Driver.SetCallData:input_type -> cti.v1.SetCallDataRequest
+	39, // 45: cti.v1.Driver.SetRecording:input_type -> cti.v1.SetRecordingRequest
+	40, // 46: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
+	41, // 47: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
+	10, // 48: cti.v1.Driver.HandleCallback:input_type -> cti.v1.CallbackRequest
+	12, // 49: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
+	42, // 50: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
+	2,  // 51: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
+	5,  // 52: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
+	15, // 53: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
+	43, // 54: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
+	44, // 55: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
+	45, // 56: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
+	46, // 57: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
+	46, // 58: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
+	46, // 59: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
+	46, // 60: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
+	46, // 61: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
+	46, // 62: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
+	47, // 63: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
+	46, // 64: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
+	46, // 65: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
+	46, // 66: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
+	46, // 67: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
+	48, // 68: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
+	49, // 69: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
+	46, // 70: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
+	46, // 71: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
+	46, // 72: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
+	46, // 73: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
+	46, // 74: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
+	46, // 75: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
+	46, // 76: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
+	46, // 77: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
+	46, // 78: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
+	46, // 79: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
+	46, // 80: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
+	46, // 81: cti.v1.Driver.ShowText:output_type -> cti.v1.CommandResponse
+	46, // 82: cti.v1.Driver.SetCallData:output_type -> cti.v1.CommandResponse
+	46, // 83: cti.v1.Driver.SetRecording:output_type -> cti.v1.CommandResponse
+	46, // 84: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
+	46, // 85: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
+	11, // 86: cti.v1.Driver.HandleCallback:output_type -> cti.v1.CallbackResponse
+	13, // 87: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
+	50, // 88: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
+	51, // [51:89] is the sub-list for method output_type
+	13, // [13:51] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name

@@ -54,6 +54,7 @@ const (
 	Driver_LeaveQueue_FullMethodName          = "/cti.v1.Driver/LeaveQueue"
 	Driver_PauseAgent_FullMethodName          = "/cti.v1.Driver/PauseAgent"
 	Driver_UnpauseAgent_FullMethodName        = "/cti.v1.Driver/UnpauseAgent"
+	Driver_ShowText_FullMethodName            = "/cti.v1.Driver/ShowText"
 	Driver_SetCallData_FullMethodName         = "/cti.v1.Driver/SetCallData"
 	Driver_SetRecording_FullMethodName        = "/cti.v1.Driver/SetRecording"
 	Driver_SetQueueServiceMode_FullMethodName = "/cti.v1.Driver/SetQueueServiceMode"
@@ -196,6 +197,10 @@ type DriverClient interface {
 	PauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// UnpauseAgent unpauses the agent. Idempotent. Capability PAUSE_AGENT.
 	UnpauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// ShowText shows a text or a document on the device's display.
+	// Idempotent. Capability SHOW_TEXT. Neither text nor document, or too
+	// long -> INVALID_ARGUMENT.
+	ShowText(ctx context.Context, in *ShowTextRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SetCallData sets a call's tag and/or account code. Idempotent.
 	// Capability SET_CALL_DATA. Too long -> INVALID_ARGUMENT; an account
 	// code the system does not know -> INVALID_ARGUMENT.
@@ -546,6 +551,16 @@ func (c *driverClient) UnpauseAgent(ctx context.Context, in *QueueRequest, opts 
 	return out, nil
 }
 
+func (c *driverClient) ShowText(ctx context.Context, in *ShowTextRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Driver_ShowText_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
@@ -758,6 +773,10 @@ type DriverServer interface {
 	PauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
 	// UnpauseAgent unpauses the agent. Idempotent. Capability PAUSE_AGENT.
 	UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
+	// ShowText shows a text or a document on the device's display.
+	// Idempotent. Capability SHOW_TEXT. Neither text nor document, or too
+	// long -> INVALID_ARGUMENT.
+	ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error)
 	// SetCallData sets a call's tag and/or account code. Idempotent.
 	// Capability SET_CALL_DATA. Too long -> INVALID_ARGUMENT; an account
 	// code the system does not know -> INVALID_ARGUMENT.
@@ -897,6 +916,9 @@ func (UnimplementedDriverServer) PauseAgent(context.Context, *QueueRequest) (*Co
 }
 func (UnimplementedDriverServer) UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnpauseAgent not implemented")
+}
+func (UnimplementedDriverServer) ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ShowText not implemented")
 }
 func (UnimplementedDriverServer) SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetCallData not implemented")
@@ -1480,6 +1502,24 @@ func _Driver_UnpauseAgent_Handler(srv interface{}, ctx context.Context, dec func
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_ShowText_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShowTextRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).ShowText(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_ShowText_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).ShowText(ctx, req.(*ShowTextRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_SetCallData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetCallDataRequest)
 	if err := dec(in); err != nil {
@@ -1725,6 +1765,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnpauseAgent",
 			Handler:    _Driver_UnpauseAgent_Handler,
+		},
+		{
+			MethodName: "ShowText",
+			Handler:    _Driver_ShowText_Handler,
 		},
 		{
 			MethodName: "SetCallData",

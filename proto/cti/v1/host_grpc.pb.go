@@ -49,6 +49,7 @@ const (
 	Host_LeaveQueue_FullMethodName          = "/cti.v1.Host/LeaveQueue"
 	Host_PauseAgent_FullMethodName          = "/cti.v1.Host/PauseAgent"
 	Host_UnpauseAgent_FullMethodName        = "/cti.v1.Host/UnpauseAgent"
+	Host_ShowText_FullMethodName            = "/cti.v1.Host/ShowText"
 	Host_SetCallData_FullMethodName         = "/cti.v1.Host/SetCallData"
 	Host_SetRecording_FullMethodName        = "/cti.v1.Host/SetRecording"
 	Host_SetQueueServiceMode_FullMethodName = "/cti.v1.Host/SetQueueServiceMode"
@@ -147,6 +148,8 @@ type HostClient interface {
 	PauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// UnpauseAgent: see Driver.UnpauseAgent.
 	UnpauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// ShowText: see Driver.ShowText.
+	ShowText(ctx context.Context, in *ShowTextRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SetCallData: see Driver.SetCallData.
 	SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SetRecording: see Driver.SetRecording.
@@ -443,6 +446,16 @@ func (c *hostClient) UnpauseAgent(ctx context.Context, in *QueueRequest, opts ..
 	return out, nil
 }
 
+func (c *hostClient) ShowText(ctx context.Context, in *ShowTextRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(CommandResponse)
+	err := c.cc.Invoke(ctx, Host_ShowText_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
@@ -593,6 +606,8 @@ type HostServer interface {
 	PauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
 	// UnpauseAgent: see Driver.UnpauseAgent.
 	UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
+	// ShowText: see Driver.ShowText.
+	ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error)
 	// SetCallData: see Driver.SetCallData.
 	SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error)
 	// SetRecording: see Driver.SetRecording.
@@ -699,6 +714,9 @@ func (UnimplementedHostServer) PauseAgent(context.Context, *QueueRequest) (*Comm
 }
 func (UnimplementedHostServer) UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UnpauseAgent not implemented")
+}
+func (UnimplementedHostServer) ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ShowText not implemented")
 }
 func (UnimplementedHostServer) SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetCallData not implemented")
@@ -1222,6 +1240,24 @@ func _Host_UnpauseAgent_Handler(srv interface{}, ctx context.Context, dec func(i
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_ShowText_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ShowTextRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).ShowText(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_ShowText_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).ShowText(ctx, req.(*ShowTextRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_SetCallData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetCallDataRequest)
 	if err := dec(in); err != nil {
@@ -1419,6 +1455,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UnpauseAgent",
 			Handler:    _Host_UnpauseAgent_Handler,
+		},
+		{
+			MethodName: "ShowText",
+			Handler:    _Host_ShowText_Handler,
 		},
 		{
 			MethodName: "SetCallData",

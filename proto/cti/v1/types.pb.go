@@ -102,6 +102,8 @@ const (
 	Capability_CAPABILITY_FACTORY_RESET Capability = 25
 	// SendKeys: press raw device keys (DriverInfo.models[].keys lists them).
 	Capability_CAPABILITY_SEND_KEYS Capability = 26
+	// ShowText: show a text (or a vendor document) on the device's display.
+	Capability_CAPABILITY_SHOW_TEXT Capability = 27
 	// JoinQueue: log the agent into a queue (hunt group).
 	Capability_CAPABILITY_JOIN_QUEUE Capability = 30
 	// LeaveQueue: log the agent out of a queue.
@@ -148,6 +150,7 @@ var (
 		24: "CAPABILITY_REBOOT",
 		25: "CAPABILITY_FACTORY_RESET",
 		26: "CAPABILITY_SEND_KEYS",
+		27: "CAPABILITY_SHOW_TEXT",
 		30: "CAPABILITY_JOIN_QUEUE",
 		31: "CAPABILITY_LEAVE_QUEUE",
 		32: "CAPABILITY_PAUSE_AGENT",
@@ -182,6 +185,7 @@ var (
 		"CAPABILITY_REBOOT":                 24,
 		"CAPABILITY_FACTORY_RESET":          25,
 		"CAPABILITY_SEND_KEYS":              26,
+		"CAPABILITY_SHOW_TEXT":              27,
 		"CAPABILITY_JOIN_QUEUE":             30,
 		"CAPABILITY_LEAVE_QUEUE":            31,
 		"CAPABILITY_PAUSE_AGENT":            32,
@@ -3202,7 +3206,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x06vendor\x18\x01 \x01(\tR\x06vendor\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x16\n" +
-	"\x06device\x18\x04 \x01(\tR\x06device*\xe5\x06\n" +
+	"\x06device\x18\x04 \x01(\tR\x06device*\xff\x06\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3230,7 +3234,8 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x12CAPABILITY_SPEAKER\x10\x17\x12\x15\n" +
 	"\x11CAPABILITY_REBOOT\x10\x18\x12\x1c\n" +
 	"\x18CAPABILITY_FACTORY_RESET\x10\x19\x12\x18\n" +
-	"\x14CAPABILITY_SEND_KEYS\x10\x1a\x12\x19\n" +
+	"\x14CAPABILITY_SEND_KEYS\x10\x1a\x12\x18\n" +
+	"\x14CAPABILITY_SHOW_TEXT\x10\x1b\x12\x19\n" +
 	"\x15CAPABILITY_JOIN_QUEUE\x10\x1e\x12\x1a\n" +
 	"\x16CAPABILITY_LEAVE_QUEUE\x10\x1f\x12\x1a\n" +
 	"\x16CAPABILITY_PAUSE_AGENT\x10 \x12%\n" +
