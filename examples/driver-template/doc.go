@@ -19,7 +19,12 @@
 // A driver for a system that serves many devices (a PBX) adds what a phone
 // does not need: connection settings and discovered devices announced with
 // DevicesChanged (see GetConfigSchema). examples/buggy-driver's
-// FAULT_DISCOVER shows the announcements in a few lines.
+// FAULT_DISCOVER shows the announcements in a few lines. A phone that
+// reports its events by calling URLs (action URLs) gets them under
+// ConfigureRequest.callback_base_url and receives them through
+// HandleCallback (examples/buggy-driver shows the token check); a phone
+// with a display may offer ShowText. ACME-1 needs neither: the embedded
+// UnimplementedDriverServer answers them UNIMPLEMENTED.
 //
 // README.md says how to copy it.
 package acme
