@@ -225,6 +225,9 @@ func (g *guard) check(ctx context.Context, method string, req any) *Error {
 		return err
 	}
 	if r, ok := req.(*ctiv1.SendKeysRequest); ok {
+		if TimedKeys(r) && !info.GetTimedKeys() {
+			return TimedKeysUnsupported(info.GetModel())
+		}
 		return knownKeys(info, r.GetKeys())
 	}
 	if r, ok := req.(*ctiv1.DialRequest); ok && HasDialOptions(r) && !hasCapability(caps, ctiv1.Capability_CAPABILITY_DIAL_OPTIONS) {

@@ -383,3 +383,24 @@ func TestGuardRefusesDialOptionsTheModelDoesNotOffer(t *testing.T) {
 	_, err := c.Dial(t.Context(), &ctiv1.DialRequest{Device: "desk", Destination: "201", Tag: strings.Repeat("x", 128)})
 	wantCode(t, err, codes.InvalidArgument)
 }
+
+// TestGuardRefusesKeyTimingTheModelDoesNotOffer: press_ms and pause_ms
+// reach only a model with timed_keys.
+func TestGuardRefusesKeyTimingTheModelDoesNotOffer(t *testing.T) {
+	d := newFake()
+	keys := proto.Clone(holdModel).(*ctiv1.ModelInfo)
+	keys.Capabilities = append(keys.Capabilities, ctiv1.Capability_CAPABILITY_SEND_KEYS)
+	keys.Keys = []string{"P1"}
+	d.info.Models = []*ctiv1.ModelInfo{keys}
+	c := serveGuarded(t, d)
+	configure(t, c, &ctiv1.DeviceConfig{Device: "desk", Model: "Desk-1"})
+	_, err := c.SendKeys(t.Context(), &ctiv1.SendKeysRequest{Device: "desk", Keys: []string{"P1"}, PressMs: 2000})
+	if st := wantCode(t, err, codes.Unimplemented); !strings.Contains(st.Message(), "own timing") {
+		t.Errorf("SendKeys with press_ms: %s", st.Message())
+	}
+	_, err = c.SendKeys(t.Context(), &ctiv1.SendKeysRequest{Device: "desk", Keys: []string{"P1"}, PauseMs: 20_000})
+	wantCode(t, err, codes.InvalidArgument)
+	if c.reachedDriver("SendKeys") {
+		t.Error("timed keys reached a driver whose model does not take them")
+	}
+}

@@ -112,6 +112,9 @@ func validate(method string, req any) *Error {
 		if n == 0 || n > 64 {
 			return InvalidArgument("keys must hold 1 to 64 key names, got %d", n)
 		}
+		if r.GetPressMs() > maxKeyTiming || r.GetPauseMs() > maxKeyTiming {
+			return InvalidArgument("press_ms and pause_ms are at most %d, got %d and %d", maxKeyTiming, r.GetPressMs(), r.GetPauseMs())
+		}
 		for i, k := range r.GetKeys() {
 			if strings.TrimSpace(k) == "" {
 				return InvalidArgument("keys[%d] is empty", i)
@@ -178,4 +181,16 @@ func HasDialOptions(r *ctiv1.DialRequest) bool {
 func DialOptionsUnsupported(model string) *Error {
 	return Unimplemented("model %s cannot dial with options (caller_id, withhold_caller_id, account_code, tag): dial without them, "+
 		"and tag or charge the call with SetCallData where the model offers it", model)
+}
+
+// maxKeyTiming bounds press_ms and pause_ms: a long press is seconds.
+const maxKeyTiming = 10_000
+
+// TimedKeys reports whether SendKeys asks for key timing.
+func TimedKeys(r *ctiv1.SendKeysRequest) bool { return r.GetPressMs() != 0 || r.GetPauseMs() != 0 }
+
+// TimedKeysUnsupported is the answer to timed keys on a model without
+// ModelInfo.timed_keys.
+func TimedKeysUnsupported(model string) *Error {
+	return Unimplemented("model %s presses keys with its own timing: send them without press_ms and pause_ms", model)
 }

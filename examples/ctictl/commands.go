@@ -217,23 +217,29 @@ var callCommands = []*command{
 		details: "Key names come from the model (see the driver's documentation) and are case-insensitive.\n" +
 			"One colon-joined argument is accepted too: 1:0:0:0:SEND is the same as 1 0 0 0 SEND.\n" +
 			"Keys are not idempotent: do not repeat after an unavailable error without checking the phone.",
-		examples: []string{"ctictl keys hq/reception 1 0 0 0 SEND", "ctictl keys hq/reception 1:0:0:0:SEND"},
-		setup: noFlags(func(ctx context.Context, a *app, args []string) error {
-			dev, err := deviceArgs(args, 1, -1)
-			if err != nil {
-				return err
-			}
-			var keys []string
-			for _, arg := range args[1:] {
-				for _, k := range strings.Split(arg, ":") {
-					if k == "" {
-						return usagef("empty key name in %q", arg)
-					}
-					keys = append(keys, k)
+		examples: []string{"ctictl keys hq/reception 1 0 0 0 SEND", "ctictl keys hq/reception 1:0:0:0:SEND",
+			"ctictl keys hq/desk P1 --press 2000"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			press := fs.Uint("press", 0, "hold each key down this many `ms` (a long press; models with timed keys)")
+			pause := fs.Uint("pause", 0, "pause this many `ms` between keys (models with timed keys)")
+			return func(ctx context.Context, a *app, args []string) error {
+				dev, err := deviceArgs(args, 1, -1)
+				if err != nil {
+					return err
 				}
+				var keys []string
+				for _, arg := range args[1:] {
+					for _, k := range strings.Split(arg, ":") {
+						if k == "" {
+							return usagef("empty key name in %q", arg)
+						}
+						keys = append(keys, k)
+					}
+				}
+				return do(ctx, a, "SendKeys", a.host.SendKeys, &ctiv1.SendKeysRequest{Device: dev, Keys: keys,
+					PressMs: uint32(*press), PauseMs: uint32(*pause)})
 			}
-			return do(ctx, a, "SendKeys", a.host.SendKeys, &ctiv1.SendKeysRequest{Device: dev, Keys: keys})
-		}),
+		},
 	},
 }
 

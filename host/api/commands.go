@@ -141,6 +141,21 @@ func (s *HostServer) PauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ct
 	return forward(ctx, s, "PauseAgent", r, ctiv1.DriverClient.PauseAgent)
 }
 
+// SendKeys forwards to Driver.SendKeys; like Dial's options, key timing
+// is refused by the host for a model that does not declare it.
+func (s *HostServer) SendKeys(ctx context.Context, r *ctiv1.SendKeysRequest) (*ctiv1.CommandResponse, error) {
+	if sdk.TimedKeys(r) {
+		rt, err := s.router.Resolve(ctx, r.GetDevice())
+		if err != nil {
+			return nil, err
+		}
+		if m := rt.inst.Model(rt.model); m != nil && !m.GetTimedKeys() {
+			return nil, sdk.TimedKeysUnsupported(m.GetModel()).GRPCStatus().Err()
+		}
+	}
+	return forward(ctx, s, "SendKeys", r, ctiv1.DriverClient.SendKeys)
+}
+
 // ShowText forwards to Driver.ShowText.
 func (s *HostServer) ShowText(ctx context.Context, r *ctiv1.ShowTextRequest) (*ctiv1.CommandResponse, error) {
 	return forward(ctx, s, "ShowText", r, ctiv1.DriverClient.ShowText)
@@ -164,9 +179,4 @@ func (s *HostServer) SetQueueServiceMode(ctx context.Context, r *ctiv1.SetQueueS
 // UnpauseAgent forwards to Driver.UnpauseAgent.
 func (s *HostServer) UnpauseAgent(ctx context.Context, r *ctiv1.QueueRequest) (*ctiv1.CommandResponse, error) {
 	return forward(ctx, s, "UnpauseAgent", r, ctiv1.DriverClient.UnpauseAgent)
-}
-
-// SendKeys forwards to Driver.SendKeys.
-func (s *HostServer) SendKeys(ctx context.Context, r *ctiv1.SendKeysRequest) (*ctiv1.CommandResponse, error) {
-	return forward(ctx, s, "SendKeys", r, ctiv1.DriverClient.SendKeys)
 }

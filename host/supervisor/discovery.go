@@ -265,3 +265,17 @@ func (i *Instance) Offers(device, model string, c ctiv1.Capability) bool {
 	}
 	return true
 }
+
+// Model returns the driver's description of model (from its last
+// GetInfo), or nil before the driver described itself or for a model it
+// does not know.
+func (i *Instance) Model(model string) *ctiv1.ModelInfo {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	for _, m := range i.info.GetModels() {
+		if strings.EqualFold(m.GetModel(), model) {
+			return m
+		}
+	}
+	return nil
+}

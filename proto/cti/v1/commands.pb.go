@@ -1655,7 +1655,14 @@ type SendKeysRequest struct {
 	// device's model, e.g. ["1","0","0","0","SEND"]. Names are
 	// case-insensitive; "#" and "*" are accepted and translated by the driver
 	// to the model's own spelling.
-	Keys          []string `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	Keys []string `protobuf:"bytes,2,rep,name=keys,proto3" json:"keys,omitempty"`
+	// OPTIONAL. How long each key is held down, in milliseconds (a long
+	// press), at most 10,000; 0 is the device's own short press. Only for a
+	// model with ModelInfo.timed_keys, else UNIMPLEMENTED.
+	PressMs uint32 `protobuf:"varint,3,opt,name=press_ms,json=pressMs,proto3" json:"press_ms,omitempty"`
+	// OPTIONAL. The pause between two keys, in milliseconds, at most
+	// 10,000; 0 is the device's own. Only with ModelInfo.timed_keys.
+	PauseMs       uint32 `protobuf:"varint,4,opt,name=pause_ms,json=pauseMs,proto3" json:"pause_ms,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1702,6 +1709,20 @@ func (x *SendKeysRequest) GetKeys() []string {
 		return x.Keys
 	}
 	return nil
+}
+
+func (x *SendKeysRequest) GetPressMs() uint32 {
+	if x != nil {
+		return x.PressMs
+	}
+	return 0
+}
+
+func (x *SendKeysRequest) GetPauseMs() uint32 {
+	if x != nil {
+		return x.PauseMs
+	}
+	return 0
 }
 
 // WatchEventsRequest opens an event stream.
@@ -1872,10 +1893,12 @@ const file_cti_v1_commands_proto_rawDesc = "" +
 	"\fcontent_type\x18\x06 \x01(\tR\vcontentType\"b\n" +
 	"\x1aSetQueueServiceModeRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12,\n" +
-	"\x04mode\x18\x02 \x01(\x0e2\x18.cti.v1.QueueServiceModeR\x04mode\"=\n" +
+	"\x04mode\x18\x02 \x01(\x0e2\x18.cti.v1.QueueServiceModeR\x04mode\"s\n" +
 	"\x0fSendKeysRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12\x12\n" +
-	"\x04keys\x18\x02 \x03(\tR\x04keys\"\x92\x01\n" +
+	"\x04keys\x18\x02 \x03(\tR\x04keys\x12\x19\n" +
+	"\bpress_ms\x18\x03 \x01(\rR\apressMs\x12\x19\n" +
+	"\bpause_ms\x18\x04 \x01(\rR\apauseMs\"\x92\x01\n" +
 	"\x12WatchEventsRequest\x12#\n" +
 	"\rfrom_sequence\x18\x01 \x01(\x04R\ffromSequence\x12\x14\n" +
 	"\x05sites\x18\x02 \x03(\tR\x05sites\x12\x18\n" +

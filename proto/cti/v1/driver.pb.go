@@ -221,7 +221,11 @@ type ModelInfo struct {
 	// REQUIRED. Capabilities that really work on this model.
 	Capabilities []Capability `protobuf:"varint,4,rep,packed,name=capabilities,proto3,enum=cti.v1.Capability" json:"capabilities,omitempty"`
 	// OPTIONAL. Key names SendKeys accepts on this model.
-	Keys          []string `protobuf:"bytes,5,rep,name=keys,proto3" json:"keys,omitempty"`
+	Keys []string `protobuf:"bytes,5,rep,name=keys,proto3" json:"keys,omitempty"`
+	// OPTIONAL. True when SendKeys honours press_ms and pause_ms on this
+	// model (a Snom phone's Key,Time,Pause). False: the SDK's guard and the
+	// host refuse them with UNIMPLEMENTED, so that no driver ignores them.
+	TimedKeys     bool `protobuf:"varint,6,opt,name=timed_keys,json=timedKeys,proto3" json:"timed_keys,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -289,6 +293,13 @@ func (x *ModelInfo) GetKeys() []string {
 		return x.Keys
 	}
 	return nil
+}
+
+func (x *ModelInfo) GetTimedKeys() bool {
+	if x != nil {
+		return x.TimedKeys
+	}
+	return false
 }
 
 // GetConfigSchemaRequest is empty.
@@ -1140,13 +1151,15 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\vapi_version\x18\x03 \x01(\tR\n" +
 	"apiVersion\x12\x16\n" +
 	"\x06vendor\x18\x04 \x01(\tR\x06vendor\x12)\n" +
-	"\x06models\x18\x05 \x03(\v2\x11.cti.v1.ModelInfoR\x06models\"\xa7\x01\n" +
+	"\x06models\x18\x05 \x03(\v2\x11.cti.v1.ModelInfoR\x06models\"\xc6\x01\n" +
 	"\tModelInfo\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n" +
 	"\x06family\x18\x02 \x01(\tR\x06family\x12 \n" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x126\n" +
 	"\fcapabilities\x18\x04 \x03(\x0e2\x12.cti.v1.CapabilityR\fcapabilities\x12\x12\n" +
-	"\x04keys\x18\x05 \x03(\tR\x04keys\"\x18\n" +
+	"\x04keys\x18\x05 \x03(\tR\x04keys\x12\x1d\n" +
+	"\n" +
+	"timed_keys\x18\x06 \x01(\bR\ttimedKeys\"\x18\n" +
 	"\x16GetConfigSchemaRequest\"\xdc\x01\n" +
 	"\fConfigSchema\x12@\n" +
 	"\x0fdriver_settings\x18\x01 \x03(\v2\x17.cti.v1.ConfigAttributeR\x0edriverSettings\x12@\n" +
