@@ -93,15 +93,17 @@ const (
 	ClassNotFound
 	// ClassWrongState: the object exists but is not in a state for the
 	// request (stateIncompatibleWithObject, invalidObjectState,
-	// noActiveCall, noCallToAnswer, any stateIncompatibility value...).
+	// noActiveCall, noCallToAnswer, any stateIncompatibility value, and
+	// requestIncompatibleWithObject, which a phone answers for a call that
+	// changed state under the request: a hold of a held call).
 	ClassWrongState
 	// ClassInvalidArgument: a value of the request is wrong
 	// (valueOutOfRange, invalidCalledDevice, invalidDestination,
 	// invalidCSTAApplicationCorrelator...).
 	ClassInvalidArgument
 	// ClassUnsupported: the phone does not do this request or parameter
-	// (requestIncompatibleWithObject, invalidFeature,
-	// serviceNotSupported...).
+	// (invalidFeature, serviceNotSupported, a request incompatible with
+	// the calling or called device...).
 	ClassUnsupported
 	// ClassDenied: a privilege or security violation (privilegeViolation*,
 	// securityViolation, any security value).
@@ -153,13 +155,14 @@ func init() {
 			"invalidCstaConnectionIdentifier", "invalidCstaDeviceIdentifier"},
 		ClassWrongState: {"stateIncompatibleWithObject", "invalidObjectState", "incorrectObjectState",
 			"invalidAllocationState", "invalidConnectionState", "noActiveCall", "noHeldCall",
-			"noCallToClear", "noConnectionToClear", "noCallToAnswer", "noCallToComplete"},
+			"noCallToClear", "noConnectionToClear", "noCallToAnswer", "noCallToComplete",
+			"requestIncompatibleWithObject"},
 		ClassInvalidArgument: {"valueOutOfRange", "invalidCallingDevice", "invalidCalledDevice",
 			"invalidForwardingDestination", "invalidDestination", "invalidObjectType",
 			"invalidCSTAApplicationCorrelator", "invalidAccountCode", "invalidAuthorisationCode",
 			"invalidAuthorizationCode", "invalidMessageIdentifier", "messageIdentifierRequired",
 			"mediaIncompatible", "invalidParameterValue"},
-		ClassUnsupported: {"requestIncompatibleWithObject", "requestIncompatibleWithCallingDevice",
+		ClassUnsupported: {"requestIncompatibleWithCallingDevice",
 			"requestIncompatibleWithCalledDevice", "invalidFeature", "serviceNotSupported",
 			"parameterNotSupported"},
 		ClassDenied: {"privilegeViolationOnSpecifiedDevice", "privilegeViolationOnCalledDevice",

@@ -121,7 +121,7 @@ func TestClassify(t *testing.T) {
 		"invalidDeviceID":                  ClassNotFound,
 		"invalidConnectionID":              ClassNotFound,
 		"stateIncompatibleWithObject":      ClassWrongState,
-		"requestIncompatibleWithObject":    ClassUnsupported,
+		"requestIncompatibleWithObject":    ClassWrongState,
 		"invalidCSTAApplicationCorrelator": ClassInvalidArgument,
 		"valueOutOfRange":                  ClassInvalidArgument,
 		"privilegeViolationOnCalledDevice": ClassDenied,
