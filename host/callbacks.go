@@ -1,6 +1,10 @@
 package main
 
 import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"net"
 	"net/http"
 	"net/url"
@@ -17,14 +21,30 @@ const maxCallbackConnections = 512
 
 // stampCallbacks gives every instance its callback base URL when the host
 // has a callback listener: host.CallbackURL + the instance's path (see
-// api.CallbackPath).
-func stampCallbacks(host config.Host, resolved []config.Instance) {
+// api.CallbackPath), and its callback secret: the HMAC of its key under
+// the host's key, the same for every process and reload of the instance.
+func stampCallbacks(host config.Host, key []byte, resolved []config.Instance) {
 	if host.CallbackURL == "" {
 		return
 	}
-	for _, in := range resolved {
+	for i := range resolved {
+		in := &resolved[i]
 		in.Request.CallbackBaseUrl = host.CallbackURL + api.CallbackPath(in.Site, in.Driver)
+		mac := hmac.New(sha256.New, key)
+		mac.Write([]byte(instanceKey(in.Site, in.Driver)))
+		in.Request.CallbackSecret = hex.EncodeToString(mac.Sum(nil))
+		in.Secrets = append(in.Secrets, in.Request.CallbackSecret)
 	}
+}
+
+// newCallbackKey is the host's key for callback secrets, new at every
+// start: devices are provisioned again when their driver starts.
+func newCallbackKey() []byte {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		panic("no randomness for the callback key: " + err.Error())
+	}
+	return key
 }
 
 // serveCallbacks starts the callback listener when the host block sets

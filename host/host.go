@@ -44,8 +44,10 @@ type host struct {
 	instances []*supervisor.Instance // changed only by the reload goroutine
 	router    *api.Router
 
-	logOut   *redactingWriter  // the log's output, redacting every known secret
-	resolved []config.Instance // the configuration in force (reload replaces it)
+	logOut *redactingWriter // the log's output, redacting every known secret
+	// callbackKey derives each instance's callback secret (stampCallbacks).
+	callbackKey []byte
+	resolved    []config.Instance // the configuration in force (reload replaces it)
 
 	// Set by serve: who may call the API, and which binaries it may start.
 	guard      *api.Guard
@@ -64,8 +66,9 @@ func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Dia
 	if diags.HasErrors() {
 		return nil, diags
 	}
-	stampCallbacks(cfg.Host, resolved)
-	h := &host{path: path, cfg: cfg, logger: logger, logOut: out, resolved: resolved, bus: bus.New(cfg.Host.EventBuffer)}
+	callbackKey := newCallbackKey()
+	stampCallbacks(cfg.Host, callbackKey, resolved)
+	h := &host{path: path, cfg: cfg, logger: logger, logOut: out, resolved: resolved, bus: bus.New(cfg.Host.EventBuffer), callbackKey: callbackKey}
 	h.redactSecrets(cfg, resolved)
 	for _, in := range resolved {
 		h.instances = append(h.instances, h.newInstance(in))
@@ -431,7 +434,7 @@ func (h *host) reload(ctx context.Context) {
 		}
 		return
 	}
-	stampCallbacks(h.cfg.Host, resolved) // the listener in force: host block changes wait for a restart
+	stampCallbacks(h.cfg.Host, h.callbackKey, resolved) // the listener in force: host block changes wait for a restart
 	if cfg.Host != h.cfg.Host {
 		h.logger.Warn("host block changes take effect at the next start of ctihost")
 	}

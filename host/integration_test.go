@@ -44,6 +44,7 @@ func TestMain(m *testing.M) {
 		"plugins/cti-driver-grandstream": "github.com/ctihost/ctihost/plugins/grandstream/cmd/cti-driver-grandstream",
 		"plugins/cti-driver-buggy":       "github.com/ctihost/ctihost/examples/buggy-driver/cmd/cti-driver-buggy",
 		"plugins/cti-driver-ipoffice":    "github.com/ctihost/ctihost/plugins/ipoffice/cmd/cti-driver-ipoffice",
+		"plugins/cti-driver-snom":        "github.com/ctihost/ctihost/plugins/snom/cmd/cti-driver-snom",
 	}
 	for out, pkg := range builds {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)

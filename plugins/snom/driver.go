@@ -13,7 +13,9 @@ package snom
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
 	"sort"
@@ -76,6 +78,10 @@ func (d *Driver) GetConfigSchema(context.Context, *ctiv1.GetConfigSchemaRequest)
 type settings struct {
 	requestTimeout, callbackTimeout, pollInterval, retryInterval time.Duration
 	callbackBase                                                 string
+	// callbackSecret is the host's per-instance secret: device paths and
+	// tokens derived from it stay the same in the next process (a restart,
+	// a swap), so the phones' action URLs keep working.
+	callbackSecret string
 }
 
 // Configure replaces the configuration. Phones whose settings stay keep
@@ -99,7 +105,7 @@ func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*cti
 			return nil, err
 		}
 	}
-	st.callbackBase = req.GetCallbackBaseUrl()
+	st.callbackBase, st.callbackSecret = req.GetCallbackBaseUrl(), req.GetCallbackSecret()
 	hc := &http.Client{}
 
 	next := map[string]*phone{}
@@ -227,6 +233,20 @@ func durationSetting(s map[string]string, name string, def time.Duration) (time.
 		return 0, sdk.InvalidArgument("setting %s: %q is not a positive duration such as 5s", name, v)
 	}
 	return d, nil
+}
+
+// callbackIDs returns a device's callback path and token: derived from the
+// host's secret when there is one (stable across processes), else random.
+func callbackIDs(secret, device string) (path, token string) {
+	if secret == "" {
+		return "d/" + randomHex(12), randomHex(24)
+	}
+	derive := func(purpose string, n int) string {
+		mac := hmac.New(sha256.New, []byte(secret))
+		mac.Write([]byte(purpose + "\x00" + device))
+		return hex.EncodeToString(mac.Sum(nil))[:2*n]
+	}
+	return "d/" + derive("path", 12), derive("token", 24)
 }
 
 // randomHex returns n random bytes as hex.

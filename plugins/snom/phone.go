@@ -91,9 +91,10 @@ func newPhone(cfg phoneConfig, set settings, hc *http.Client, logger hclog.Logge
 		return nil, sdk.InvalidArgument("device %q: %v", cfg.id, sdk.NewRedactor(cfg.password).Redact(err.Error()))
 	}
 	probe, _ := mk(false)
+	path, token := callbackIDs(set.callbackSecret, cfg.id)
 	p := &phone{cfg: cfg, set: set, model: model, client: client, probe: probe,
 		redact: sdk.NewRedactor(cfg.password), logger: logger.With("device", cfg.id), publish: publish, now: time.Now,
-		path: "d/" + randomHex(12), token: randomHex(24),
+		path: path, token: token,
 		track:  &tracking{lastSeen: map[string]time.Time{}, transferred: map[string]bool{}},
 		cstaOK: &atomic.Bool{}, fwtest: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
 	p.calls = sdk.NewCallSet(cfg.id, opsFor(func() bool { return p.cstaOK.Load() }))

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"sync"
@@ -86,7 +87,8 @@ type kit struct {
 	calls   *callTracker
 	numbers atomic.Int64
 
-	callbackURL string // the stand-in callback listener's, with Config.Callbacks
+	callbackURL    string // the stand-in callback listener's, with Config.Callbacks
+	callbackSecret string // and the instance's secret, as the host gives one
 
 	mu      sync.Mutex
 	covered map[string]map[ctiv1.Capability]string // device -> capability -> first scenario that exercised it
@@ -149,7 +151,7 @@ func Run(t *testing.T, cfg Config) {
 	k.numbers.Store(5550100)
 	k.launch(t)
 	if cfg.Callbacks {
-		k.callbackURL = k.serveCallbacks(t)
+		k.callbackURL, k.callbackSecret = k.serveCallbacks(t), rand.Text()
 	}
 	before := k.beforeConfigure(t)
 	k.configure(t)
@@ -281,7 +283,7 @@ func (k *kit) configure(t *testing.T) {
 
 func (k *kit) configureRequest() *ctiv1.ConfigureRequest {
 	return &ctiv1.ConfigureRequest{Site: k.cfg.Site, Settings: k.cfg.Settings, Devices: k.cfg.Devices, Connections: k.cfg.Connections,
-		CallbackBaseUrl: k.callbackURL}
+		CallbackBaseUrl: k.callbackURL, CallbackSecret: k.callbackSecret}
 }
 
 func findModel(info *ctiv1.DriverInfo, model string) *ctiv1.ModelInfo {

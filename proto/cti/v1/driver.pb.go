@@ -535,8 +535,15 @@ type ConfigureRequest struct {
 	// callback_listen: a driver that needs callbacks reports its devices'
 	// events as unavailable (DeviceStatus.detail) rather than failing.
 	CallbackBaseUrl string `protobuf:"bytes,5,opt,name=callback_base_url,json=callbackBaseUrl,proto3" json:"callback_base_url,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// OPTIONAL, with callback_base_url. A random secret the host keeps for
+	// this instance, the same for every process of it (a restart, a swap)
+	// and for the host's lifetime: a driver derives its devices' callback
+	// paths and tokens from it (HMAC), so that a device provisioned by one
+	// process is recognised by the next, with no callback lost in between.
+	// Secret: never log it.
+	CallbackSecret string `protobuf:"bytes,6,opt,name=callback_secret,json=callbackSecret,proto3" json:"callback_secret,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ConfigureRequest) Reset() {
@@ -600,6 +607,13 @@ func (x *ConfigureRequest) GetConnections() []*ConnectionConfig {
 func (x *ConfigureRequest) GetCallbackBaseUrl() string {
 	if x != nil {
 		return x.CallbackBaseUrl
+	}
+	return ""
+}
+
+func (x *ConfigureRequest) GetCallbackSecret() string {
+	if x != nil {
+		return x.CallbackSecret
 	}
 	return ""
 }
@@ -1172,13 +1186,14 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x06secret\x18\x04 \x01(\bR\x06secret\x12 \n" +
 	"\vdescription\x18\x05 \x01(\tR\vdescription\x12#\n" +
 	"\rdefault_value\x18\x06 \x01(\tR\fdefaultValue\x12%\n" +
-	"\x0eallowed_values\x18\a \x03(\tR\rallowedValues\"\xbf\x02\n" +
+	"\x0eallowed_values\x18\a \x03(\tR\rallowedValues\"\xe8\x02\n" +
 	"\x10ConfigureRequest\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12B\n" +
 	"\bsettings\x18\x02 \x03(\v2&.cti.v1.ConfigureRequest.SettingsEntryR\bsettings\x12.\n" +
 	"\adevices\x18\x03 \x03(\v2\x14.cti.v1.DeviceConfigR\adevices\x12:\n" +
 	"\vconnections\x18\x04 \x03(\v2\x18.cti.v1.ConnectionConfigR\vconnections\x12*\n" +
-	"\x11callback_base_url\x18\x05 \x01(\tR\x0fcallbackBaseUrl\x1a;\n" +
+	"\x11callback_base_url\x18\x05 \x01(\tR\x0fcallbackBaseUrl\x12'\n" +
+	"\x0fcallback_secret\x18\x06 \x01(\tR\x0ecallbackSecret\x1a;\n" +
 	"\rSettingsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcc\x01\n" +
