@@ -13,6 +13,9 @@ host {
   log_format      = "text"
   command_timeout = "5s"
   event_buffer    = 10000
+  # Where phones call drivers back with events (Snom's action URLs): the
+  # host hands each request to the driver process serving the phone.
+  callback_listen = "127.0.0.1:7080"
 }
 
 plugin "grandstream" {
@@ -25,6 +28,12 @@ plugin "grandstream" {
     poll_jitter          = "50ms"
     max_concurrent_polls = 64
   }
+}
+
+plugin "snom" {
+  # Snom D3xx/D7xx desk phones: commands over HTTP (keys, CSTA), events by
+  # the action URLs the driver installs on each phone, pointing at
+  # callback_listen. The driver has no plugin-wide settings it needs.
 }
 
 plugin "ipoffice" {
@@ -52,6 +61,15 @@ site "hq" {
     host     = "127.0.0.1:18103"
     passcode = env("GXP_PASSCODE")
     hs       = 1
+  }
+  # A Snom phone (simulated by bin/snomsim): the phone's web interface
+  # user and password ("HTTP user name/password"), here from SNOM_PASSWORD.
+  device "lobby" {
+    driver   = "snom"
+    model    = "D785"
+    host     = "127.0.0.1:18301"
+    username = "admin"
+    password = env("SNOM_PASSWORD")
   }
 }
 

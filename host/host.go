@@ -227,18 +227,20 @@ func (h *host) serve(ctx context.Context) error {
 	h.guard = api.NewGuard(h.clients, audit)
 	h.redactSecrets(h.cfg, h.resolved)
 	h.binaries = supervisor.NewBinaries(h.cfg.Host.PluginDir, pluginPaths(h.cfg))
-	h.startInstances(ctx)
-
 	m, stopMetrics, err := h.serveMetrics()
 	if err != nil {
 		return err
 	}
 	defer stopMetrics()
+	// Devices may call back as soon as their driver has configured them:
+	// the listener is up before any driver starts.
 	stopCallbacks, err := h.serveCallbacks(m)
 	if err != nil {
 		return err
 	}
 	defer stopCallbacks()
+	h.startInstances(ctx)
+
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)

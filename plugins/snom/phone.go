@@ -162,6 +162,12 @@ func (p *phone) run(ctx context.Context) {
 				continue
 			}
 			provisioned, backoff = true, p.set.retryInterval
+			if p.degraded() {
+				// The callbacks did not come back: try again later (the
+				// host's listener may start after, or a firewall open).
+				provisioned, wait = false, p.set.retryInterval
+				continue
+			}
 		} else if !p.check(ctx) {
 			provisioned = false // it may have been reset or replaced meanwhile
 			wait = backoff
@@ -289,6 +295,13 @@ func orUnknown(s string) string {
 	return s
 }
 
+// degraded reports whether the phone's callbacks did not reach the driver.
+func (p *phone) degraded() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return strings.HasPrefix(p.events, "events degraded")
+}
+
 func (p *phone) setEvents(s string) {
 	p.mu.Lock()
 	p.events = s
@@ -394,6 +407,9 @@ func (p *phone) onCallback(cb snomapi.Callback) {
 		select {
 		case p.fwtest <- struct{}{}:
 		default:
+		}
+		if p.degraded() { // a late test: the path works after all
+			p.setEvents("")
 		}
 		return
 	}
