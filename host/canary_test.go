@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,6 +21,7 @@ import (
 	"github.com/ctihost/ctihost/examples/driver-template/acmesim"
 	"github.com/ctihost/ctihost/plugins/grandstream/gssim"
 	"github.com/ctihost/ctihost/plugins/ipoffice/ipofficesim"
+	"github.com/ctihost/ctihost/plugins/snom/snomsim"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -35,8 +37,9 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 	const (
 		fileToken   = "Canary-FileToken-5b2e7c"
 		clientToken = "Canary-ClientToken-8d41aa0f"
-		ipoUser     = "svc-cti"
-		ipoPassword = "Canary-IPOfficePass-3c9e71"
+		ipoUser      = "svc-cti"
+		ipoPassword  = "Canary-IPOfficePass-3c9e71"
+		snomPassword = "Canary-SnomPass-77f0d2"
 	)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "acme.token")
@@ -57,14 +60,33 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ipo.Close() })
+	// A Snom phone whose HTTP password is a canary; its action URLs carry
+	// a token derived from the host's callback secret, another canary.
+	snom, err := snomsim.New(snomsim.Options{Model: "D785", Firmware: "10.1.54.13", User: "admin", Password: snomPassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(snom.Close)
+	snomSrv := httptest.NewServer(snom)
+	t.Cleanup(snomSrv.Close)
 	desk := newPhone(t, "desk1", "GXP2135")
 	listen := freeAddr(t)
-	metricsAddr := reservedAddr(t)
+	metricsAddr, callbackAddr := reservedAddr(t), reservedAddr(t)
 	auditFile := filepath.Join(dir, "audit.log")
 	path := writeConfig(t, listen, map[string][]*testPhone{"branch": {desk}},
-		fmt.Sprintf("metrics = %q", metricsAddr), fmt.Sprintf("audit_log = %q", auditFile))
+		fmt.Sprintf("metrics = %q", metricsAddr), fmt.Sprintf("audit_log = %q", auditFile), fmt.Sprintf("callback_listen = %q", callbackAddr))
 	blocks := fmt.Sprintf(`plugin "buggy" {}
 plugin "ipoffice" {}
+plugin "snom" {}
+site "lobby" {
+  device "phone" {
+    driver   = "snom"
+    model    = "D785"
+    host     = %q
+    username = "admin"
+    password = env("IT_SNOM_PASSWORD")
+  }
+}
 site "pbx" {
   connection "ipo" {
     driver             = "ipoffice"
@@ -87,11 +109,12 @@ client "app" {
   sites  = ["*"]
   scopes = ["events", "calls", "devices", "admin", "metrics"]
 }
-`, ipoAddr, ipoUser, ipo.CertFingerprint(), strings.TrimPrefix(acme.URL, "http://"), tokenFile)
+`, snomSrv.URL, ipoAddr, ipoUser, ipo.CertFingerprint(), strings.TrimPrefix(acme.URL, "http://"), tokenFile)
 	appendFile(t, path, blocks)
 	t.Setenv("IT_CLIENT_TOKEN", clientToken) // the host inherits the test's environment
 	t.Setenv("IT_IPO_PASSWORD", ipoPassword)
-	h := runHost(t, listen, path, 3)
+	t.Setenv("IT_SNOM_PASSWORD", snomPassword)
+	h := runHost(t, listen, path, 4)
 	app, appAdmin := dialAs(t, h, clientToken)
 	ctx := context.Background()
 	var seen strings.Builder // everything an app or operator got to see
@@ -138,6 +161,25 @@ client "app" {
 	record("ipoffice refused login", refused, nil)
 	ipoDial, err := app.Dial(ctx, &ctiv1.DialRequest{Device: "pbx/201", Destination: "202"})
 	record("ipoffice dial while refused", ipoDial, err)
+	// The Snom phone: provisioned (its token in its action URLs), a call
+	// through the callback listener, then its password refused.
+	var snomToken string
+	waitFor(t, 20*time.Second, "the Snom phone's action URLs installed", func() bool {
+		u, err := url.Parse(snom.Settings()["action_incoming_url"])
+		if err == nil {
+			snomToken = u.Query().Get("token")
+		}
+		return snomToken != ""
+	})
+	if _, err := snom.RingIn("sip:5551234@pbx.example.com", "Caller"); err != nil {
+		t.Fatal(err)
+	}
+	ringing := events.waitEvent(t, "the Snom call through the callback listener", callIn("lobby/phone", ctiv1.CallState_CALL_STATE_RINGING))
+	snom.SetFault(snomsim.FaultWrongCredentials)
+	_, err = app.Answer(ctx, &ctiv1.CallRequest{Device: "lobby/phone", CallId: ringing.GetCallChanged().GetCall().GetCallId()})
+	record("snom refused password", nil, err)
+	snomState, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "lobby/phone"})
+	record("state lobby/phone", snomState, err)
 	// A crash, then a swap, then a reload.
 	_, err = app.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "hq/desk", Keys: []string{"FAULT_PANIC"}})
 	record("panic", nil, err)
@@ -196,6 +238,9 @@ client "app" {
 		"device passcode (env)": secretPasscode, "driver token (file)": fileToken, "client token": clientToken,
 		"IP Office password (env)":      ipoPassword,
 		"IP Office Basic authorization": base64.StdEncoding.EncodeToString([]byte(ipoUser + ":" + ipoPassword)),
+		"Snom HTTP password (env)":      snomPassword,
+		"Snom Basic authorization":      base64.StdEncoding.EncodeToString([]byte("admin:" + snomPassword)),
+		"Snom callback token":           snomToken,
 	}
 	if s := strings.TrimSpace(string(localToken)); s != "" {
 		secrets["local token"] = s
@@ -211,6 +256,10 @@ client "app" {
 	// The leak was real, and redacted where it surfaced.
 	if !strings.Contains(h.stderr.String(), "leaking the configured tokens") || !strings.Contains(seen.String(), "refused token") {
 		t.Errorf("the driver's leak did not reach the log and the app, so the test proves nothing")
+	}
+	// The Snom phone's refusal was seen by the app, so its text was searched.
+	if !strings.Contains(seen.String(), "refused the configured credentials") {
+		t.Errorf("the Snom phone's refused password reached no answer, so the test proves nothing for it")
 	}
 	// The IP Office's refusal was seen by apps, so its texts were searched.
 	if !strings.Contains(seen.String(), "refused the credentials") {
