@@ -3,6 +3,7 @@ package snom
 import (
 	"context"
 	"encoding/xml"
+	"errors"
 	"strings"
 	"time"
 
@@ -139,7 +140,9 @@ func (d *Driver) BlindTransfer(ctx context.Context, req *ctiv1.TransferRequest) 
 	if err != nil {
 		return nil, err
 	}
-	return p.cstaDo("blind transfer", func() error { return p.client.SingleStepTransferCall(ctx, c.GetCallId(), req.GetDestination()) })
+	return p.cstaDo("blind transfer", func() error {
+		return p.client.SingleStepTransferCall(ctx, c.GetCallId(), p.target(req.GetDestination()))
+	})
 }
 
 // SendDTMF sends command.htm?key_dtmf=, which acts on the phone's active
@@ -222,6 +225,9 @@ func (p *phone) restarted(why string) {
 	p.calls.ForgetEnded()
 	clear(p.track.lastSeen)
 	clear(p.track.transferred)
+	clear(p.track.related)
+	clear(p.track.joining)
+	p.track.consultFor = ""
 }
 
 // minibrowserType is the content type of a Snom minibrowser document.
@@ -277,4 +283,149 @@ func itoa(n uint64) string {
 		n /= 10
 	}
 	return string(buf[i:])
+}
+
+// ConsultTransfer holds the connected call and dials the destination as a
+// consultation call. Firmware 8.7.4 and later do it with CSTA
+// ConsultationCall, whose answer names the new call (consult_call_id).
+// Earlier firmware lacks ConsultationCall, so the driver presses the keys
+// of the document's attended transfer: F_HOLD (holds the call), the
+// destination's digits, ENTER (dials); the consultation call is then
+// known from its outgoing callback, with related_call_id set to the held
+// call.
+func (d *Driver) ConsultTransfer(ctx context.Context, req *ctiv1.TransferRequest) (*ctiv1.ConsultTransferResponse, error) {
+	p, c, err := d.call(req.GetDevice(), req.GetCallId(), connected)
+	if err != nil {
+		return nil, err
+	}
+	dest := strings.TrimSpace(req.GetDestination())
+	if dest == "" {
+		return nil, sdk.InvalidArgument("destination is required")
+	}
+	if why := p.noCSTA(); why != "" {
+		return nil, sdk.FailedPrecondition("phone %q cannot consult transfer: %s", p.cfg.id, why).WithVendor(vendor, p.cfg.id, "no csta", why)
+	}
+	held := c.GetCallId()
+	p.expectConsult(held)
+	p.csta.Lock()
+	consultID, err := p.client.ConsultationCall(ctx, held, p.target(dest))
+	p.csta.Unlock()
+	if err == nil {
+		if consultID != "" {
+			p.relate(consultID, held)
+		}
+		return &ctiv1.ConsultTransferResponse{ConsultCallId: consultID}, nil
+	}
+	if !lacksCSTAOp(err) {
+		p.expectConsult("")
+		return nil, p.deviceError("consult transfer", err)
+	}
+	if err := p.consultByKeys(ctx, held, dest); err != nil {
+		p.expectConsult("")
+		return nil, err
+	}
+	return &ctiv1.ConsultTransferResponse{}, nil
+}
+
+// lacksCSTAOp reports whether err says the firmware has no such CSTA
+// request: refused before sending (snomapi's firmware gate) or answered
+// as unsupported by the phone. Nothing happened on the phone.
+func lacksCSTAOp(err error) bool {
+	var se *snomapi.Error
+	if errors.As(err, &se) && se.Kind == snomapi.KindUnsupported && se.HTTPStatus == 0 {
+		return true
+	}
+	var ce *snomapi.CSTAError
+	return errors.As(err, &ce) && ce.Class() == snomapi.ClassUnsupported
+}
+
+// consultByKeys presses F_HOLD, the digits of dest and ENTER. The keys act
+// on what the phone shows, so the call to hold must be the one talked on
+// (the connected call) and no other call may ring: digits would not dial
+// and ENTER would answer it.
+func (p *phone) consultByKeys(ctx context.Context, held, dest string) error {
+	for _, o := range p.calls.Calls() {
+		if o.GetCallId() != held && o.GetState() == ringing {
+			return sdk.FailedPrecondition("phone %q has no CSTA ConsultationCall (firmware %s; since 8.7.4), so the consultation is made with keys (F_HOLD, digits, ENTER), and call %q is ringing: ENTER would answer it; answer or reject it first", p.cfg.id, p.client.Firmware(), o.GetCallId())
+		}
+	}
+	keys, _, err := snomapi.AttendedTransferKeys(dest)
+	if err != nil {
+		return sdk.InvalidArgument("destination %q: phone %q has no CSTA ConsultationCall (firmware %s; since 8.7.4), so the consultation is dialled with keys, which needs 1 to %d digits 0-9", dest, p.cfg.id, p.client.Firmware(), snomapi.MaxKeyEvents-4)
+	}
+	if err := p.model.CheckKeys(keys); err != nil {
+		return sdk.InvalidArgument("consultation keys: %v", err)
+	}
+	if err := p.client.PressKeys(ctx, keys); err != nil {
+		return p.deviceError("consult transfer (keys F_HOLD, digits, ENTER)", err)
+	}
+	return nil
+}
+
+// expectConsult makes the next new outgoing call the consultation call of
+// held ("" cancels).
+func (p *phone) expectConsult(held string) {
+	p.track.mu.Lock()
+	defer p.track.mu.Unlock()
+	p.track.consultFor, p.track.consultSince = held, p.now()
+}
+
+// noCSTA is why the phone has no CSTA, "" if it has.
+func (p *phone) noCSTA() string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cstaReason
+}
+
+// CompleteTransfer joins the held call with the consultation call by CSTA
+// TransferCall (every firmware with CSTA over HTTP) and leaves both; both
+// end TRANSFERRED.
+func (d *Driver) CompleteTransfer(ctx context.Context, req *ctiv1.CallPairRequest) (*ctiv1.CommandResponse, error) {
+	if req.GetCallId() == req.GetOtherCallId() {
+		return nil, sdk.InvalidArgument("call_id and other_call_id are the same call; name the held call and the consultation call")
+	}
+	p, a, err := d.call(req.GetDevice(), req.GetCallId(), held)
+	if err != nil {
+		return nil, err
+	}
+	_, b, err := d.call(req.GetDevice(), req.GetOtherCallId(), dialing, ringback, connected)
+	if err != nil {
+		return nil, err
+	}
+	hid, oid := a.GetCallId(), b.GetCallId()
+	p.track.mu.Lock()
+	p.track.joining[hid] = oid
+	p.track.mu.Unlock()
+	resp, err := p.cstaDo("complete transfer", func() error { return p.client.TransferCall(ctx, hid, oid) })
+	p.track.mu.Lock()
+	defer p.track.mu.Unlock()
+	if err != nil {
+		if p.track.joining[hid] == oid {
+			delete(p.track.joining, hid)
+		}
+		return nil, err
+	}
+	for _, id := range []string{hid, oid} {
+		if p.calls.Call(id) != nil {
+			p.track.transferred[id] = true
+		}
+	}
+	return resp, nil
+}
+
+// target is a CSTA device id for destination: "Snom phones always use and
+// expect sip-uris as deviceIDs" (document), and a bare "1".."12" would name
+// one of the phone's own identities (since 8.7.4). A number becomes
+// sip:NUMBER@ the first identity's registrar; a SIP URI stays as it is.
+func (p *phone) target(destination string) string {
+	if strings.Contains(destination, ":") || strings.Contains(destination, "@") {
+		return destination
+	}
+	p.mu.Lock()
+	host := p.userHost
+	p.mu.Unlock()
+	if host == "" {
+		return destination // no registrar known: the phone resolves it, as before 8.7.4
+	}
+	return "sip:" + destination + "@" + host
 }

@@ -72,6 +72,25 @@ func (l lab) SetReachable(_ context.Context, device string, up bool) error {
 	return nil
 }
 
+// partyNumber is the second far party the phones call: snomsim's far end
+// rings until AnswerNumber answers it. Digits only, so that the key path
+// (F_HOLD, digits, ENTER) of firmware before 8.7.4 can dial it.
+const partyNumber = "5552002"
+
+// Party makes the lab a PartyLab.
+func (l lab) Party(context.Context, string) (string, error) { return partyNumber, nil }
+
+// AnswerNumber answers the phone's outbound call to number.
+func (l lab) AnswerNumber(_ context.Context, device, number string) error {
+	ph := l.phones[device]
+	for _, c := range ph.Calls() {
+		if c.Outbound && c.State == snomsim.StateCalling && dialled(c.Number, number) {
+			return ph.RemoteAnswer(c.CSTAID)
+		}
+	}
+	return fmt.Errorf("no outbound call to %s is ringing on %s", number, device)
+}
+
 // Display makes the lab a DisplayLab.
 func (l lab) Display(_ context.Context, device string) (string, error) {
 	d := l.phones[device].Display()
@@ -80,6 +99,9 @@ func (l lab) Display(_ context.Context, device string) (string, error) {
 
 // TestConformance runs the SDK's kit against the plugin binary with a D785
 // on firmware 10 (CSTA with <callID>) and a D385 on 8.6 (legacy CSTA).
+// Consultations: the D785 uses CSTA ConsultationCall, the D385 (no
+// ConsultationCall before 8.7.4) the document's keys; both complete with
+// CSTA TransferCall.
 func TestConformance(t *testing.T) {
 	l := lab{phones: map[string]*simPhone{}}
 	var devices []*ctiv1.DeviceConfig
@@ -108,4 +130,10 @@ func TestConformance(t *testing.T) {
 		Callbacks:  true,
 		Lab:        l,
 	})
+}
+
+// dialled reports whether the phone's call to got dialled number: as the
+// number, or as the SIP URI the driver makes of it for CSTA.
+func dialled(got, number string) bool {
+	return got == number || strings.HasPrefix(got, "sip:"+number+"@")
 }

@@ -10,7 +10,7 @@ import (
 
 // capabilities are the same for every D3xx/D7xx model: they are declared
 // per model, not per firmware. Call control (answer, reject, hangup, hold,
-// resume, blind transfer) is CSTA over HTTP, which firmware before 7.3.4
+// resume, blind transfer, complete transfer) is CSTA over HTTP, which firmware before 7.3.4
 // and 8.7.0-8.7.2 lack: on such a phone those commands answer
 // FAILED_PRECONDITION naming the firmware, and DeviceStatus lists them in
 // unavailable_operations. Dial, DTMF, keys, reboot and reset are web pages
@@ -21,19 +21,27 @@ var capabilities = []ctiv1.Capability{
 	ctiv1.Capability_CAPABILITY_DIAL, ctiv1.Capability_CAPABILITY_ANSWER, ctiv1.Capability_CAPABILITY_REJECT,
 	ctiv1.Capability_CAPABILITY_HANGUP, ctiv1.Capability_CAPABILITY_HOLD, ctiv1.Capability_CAPABILITY_RESUME,
 	ctiv1.Capability_CAPABILITY_SEND_DTMF, ctiv1.Capability_CAPABILITY_BLIND_TRANSFER,
+	ctiv1.Capability_CAPABILITY_CONSULT_TRANSFER, ctiv1.Capability_CAPABILITY_COMPLETE_TRANSFER,
 	ctiv1.Capability_CAPABILITY_SEND_KEYS, ctiv1.Capability_CAPABILITY_REBOOT, ctiv1.Capability_CAPABILITY_FACTORY_RESET,
 	ctiv1.Capability_CAPABILITY_SHOW_TEXT, ctiv1.Capability_CAPABILITY_CALL_EVENTS, ctiv1.Capability_CAPABILITY_DEVICE_EVENTS,
 }
 
-// cstaCapabilities are the operations that need CSTA over HTTP.
+// cstaCapabilities are the operations that need CSTA over HTTP. A
+// consultation by keys needs it too: without CSTA the action URLs cannot
+// be provisioned, so the driver knows no calls, and the transfer is
+// completed with CSTA TransferCall.
 var cstaCapabilities = []ctiv1.Capability{
 	ctiv1.Capability_CAPABILITY_ANSWER, ctiv1.Capability_CAPABILITY_REJECT, ctiv1.Capability_CAPABILITY_HANGUP,
 	ctiv1.Capability_CAPABILITY_HOLD, ctiv1.Capability_CAPABILITY_RESUME, ctiv1.Capability_CAPABILITY_BLIND_TRANSFER,
+	ctiv1.Capability_CAPABILITY_CONSULT_TRANSFER, ctiv1.Capability_CAPABILITY_COMPLETE_TRANSFER,
 	ctiv1.Capability_CAPABILITY_SHOW_TEXT,
 }
 
-const description = "call control (answer, reject, hangup, hold, resume, blind transfer) and ShowText need CSTA over HTTP, " +
+const description = "call control (answer, reject, hangup, hold, resume, blind, consult and complete transfer) and ShowText need CSTA over HTTP, " +
 	"firmware 7.3.4 or later except 8.7.0-8.7.2 (see DeviceStatus.unavailable_operations); " +
+	"ConsultTransfer uses CSTA ConsultationCall from firmware 8.7.4 and answers consult_call_id; before 8.7.4 it presses the document's keys " +
+	"F_HOLD, the destination's digits (0-9 only) and ENTER, and the consultation call appears with related_call_id; " +
+	"CompleteTransfer uses CSTA TransferCall and both calls end TRANSFERRED; " +
 	"DND, mute and speaker are toggle keys whose state the phone does not report: use SendKeys DND, MUTE or SPEAKER; " +
 	"events come from the phone's action URLs, which the driver provisions (needs the host's callback_listen)"
 
@@ -111,9 +119,12 @@ func opsFor(csta func() bool) func(ctiv1.CallState) []ctiv1.Capability {
 			return []ctiv1.Capability{ctiv1.Capability_CAPABILITY_HANGUP}
 		case connected:
 			return []ctiv1.Capability{ctiv1.Capability_CAPABILITY_HANGUP, ctiv1.Capability_CAPABILITY_HOLD,
-				ctiv1.Capability_CAPABILITY_SEND_DTMF, ctiv1.Capability_CAPABILITY_BLIND_TRANSFER}
+				ctiv1.Capability_CAPABILITY_SEND_DTMF, ctiv1.Capability_CAPABILITY_BLIND_TRANSFER,
+				ctiv1.Capability_CAPABILITY_CONSULT_TRANSFER}
 		case held:
-			return []ctiv1.Capability{ctiv1.Capability_CAPABILITY_HANGUP, ctiv1.Capability_CAPABILITY_RESUME}
+			// CompleteTransfer names the held call (call_id).
+			return []ctiv1.Capability{ctiv1.Capability_CAPABILITY_HANGUP, ctiv1.Capability_CAPABILITY_RESUME,
+				ctiv1.Capability_CAPABILITY_COMPLETE_TRANSFER}
 		}
 		return []ctiv1.Capability{ctiv1.Capability_CAPABILITY_HANGUP}
 	}

@@ -33,19 +33,43 @@ type tracking struct {
 	mu          sync.Mutex
 	lastSeen    map[string]time.Time // csta id -> last callback
 	transferred map[string]bool      // a transfer callback came
+	related     map[string]string    // consultation call -> its held call
+	joining     map[string]string    // held call -> call of a pending CompleteTransfer
+	// consultFor is the held call of a ConsultTransfer whose consultation
+	// call has not been seen yet: the next new outgoing call is it.
+	consultFor   string
+	consultSince time.Time
+}
+
+// consultWindow is how long a ConsultTransfer waits for its outgoing
+// callback to name the consultation call.
+const consultWindow = 30 * time.Second
+
+// forget drops what is tracked of call id. p.track.mu is held.
+func (t *tracking) forget(id string) {
+	delete(t.lastSeen, id)
+	delete(t.transferred, id)
+	delete(t.related, id)
+	delete(t.joining, id)
+	if t.consultFor == id {
+		t.consultFor = ""
+	}
 }
 
 // phone is one configured Snom phone.
 type phone struct {
-	cfg     phoneConfig
-	set     settings
-	model   snomapi.Model
-	client  *snomapi.Client // CSTA and commands, with the detected firmware
-	probe   *snomapi.Client // reachability, without firmware (no gate)
-	redact  *sdk.Redactor
-	logger  hclog.Logger
-	publish func(*ctiv1.Event)
-	now     func() time.Time
+	// userHost is the first identity's registrar (user_host1), for the
+	// SIP URIs CSTA targets must be.
+	userHost string
+	cfg      phoneConfig
+	set      settings
+	model    snomapi.Model
+	client   *snomapi.Client // CSTA and commands, with the detected firmware
+	probe    *snomapi.Client // reachability, without firmware (no gate)
+	redact   *sdk.Redactor
+	logger   hclog.Logger
+	publish  func(*ctiv1.Event)
+	now      func() time.Time
 
 	path, token string // callback path below callback_base_url, and secret
 	calls       *sdk.CallSet
@@ -95,7 +119,7 @@ func newPhone(cfg phoneConfig, set settings, hc *http.Client, logger hclog.Logge
 	p := &phone{cfg: cfg, set: set, model: model, client: client, probe: probe,
 		redact: sdk.NewRedactor(cfg.password), logger: logger.With("device", cfg.id), publish: publish, now: time.Now,
 		path: path, token: token,
-		track:  &tracking{lastSeen: map[string]time.Time{}, transferred: map[string]bool{}},
+		track:  &tracking{lastSeen: map[string]time.Time{}, transferred: map[string]bool{}, related: map[string]string{}, joining: map[string]string{}},
 		cstaOK: &atomic.Bool{}, fwtest: make(chan struct{}, 1), kick: make(chan struct{}, 1)}
 	p.calls = sdk.NewCallSet(cfg.id, opsFor(func() bool { return p.cstaOK.Load() }))
 	return p, nil
@@ -239,6 +263,7 @@ func (p *phone) provision(ctx context.Context) bool {
 	fwText := settings["firmware_version"]
 	fw, _, derr := p.client.DetectDialect(rctx)
 	p.mu.Lock()
+	p.userHost = strings.TrimSpace(settings["user_host1"])
 	p.info = fmt.Sprintf("Snom %s (phone_type %s), firmware %s, mac %s", p.model.Name, orUnknown(settings["phone_type"]), orUnknown(fwText), orUnknown(settings["mac"]))
 	if derr != nil && errors.Is(derr, snomapi.ErrUnsupported) {
 		p.cstaReason = fmt.Sprintf("firmware %s has no working CSTA over HTTP: %s", fw, p.redact.Redact(derr.Error()))
@@ -429,12 +454,28 @@ func (p *phone) onCallback(cb snomapi.Callback) {
 	case "outgoing":
 		snap.State, snap.Direction = dialing, ctiv1.CallDirection_CALL_DIRECTION_OUTBOUND
 		snap.Remote, snap.Local = party(cb.Remote, cb.DisplayRemote), party(cb.Local, "")
+		if t := p.track; t.consultFor != "" && t.consultFor != id && p.calls.Call(id) == nil {
+			if now.Sub(t.consultSince) < consultWindow && p.calls.Call(t.consultFor) != nil {
+				t.related[id] = t.consultFor
+			}
+			t.consultFor = ""
+		}
 	case "connected", "unhold":
 		snap.State = connected
 	case "hold":
 		snap.State = held
 	case "transfer", "blind_transfer", "attended_transfer":
 		p.track.transferred[id] = true
+		if other := p.track.joining[id]; other != "" {
+			p.track.transferred[other] = true
+		}
+		if cb.Event == "attended_transfer" { // the held call's consultation leaves with it
+			for c, h := range p.track.related {
+				if h == id {
+					p.track.transferred[c] = true
+				}
+			}
+		}
 		return
 	case "disconnected", "missed":
 		reason, by := ctiv1.EndReason_END_REASON_UNSPECIFIED, ctiv1.EndedBy_ENDED_BY_UNSPECIFIED
@@ -444,8 +485,7 @@ func (p *phone) onCallback(cb snomapi.Callback) {
 		case p.track.transferred[id]:
 			reason = ctiv1.EndReason_END_REASON_TRANSFERRED
 		}
-		delete(p.track.transferred, id)
-		delete(p.track.lastSeen, id)
+		p.track.forget(id)
 		if p.calls.Call(id) != nil {
 			p.emit(p.calls.End(now, id, reason, by, "snom "+cb.Event))
 		} else {
@@ -455,7 +495,30 @@ func (p *phone) onCallback(cb snomapi.Callback) {
 	default:
 		return
 	}
+	snap.RelatedCallId = p.track.related[id]
 	p.emit(p.calls.Upsert(now, snap))
+}
+
+// relate records that call consult is the consultation of held call
+// held, and shows it on the call if the phone reported it already.
+func (p *phone) relate(consult, held string) {
+	p.track.mu.Lock()
+	defer p.track.mu.Unlock()
+	if p.track.consultFor == held {
+		p.track.consultFor = ""
+	}
+	if p.track.related[consult] == held {
+		return
+	}
+	c := p.calls.Call(consult)
+	if c == nil && p.calls.Call(held) == nil {
+		return // both over already
+	}
+	p.track.related[consult] = held
+	if c != nil {
+		c.RelatedCallId = held
+		p.emit(p.calls.Upsert(p.now(), c))
+	}
 }
 
 // party reads a SIP URI ("sip:5551001@pbx", "\"Ada\" <sip:...>") as a
@@ -499,8 +562,7 @@ func (p *phone) expire(now time.Time) {
 		if now.Sub(seen) < ttl {
 			continue
 		}
-		delete(p.track.lastSeen, id)
-		delete(p.track.transferred, id)
+		p.track.forget(id)
 		p.emit(p.calls.End(now, id, ctiv1.EndReason_END_REASON_LOST, ctiv1.EndedBy_ENDED_BY_UNSPECIFIED,
 			fmt.Sprintf("no callback from the phone for %s while %s: its disconnected callback was lost, the call is presumed over", ttl, stateWord(c.GetState()))))
 	}
