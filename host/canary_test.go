@@ -35,8 +35,8 @@ import (
 // a secret.
 func TestCanarySecretsNeverLeave(t *testing.T) {
 	const (
-		fileToken   = "Canary-FileToken-5b2e7c"
-		clientToken = "Canary-ClientToken-8d41aa0f"
+		fileToken    = "Canary-FileToken-5b2e7c"
+		clientToken  = "Canary-ClientToken-8d41aa0f"
 		ipoUser      = "svc-cti"
 		ipoPassword  = "Canary-IPOfficePass-3c9e71"
 		snomPassword = "Canary-SnomPass-77f0d2"
