@@ -293,6 +293,19 @@ func callText(c *ctiv1.Call) string {
 	if c.GetTag() != "" {
 		parts = append(parts, "tag "+strconv.Quote(c.GetTag()))
 	}
+	if c.GetAccountCode() != "" {
+		parts = append(parts, "account "+c.GetAccountCode())
+	}
+	if o := party(c.GetOriginalCalled()); o != "" {
+		parts = append(parts, "originally to "+o)
+	}
+	if len(c.GetConferenceMembers()) > 0 {
+		var members []string
+		for _, m := range c.GetConferenceMembers() {
+			members = append(members, party(m))
+		}
+		parts = append(parts, "conference with "+strings.Join(members, ", "))
+	}
 	if c.GetParkSlot() != "" {
 		parts = append(parts, "parked "+c.GetParkSlot())
 	}

@@ -144,6 +144,10 @@ func TestEventLine(t *testing.T) {
 			Call: &ctiv1.Call{CallId: "3", State: ctiv1.CallState_CALL_STATE_QUEUED, Direction: ctiv1.CallDirection_CALL_DIRECTION_INBOUND,
 				Remote: &ctiv1.Party{Number: "01632960001"}, Queue: &ctiv1.CallQueue{Queue: "600", Name: "Sales"}, DialedNumber: "0800123", Tag: "vip"}}}},
 			`#14 - cc/600 call 3 queued inbound from 01632960001 queue 600 "Sales" dialed 0800123 tag "vip"`},
+		{&ctiv1.Event{Sequence: 16, Site: "cc", Device: "cc/202", Payload: &ctiv1.Event_CallChanged{CallChanged: &ctiv1.CallChanged{
+			Call: &ctiv1.Call{CallId: "4", State: ctiv1.CallState_CALL_STATE_CONNECTED, AccountCode: "42",
+				OriginalCalled: &ctiv1.Party{Number: "600"}, ConferenceMembers: []*ctiv1.Party{{Number: "201"}, {Number: "01632960001"}}}}}},
+			`#16 - cc/202 call 4 connected account 42 originally to 600 conference with 201, 01632960001`},
 	} {
 		if got := eventLine(tc.ev); got != tc.want {
 			t.Errorf("eventLine:\n got  %s\n want %s", got, tc.want)
