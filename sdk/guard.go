@@ -49,6 +49,7 @@ var methodCapability = map[string]ctiv1.Capability{
 	"SetQueueServiceMode": ctiv1.Capability_CAPABILITY_SET_QUEUE_SERVICE_MODE,
 	"SetCallData":         ctiv1.Capability_CAPABILITY_SET_CALL_DATA,
 	"ShowText":            ctiv1.Capability_CAPABILITY_SHOW_TEXT,
+	"LookupContact":       ctiv1.Capability_CAPABILITY_LOOKUP_CONTACT,
 	"SetRecording":        ctiv1.Capability_CAPABILITY_SET_RECORDING,
 }
 

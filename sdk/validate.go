@@ -92,6 +92,22 @@ func validate(method string, req any) *Error {
 		case r.GetTimeoutS() > 86400:
 			return InvalidArgument("timeout_s %d is more than a day", r.GetTimeoutS())
 		}
+	case *ctiv1.LookupContactRequest:
+		n, q := r.GetNumber(), r.GetQuery()
+		switch {
+		case (n == "") == (q == ""):
+			return InvalidArgument("set exactly one of number and query")
+		case len(n) > 32:
+			return InvalidArgument("number is %d characters long; at most 32", len(n))
+		case n != "" && !lookupNumber(n):
+			return InvalidArgument("number %q is not a phone number: digits with an optional leading +", truncate(n, 40))
+		case len(q) > 64:
+			return InvalidArgument("query is %d bytes long; at most 64", len(q))
+		case strings.ContainsAny(q, "%*"):
+			return InvalidArgument("query %q holds a wildcard (%% or *); give plain text, partial matching is implied", truncate(q, 64))
+		case r.GetLimit() > 100:
+			return InvalidArgument("limit %d is more than 100", r.GetLimit())
+		}
 	case *ctiv1.SetRecordingRequest:
 		if err := required("call_id", r.GetCallId()); err != nil {
 			return err
@@ -122,6 +138,20 @@ func validate(method string, req any) *Error {
 		}
 	}
 	return nil
+}
+
+// lookupNumber reports whether n is digits with an optional leading +.
+func lookupNumber(n string) bool {
+	n = strings.TrimPrefix(n, "+")
+	if n == "" {
+		return false
+	}
+	for _, c := range n {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 func required(field, value string) *Error {

@@ -35,6 +35,34 @@ func TestGuardValidatesRequests(t *testing.T) {
 		call   func(ctx context.Context) error
 		valid  bool
 	}{
+		{"lookup by number", "LookupContact", func(ctx context.Context) error {
+			_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: "d", Number: "+441632960001"})
+			return err
+		}, true},
+		{"lookup by name", "LookupContact", func(ctx context.Context) error {
+			_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: "d", Query: "ACME", Limit: 100})
+			return err
+		}, true},
+		{"lookup with neither number nor query", "LookupContact", func(ctx context.Context) error {
+			_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: "d"})
+			return err
+		}, false},
+		{"lookup with both number and query", "LookupContact", func(ctx context.Context) error {
+			_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: "d", Number: "1", Query: "a"})
+			return err
+		}, false},
+		{"lookup a number with letters", "LookupContact", func(ctx context.Context) error {
+			_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: "d", Number: "0800-FLOWERS"})
+			return err
+		}, false},
+		{"lookup with a wildcard", "LookupContact", func(ctx context.Context) error {
+			_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: "d", Query: "%"})
+			return err
+		}, false},
+		{"lookup with a limit over 100", "LookupContact", func(ctx context.Context) error {
+			_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: "d", Query: "a", Limit: 101})
+			return err
+		}, false},
 		{"dial with a negative line", "Dial", func(ctx context.Context) error {
 			_, err := c.Dial(ctx, &ctiv1.DialRequest{Device: "d", Destination: "100", Line: -1})
 			return err

@@ -193,6 +193,36 @@ var callCommands = []*command{
 		},
 	},
 	{
+		name:     "lookup",
+		args:     "<site/device> <number> | <site/device> --name TEXT",
+		summary:  "find who a number (or a name) is in the directory the device's system reads (a PBX phonebook)",
+		examples: []string{"ctictl lookup mt/101 01632960001", "ctictl lookup mt/101 --name ACME", "ctictl -json lookup mt/101 01632960001"},
+		setup: func(fs *flag.FlagSet) runFunc {
+			name := fs.String("name", "", "find names containing this `text` instead of a number")
+			limit := fs.Uint("limit", 0, "at most this many contacts (1-100; default 10)")
+			return func(ctx context.Context, a *app, args []string) error {
+				req := &ctiv1.LookupContactRequest{Query: *name, Limit: uint32(*limit)}
+				n := 1
+				if *name != "" {
+					n = 0
+				}
+				dev, err := deviceArgs(args, n, n)
+				if err != nil {
+					return err
+				}
+				req.Device = dev
+				if n == 1 {
+					req.Number = args[1]
+				}
+				resp, err := unary(ctx, a, "LookupContact", a.host.LookupContact, req)
+				if err != nil {
+					return err
+				}
+				return a.print(resp, func(w io.Writer) { printContacts(w, resp.GetContacts()) })
+			}
+		},
+	},
+	{
 		name:     "record",
 		args:     "<site/device> <call-id> start|stop|pause|resume",
 		summary:  "start, stop, pause or resume a call's recording",

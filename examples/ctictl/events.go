@@ -293,6 +293,9 @@ func callText(c *ctiv1.Call) string {
 	if c.GetTag() != "" {
 		parts = append(parts, "tag "+strconv.Quote(c.GetTag()))
 	}
+	if ct := c.GetContact(); ct != nil {
+		parts = append(parts, "contact "+contactText(ct))
+	}
 	if c.GetAccountCode() != "" {
 		parts = append(parts, "account "+c.GetAccountCode())
 	}
@@ -376,4 +379,13 @@ func statusText(s *ctiv1.DeviceStatus) string {
 		parts = append(parts, strconv.Quote(s.GetDetail()))
 	}
 	return strings.Join(parts, " ")
+}
+
+// contactText is a contact in one phrase: "Ada Lovelace" (ACME Corp).
+func contactText(c *ctiv1.Contact) string {
+	s := strconv.Quote(c.GetName())
+	if c.GetCompany() != "" {
+		s += " (" + c.GetCompany() + ")"
+	}
+	return s
 }

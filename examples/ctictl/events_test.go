@@ -148,6 +148,10 @@ func TestEventLine(t *testing.T) {
 			Call: &ctiv1.Call{CallId: "4", State: ctiv1.CallState_CALL_STATE_CONNECTED, AccountCode: "42",
 				OriginalCalled: &ctiv1.Party{Number: "600"}, ConferenceMembers: []*ctiv1.Party{{Number: "201"}, {Number: "01632960001"}}}}}},
 			`#16 - cc/202 call 4 connected account 42 originally to 600 conference with 201, 01632960001`},
+		{&ctiv1.Event{Sequence: 17, Site: "mt", Device: "mt/101", Payload: &ctiv1.Event_CallChanged{CallChanged: &ctiv1.CallChanged{
+			Call: &ctiv1.Call{CallId: "5", State: ctiv1.CallState_CALL_STATE_RINGING, Direction: ctiv1.CallDirection_CALL_DIRECTION_INBOUND,
+				Remote: &ctiv1.Party{Number: "01632960001"}, Contact: &ctiv1.Contact{Id: "17", Source: "mirta:phonebook/Customers", Name: "Ada Lovelace", Company: "ACME Corp"}}}}},
+			`#17 - mt/101 call 5 ringing inbound from 01632960001 contact "Ada Lovelace" (ACME Corp)`},
 	} {
 		if got := eventLine(tc.ev); got != tc.want {
 			t.Errorf("eventLine:\n got  %s\n want %s", got, tc.want)

@@ -24,6 +24,7 @@ type fakeHost struct {
 	dial           func(context.Context, *ctiv1.DialRequest) (*ctiv1.DialResponse, error)
 	sendKeys       func(context.Context, *ctiv1.SendKeysRequest) (*ctiv1.CommandResponse, error)
 	setDND         func(context.Context, *ctiv1.SetDNDRequest) (*ctiv1.CommandResponse, error)
+	lookupContact  func(context.Context, *ctiv1.LookupContactRequest) (*ctiv1.LookupContactResponse, error)
 	watchEvents    func(*ctiv1.WatchEventsRequest, grpc.ServerStreamingServer[ctiv1.Event]) error
 }
 
@@ -65,6 +66,14 @@ func (f *fakeHost) SetDND(ctx context.Context, r *ctiv1.SetDNDRequest) (*ctiv1.C
 		return f.UnimplementedHostServer.SetDND(ctx, r)
 	}
 	return f.setDND(ctx, r)
+}
+
+// LookupContact calls f.lookupContact.
+func (f *fakeHost) LookupContact(ctx context.Context, r *ctiv1.LookupContactRequest) (*ctiv1.LookupContactResponse, error) {
+	if f.lookupContact == nil {
+		return f.UnimplementedHostServer.LookupContact(ctx, r)
+	}
+	return f.lookupContact(ctx, r)
 }
 
 // WatchEvents calls f.watchEvents.

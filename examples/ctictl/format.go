@@ -319,3 +319,17 @@ func formatRPCError(rpc string, err error) string {
 	}
 	return b.String()
 }
+
+// printContacts prints directory entries as a table, best match first.
+func printContacts(w io.Writer, contacts []*ctiv1.Contact) {
+	if len(contacts) == 0 {
+		fmt.Fprintln(w, "no contact found")
+		return
+	}
+	tw := newTable(w)
+	row(tw, "NAME", "COMPANY", "NUMBERS", "SOURCE", "ID")
+	for _, c := range contacts {
+		row(tw, c.GetName(), c.GetCompany(), strings.Join(c.GetNumbers(), ", "), c.GetSource(), c.GetId())
+	}
+	tw.Flush()
+}

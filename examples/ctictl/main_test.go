@@ -165,6 +165,27 @@ func TestDND(t *testing.T) {
 		&ctiv1.SetDNDRequest{Device: "hq/reception", Enabled: false})
 }
 
+// TestLookup checks a look-up by number and by name, and the table.
+func TestLookup(t *testing.T) {
+	var reqs requests
+	addr := startFake(t, &fakeHost{lookupContact: func(_ context.Context, r *ctiv1.LookupContactRequest) (*ctiv1.LookupContactResponse, error) {
+		reqs.add(r)
+		if r.GetQuery() != "" {
+			return &ctiv1.LookupContactResponse{}, nil
+		}
+		return &ctiv1.LookupContactResponse{Contacts: []*ctiv1.Contact{{Id: "17", Source: "mirta:phonebook/Customers",
+			Name: "Ada Lovelace", Company: "ACME Corp", Numbers: []string{"01632960001", "07700900001"}}}}, nil
+	}}, nil)
+	code, out, errOut := runCLI(context.Background(), addr, "lookup", "mt/101", "01632960001")
+	expect(t, code, out, errOut, 0, "NAME          COMPANY    NUMBERS                   SOURCE                     ID\n"+
+		"Ada Lovelace  ACME Corp  01632960001, 07700900001  mirta:phonebook/Customers  17\n", "")
+	code, out, errOut = runCLI(context.Background(), addr, "lookup", "mt/101", "--name", "ACME", "--limit", "5")
+	expect(t, code, out, errOut, 0, "no contact found\n", "")
+	reqs.check(t,
+		&ctiv1.LookupContactRequest{Device: "mt/101", Number: "01632960001"},
+		&ctiv1.LookupContactRequest{Device: "mt/101", Query: "ACME", Limit: 5})
+}
+
 // TestPlugins checks the plugins table.
 func TestPlugins(t *testing.T) {
 	var reqs requests

@@ -23,8 +23,11 @@
 // reports its events by calling URLs (action URLs) gets them under
 // ConfigureRequest.callback_base_url and receives them through
 // HandleCallback (examples/buggy-driver shows the token check); a phone
-// with a display may offer ShowText. ACME-1 needs neither: the embedded
-// UnimplementedDriverServer answers them UNIMPLEMENTED.
+// with a display may offer ShowText. A system with a directory (a PBX
+// phonebook) offers LookupContact and may put the contact on ringing calls
+// (Call.contact); a PBX whose click-to-dial rings the user's phone first
+// sets ModelInfo.dial_rings_device_first. ACME-1 needs none of them: the
+// embedded UnimplementedDriverServer answers them UNIMPLEMENTED.
 //
 // README.md says how to copy it.
 package acme

@@ -30,6 +30,8 @@ var scopes = map[string]auth.Scope{
 	"/cti.v1.Host/ListDevices":    auth.ScopeEvents,
 	"/cti.v1.Host/GetDeviceState": auth.ScopeEvents,
 	"/cti.v1.Host/WatchEvents":    auth.ScopeEvents,
+	// A directory look-up reads, like device state: what a screen pop needs.
+	"/cti.v1.Host/LookupContact": auth.ScopeEvents,
 
 	"/cti.v1.Host/Dial":             auth.ScopeCalls,
 	"/cti.v1.Host/Answer":           auth.ScopeCalls,
@@ -75,7 +77,8 @@ var scopes = map[string]auth.Scope{
 // when refused.
 var readOnly = map[string]bool{
 	"/cti.v1.Host/ListDevices": true, "/cti.v1.Host/GetDeviceState": true, "/cti.v1.Host/WatchEvents": true,
-	"/cti.v1.Admin/ListPlugins": true, "/cti.v1.Admin/ListSites": true,
+	"/cti.v1.Host/LookupContact": true,
+	"/cti.v1.Admin/ListPlugins":  true, "/cti.v1.Admin/ListSites": true,
 }
 
 // Health and reflection. Only the overall health check is open, for

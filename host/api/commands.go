@@ -161,6 +161,11 @@ func (s *HostServer) ShowText(ctx context.Context, r *ctiv1.ShowTextRequest) (*c
 	return forward(ctx, s, "ShowText", r, ctiv1.DriverClient.ShowText)
 }
 
+// LookupContact forwards to Driver.LookupContact.
+func (s *HostServer) LookupContact(ctx context.Context, r *ctiv1.LookupContactRequest) (*ctiv1.LookupContactResponse, error) {
+	return forward(ctx, s, "LookupContact", r, ctiv1.DriverClient.LookupContact)
+}
+
 // SetCallData forwards to Driver.SetCallData.
 func (s *HostServer) SetCallData(ctx context.Context, r *ctiv1.SetCallDataRequest) (*ctiv1.CommandResponse, error) {
 	return forward(ctx, s, "SetCallData", r, ctiv1.DriverClient.SetCallData)

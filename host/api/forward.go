@@ -101,6 +101,7 @@ var idempotent = map[string]bool{
 	"ClearForward": true, "SetMute": true, "JoinQueue": true, "LeaveQueue": true,
 	"PauseAgent": true, "UnpauseAgent": true, "SetQueueServiceMode": true,
 	"SetCallData": true, "SetRecording": true, "ShowText": true,
+	"LookupContact": true,
 }
 
 // errDied marks errors of commands whose driver died under them.

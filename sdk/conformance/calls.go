@@ -232,7 +232,12 @@ func (d *device) requiresConnected(caps ...ctiv1.Capability) string {
 // ringIn has the Lab ring the device and waits for the new ringing call.
 func (d *device) ringIn(t *testing.T) *ctiv1.Call {
 	t.Helper()
-	from := d.k.number()
+	return d.ringInFrom(t, d.k.number())
+}
+
+// ringInFrom rings the device from a given number and waits for it.
+func (d *device) ringInFrom(t *testing.T, from string) *ctiv1.Call {
+	t.Helper()
 	m := d.mark(t)
 	mustLab(t, "RingIn", d.k.cfg.Lab.RingIn(d.k.ctx(t), d.id, from))
 	c := d.waitNewCall(t, m, "state ringing", func(c *ctiv1.Call) bool { return c.GetState() == stateRinging })
@@ -255,7 +260,16 @@ func (d *device) answer(t *testing.T, c *ctiv1.Call) *ctiv1.Call {
 	return d.waitCall(t, m, c.GetCallId(), "state connected", isState(stateConnected))
 }
 
-// dial places an outbound call and waits for it to show.
+// HandsetLab is what a Lab must also do for a model whose Dial rings the
+// device first (ModelInfo.dial_rings_device_first, a PBX's click-to-dial):
+// pick up the ringing handset so that the PBX calls the destination.
+type HandsetLab interface {
+	// OffHook picks up the device's ringing handset.
+	OffHook(ctx context.Context, device string) error
+}
+
+// dial places an outbound call and waits for it to show (picking up the
+// handset first where the system rings the device first).
 func (d *device) dial(t *testing.T) *ctiv1.Call {
 	t.Helper()
 	dest := d.k.number()
@@ -268,13 +282,30 @@ func (d *device) dial(t *testing.T) *ctiv1.Call {
 	mustOK(t, "Dial", err)
 	d.cover(t, capDial)
 	id := resp.GetCallId()
-	c := d.waitNewCall(t, m, "an outbound call dialing or ringing back", func(c *ctiv1.Call) bool {
+	first := d.model.GetDialRingsDeviceFirst()
+	what := "an outbound call dialing or ringing back"
+	if first {
+		what = "an outbound call ringing the device first, dialing or ringing back"
+	}
+	c := d.waitNewCall(t, m, what, func(c *ctiv1.Call) bool {
 		if id != "" && c.GetCallId() != id {
 			return false
 		}
 		outbound := c.GetDirection() == directionOutbound || (id != "" && c.GetDirection() != directionInbound)
-		return outbound && (c.GetState() == stateDialing || c.GetState() == stateRingback)
+		return outbound && (c.GetState() == stateDialing || c.GetState() == stateRingback ||
+			(first && c.GetState() == stateRinging))
 	})
+	if c.GetState() == stateRinging {
+		lab, ok := d.k.cfg.Lab.(HandsetLab)
+		if !ok {
+			t.Fatalf("model %s's Dial rings the device first (dial_rings_device_first): the Lab must be a HandsetLab to pick up", d.model.GetModel())
+		}
+		m = d.mark(t)
+		mustLab(t, "OffHook", lab.OffHook(d.k.ctx(t), d.id))
+		c = d.waitCall(t, m, c.GetCallId(), "dialing or ringing back once picked up", func(c *ctiv1.Call) bool {
+			return c.GetState() == stateDialing || c.GetState() == stateRingback
+		})
+	}
 	if n := c.GetRemote().GetNumber(); n != "" && n != dest {
 		t.Errorf("outbound call %s to %s reports remote number %q", c.GetCallId(), dest, n)
 	}

@@ -109,6 +109,10 @@ var commands = map[string]invoker{
 	"ShowText": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
 		return ignore(c.ShowText(ctx, &ctiv1.ShowTextRequest{Device: dev, Text: "conformance"}))
 	},
+	"LookupContact": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
+		_, err := c.LookupContact(ctx, &ctiv1.LookupContactRequest{Device: dev, Number: "5550100"})
+		return err
+	},
 	"SetCallData": func(ctx context.Context, c ctiv1.DriverClient, dev, _ string) error {
 		tag := "conformance"
 		return ignore(c.SetCallData(ctx, &ctiv1.SetCallDataRequest{Device: dev, CallId: probeCall, Tag: &tag}))
@@ -178,6 +182,7 @@ var unstageable = map[ctiv1.Capability]bool{
 	ctiv1.Capability_CAPABILITY_LEAVE_QUEUE:       true,
 	ctiv1.Capability_CAPABILITY_PAUSE_AGENT:       true,
 	ctiv1.Capability_CAPABILITY_SHOW_TEXT:         true, // staged only with a DisplayLab
+	ctiv1.Capability_CAPABILITY_LOOKUP_CONTACT:    true, // staged only with a DirectoryLab
 }
 
 // stagedBy says which scenario exercises a stageable capability, for the

@@ -26,6 +26,7 @@ const (
 	capJoinQueue    = ctiv1.Capability_CAPABILITY_JOIN_QUEUE
 	capLeaveQueue   = ctiv1.Capability_CAPABILITY_LEAVE_QUEUE
 	capPauseAgent   = ctiv1.Capability_CAPABILITY_PAUSE_AGENT
+	capLookup       = ctiv1.Capability_CAPABILITY_LOOKUP_CONTACT
 )
 
 // testDevice runs the device-level scenarios on every device.
@@ -40,7 +41,75 @@ func (k *kit) testDevice(t *testing.T) {
 		d.scenario(t, "queue service mode switches and returns", d.requires(capQueueMode), d.queueMode)
 		d.scenario(t, "agent joins, pauses, unpauses and leaves a queue", d.requiresQueues(), d.agent)
 		d.scenario(t, "a text shows on the display", d.requiresDisplay(), d.showText)
+		d.scenario(t, "a contact is looked up by number and by name", d.requiresDirectory(), d.lookupContact)
 	})
+}
+
+// DirectoryLab is what a Lab may also do for a model with LOOKUP_CONTACT:
+// add an entry to the directory the device's driver reads (a PBX tenant's
+// phonebook). Without it LookupContact is only called, and must answer.
+type DirectoryLab interface {
+	// AddContact adds an entry with a name, a company and one number to
+	// the directory of device's system.
+	AddContact(ctx context.Context, device, name, company, number string) error
+}
+
+// requiresDirectory says why the directory scenario cannot run, or "".
+func (d *device) requiresDirectory() string {
+	if why := d.requires(capLookup); why != "" {
+		return why
+	}
+	if _, ok := d.k.cfg.Lab.(DirectoryLab); !ok {
+		return "the Lab is no DirectoryLab"
+	}
+	return ""
+}
+
+// lookupContact adds a contact, finds it by number and by part of its
+// name, finds nothing for a number nobody has, and, when the driver
+// enriches calls, sees it on a call ringing from that number.
+func (d *device) lookupContact(t *testing.T) {
+	lab := d.k.cfg.Lab.(DirectoryLab)
+	n := d.k.number()
+	number, name := "4420795"+n, "Conformance Contact "+n
+	mustLab(t, "AddContact", lab.AddContact(d.k.ctx(t), d.id, name, "ACME Corp", number))
+	find := func(what string, req *ctiv1.LookupContactRequest) *ctiv1.Contact {
+		t.Helper()
+		resp, err := d.k.client.LookupContact(d.k.ctx(t), req)
+		mustOK(t, "LookupContact "+what, err)
+		for _, c := range resp.GetContacts() {
+			if c.GetName() == name {
+				if c.GetId() == "" || c.GetSource() == "" {
+					t.Errorf("LookupContact %s: contact %q has no id or no source", what, name)
+				}
+				return c
+			}
+		}
+		t.Fatalf("LookupContact %s: %q is not among %d contacts", what, name, len(resp.GetContacts()))
+		return nil
+	}
+	if c := find("by number", &ctiv1.LookupContactRequest{Device: d.id, Number: number}); c.GetCompany() != "ACME Corp" {
+		t.Errorf("LookupContact by number: company %q, want ACME Corp", c.GetCompany())
+	}
+	find("by part of the name", &ctiv1.LookupContactRequest{Device: d.id, Query: "Contact " + n})
+	resp, err := d.k.client.LookupContact(d.k.ctx(t), &ctiv1.LookupContactRequest{Device: d.id, Number: "999000" + n})
+	mustOK(t, "LookupContact of a number nobody has", err)
+	if len(resp.GetContacts()) != 0 {
+		t.Errorf("LookupContact of a number nobody has found %d contacts", len(resp.GetContacts()))
+	}
+	_, err = d.k.client.LookupContact(d.k.ctx(t), &ctiv1.LookupContactRequest{Device: d.id})
+	ExpectCode(t, err, codes.InvalidArgument) // neither number nor query
+	d.cover(t, capLookup)
+	if !d.k.cfg.ContactEnrichment || !d.has(capCallEvents) {
+		return
+	}
+	c := d.ringInFrom(t, number)
+	if c.GetContact().GetName() != name {
+		t.Errorf("call %s ringing from %s carries contact %q, want %q", c.GetCallId(), number, c.GetContact().GetName(), name)
+	}
+	m := d.mark(t)
+	mustLab(t, "RemoteHangup", d.k.cfg.Lab.RemoteHangup(d.k.ctx(t), d.id))
+	d.waitEnded(t, m, c.GetCallId())
 }
 
 // DisplayLab is what a Lab may also do for a model with SHOW_TEXT: read

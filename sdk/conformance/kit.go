@@ -48,6 +48,11 @@ type Config struct {
 	// site's, another tenant's, a user outside the connection's scope):
 	// each MUST answer NOT_FOUND. OPTIONAL.
 	ForeignDevices []string
+	// ContactEnrichment says the driver is configured to put the
+	// looked-up contact on ringing inbound calls (Call.contact): with a
+	// DirectoryLab, the kit rings a device from a contact's number and
+	// requires it. OPTIONAL.
+	ContactEnrichment bool
 	// Lab drives the far side of each device. REQUIRED. A Lab that is also
 	// a DiscoveryLab lets the kit add and remove devices on the system.
 	Lab Lab

@@ -1589,6 +1589,132 @@ func (x *ShowTextRequest) GetContentType() string {
 	return ""
 }
 
+// LookupContactRequest asks a device's directory who a number (or a name)
+// is. Exactly one of number and query.
+type LookupContactRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. A device of the system whose directory to search; it scopes
+	// the tenant and the phonebooks.
+	Device string `protobuf:"bytes,1,opt,name=device,proto3" json:"device,omitempty"`
+	// OPTIONAL. A phone number as a call reports it (Party.number): digits,
+	// optionally a leading +, at most 32 characters. The driver matches it
+	// the way its directory stores numbers (exactly, then by its national
+	// form where the directory allows).
+	Number string `protobuf:"bytes,2,opt,name=number,proto3" json:"number,omitempty"`
+	// OPTIONAL. Text to find in names, at most 64 characters, matched as
+	// the directory does partial searches. No wildcards: a % or * in it is
+	// refused with INVALID_ARGUMENT.
+	Query string `protobuf:"bytes,3,opt,name=query,proto3" json:"query,omitempty"`
+	// OPTIONAL. At most this many contacts, 1-100; 0 means 10.
+	Limit         uint32 `protobuf:"varint,4,opt,name=limit,proto3" json:"limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupContactRequest) Reset() {
+	*x = LookupContactRequest{}
+	mi := &file_cti_v1_commands_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupContactRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupContactRequest) ProtoMessage() {}
+
+func (x *LookupContactRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_commands_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupContactRequest.ProtoReflect.Descriptor instead.
+func (*LookupContactRequest) Descriptor() ([]byte, []int) {
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *LookupContactRequest) GetDevice() string {
+	if x != nil {
+		return x.Device
+	}
+	return ""
+}
+
+func (x *LookupContactRequest) GetNumber() string {
+	if x != nil {
+		return x.Number
+	}
+	return ""
+}
+
+func (x *LookupContactRequest) GetQuery() string {
+	if x != nil {
+		return x.Query
+	}
+	return ""
+}
+
+func (x *LookupContactRequest) GetLimit() uint32 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+// LookupContactResponse is what the directory found, best match first.
+type LookupContactResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The entries found; empty when none.
+	Contacts      []*Contact `protobuf:"bytes,1,rep,name=contacts,proto3" json:"contacts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *LookupContactResponse) Reset() {
+	*x = LookupContactResponse{}
+	mi := &file_cti_v1_commands_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *LookupContactResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*LookupContactResponse) ProtoMessage() {}
+
+func (x *LookupContactResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_commands_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use LookupContactResponse.ProtoReflect.Descriptor instead.
+func (*LookupContactResponse) Descriptor() ([]byte, []int) {
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *LookupContactResponse) GetContacts() []*Contact {
+	if x != nil {
+		return x.Contacts
+	}
+	return nil
+}
+
 // SetQueueServiceModeRequest puts a queue in or out of service.
 type SetQueueServiceModeRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1602,7 +1728,7 @@ type SetQueueServiceModeRequest struct {
 
 func (x *SetQueueServiceModeRequest) Reset() {
 	*x = SetQueueServiceModeRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[25]
+	mi := &file_cti_v1_commands_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1614,7 +1740,7 @@ func (x *SetQueueServiceModeRequest) String() string {
 func (*SetQueueServiceModeRequest) ProtoMessage() {}
 
 func (x *SetQueueServiceModeRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[25]
+	mi := &file_cti_v1_commands_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1627,7 +1753,7 @@ func (x *SetQueueServiceModeRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SetQueueServiceModeRequest.ProtoReflect.Descriptor instead.
 func (*SetQueueServiceModeRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{25}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *SetQueueServiceModeRequest) GetDevice() string {
@@ -1669,7 +1795,7 @@ type SendKeysRequest struct {
 
 func (x *SendKeysRequest) Reset() {
 	*x = SendKeysRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[26]
+	mi := &file_cti_v1_commands_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1681,7 +1807,7 @@ func (x *SendKeysRequest) String() string {
 func (*SendKeysRequest) ProtoMessage() {}
 
 func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[26]
+	mi := &file_cti_v1_commands_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1694,7 +1820,7 @@ func (x *SendKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SendKeysRequest.ProtoReflect.Descriptor instead.
 func (*SendKeysRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{26}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *SendKeysRequest) GetDevice() string {
@@ -1744,7 +1870,7 @@ type WatchEventsRequest struct {
 
 func (x *WatchEventsRequest) Reset() {
 	*x = WatchEventsRequest{}
-	mi := &file_cti_v1_commands_proto_msgTypes[27]
+	mi := &file_cti_v1_commands_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1756,7 +1882,7 @@ func (x *WatchEventsRequest) String() string {
 func (*WatchEventsRequest) ProtoMessage() {}
 
 func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_commands_proto_msgTypes[27]
+	mi := &file_cti_v1_commands_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1769,7 +1895,7 @@ func (x *WatchEventsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use WatchEventsRequest.ProtoReflect.Descriptor instead.
 func (*WatchEventsRequest) Descriptor() ([]byte, []int) {
-	return file_cti_v1_commands_proto_rawDescGZIP(), []int{27}
+	return file_cti_v1_commands_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *WatchEventsRequest) GetFromSequence() uint64 {
@@ -1890,7 +2016,14 @@ const file_cti_v1_commands_proto_rawDesc = "" +
 	"\x05title\x18\x03 \x01(\tR\x05title\x12\x1b\n" +
 	"\ttimeout_s\x18\x04 \x01(\rR\btimeoutS\x12\x1a\n" +
 	"\bdocument\x18\x05 \x01(\tR\bdocument\x12!\n" +
-	"\fcontent_type\x18\x06 \x01(\tR\vcontentType\"b\n" +
+	"\fcontent_type\x18\x06 \x01(\tR\vcontentType\"r\n" +
+	"\x14LookupContactRequest\x12\x16\n" +
+	"\x06device\x18\x01 \x01(\tR\x06device\x12\x16\n" +
+	"\x06number\x18\x02 \x01(\tR\x06number\x12\x14\n" +
+	"\x05query\x18\x03 \x01(\tR\x05query\x12\x14\n" +
+	"\x05limit\x18\x04 \x01(\rR\x05limit\"D\n" +
+	"\x15LookupContactResponse\x12+\n" +
+	"\bcontacts\x18\x01 \x03(\v2\x0f.cti.v1.ContactR\bcontacts\"b\n" +
 	"\x1aSetQueueServiceModeRequest\x12\x16\n" +
 	"\x06device\x18\x01 \x01(\tR\x06device\x12,\n" +
 	"\x04mode\x18\x02 \x01(\x0e2\x18.cti.v1.QueueServiceModeR\x04mode\"s\n" +
@@ -1924,7 +2057,7 @@ func file_cti_v1_commands_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_commands_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 28)
+var file_cti_v1_commands_proto_msgTypes = make([]protoimpl.MessageInfo, 30)
 var file_cti_v1_commands_proto_goTypes = []any{
 	(RecordingAction)(0),               // 0: cti.v1.RecordingAction
 	(*CommandResponse)(nil),            // 1: cti.v1.CommandResponse
@@ -1952,26 +2085,30 @@ var file_cti_v1_commands_proto_goTypes = []any{
 	(*SetCallDataRequest)(nil),         // 23: cti.v1.SetCallDataRequest
 	(*SetRecordingRequest)(nil),        // 24: cti.v1.SetRecordingRequest
 	(*ShowTextRequest)(nil),            // 25: cti.v1.ShowTextRequest
-	(*SetQueueServiceModeRequest)(nil), // 26: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 27: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 28: cti.v1.WatchEventsRequest
-	(*Device)(nil),                     // 29: cti.v1.Device
-	(ForwardMode)(0),                   // 30: cti.v1.ForwardMode
-	(QueueServiceMode)(0),              // 31: cti.v1.QueueServiceMode
-	(EventKind)(0),                     // 32: cti.v1.EventKind
+	(*LookupContactRequest)(nil),       // 26: cti.v1.LookupContactRequest
+	(*LookupContactResponse)(nil),      // 27: cti.v1.LookupContactResponse
+	(*SetQueueServiceModeRequest)(nil), // 28: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 29: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 30: cti.v1.WatchEventsRequest
+	(*Device)(nil),                     // 31: cti.v1.Device
+	(ForwardMode)(0),                   // 32: cti.v1.ForwardMode
+	(*Contact)(nil),                    // 33: cti.v1.Contact
+	(QueueServiceMode)(0),              // 34: cti.v1.QueueServiceMode
+	(EventKind)(0),                     // 35: cti.v1.EventKind
 }
 var file_cti_v1_commands_proto_depIdxs = []int32{
-	29, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
-	30, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
-	30, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	31, // 0: cti.v1.ListDevicesResponse.devices:type_name -> cti.v1.Device
+	32, // 1: cti.v1.SetForwardRequest.mode:type_name -> cti.v1.ForwardMode
+	32, // 2: cti.v1.ClearForwardRequest.mode:type_name -> cti.v1.ForwardMode
 	0,  // 3: cti.v1.SetRecordingRequest.action:type_name -> cti.v1.RecordingAction
-	31, // 4: cti.v1.SetQueueServiceModeRequest.mode:type_name -> cti.v1.QueueServiceMode
-	32, // 5: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
-	6,  // [6:6] is the sub-list for method output_type
-	6,  // [6:6] is the sub-list for method input_type
-	6,  // [6:6] is the sub-list for extension type_name
-	6,  // [6:6] is the sub-list for extension extendee
-	0,  // [0:6] is the sub-list for field type_name
+	33, // 4: cti.v1.LookupContactResponse.contacts:type_name -> cti.v1.Contact
+	34, // 5: cti.v1.SetQueueServiceModeRequest.mode:type_name -> cti.v1.QueueServiceMode
+	35, // 6: cti.v1.WatchEventsRequest.kinds:type_name -> cti.v1.EventKind
+	7,  // [7:7] is the sub-list for method output_type
+	7,  // [7:7] is the sub-list for method input_type
+	7,  // [7:7] is the sub-list for extension type_name
+	7,  // [7:7] is the sub-list for extension extendee
+	0,  // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_commands_proto_init() }
@@ -1987,7 +2124,7 @@ func file_cti_v1_commands_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_commands_proto_rawDesc), len(file_cti_v1_commands_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   28,
+			NumMessages:   30,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

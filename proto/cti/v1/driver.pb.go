@@ -225,9 +225,15 @@ type ModelInfo struct {
 	// OPTIONAL. True when SendKeys honours press_ms and pause_ms on this
 	// model (a Snom phone's Key,Time,Pause). False: the SDK's guard and the
 	// host refuse them with UNIMPLEMENTED, so that no driver ignores them.
-	TimedKeys     bool `protobuf:"varint,6,opt,name=timed_keys,json=timedKeys,proto3" json:"timed_keys,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	TimedKeys bool `protobuf:"varint,6,opt,name=timed_keys,json=timedKeys,proto3" json:"timed_keys,omitempty"`
+	// OPTIONAL. True when Dial is a system's originate that rings this
+	// device first (a PBX's click-to-dial): the new call shows as OUTBOUND
+	// and RINGING here until the user picks up (or the device answers by
+	// itself), and only then DIALING or RINGBACK towards the destination.
+	// Apps should tell the user to pick up.
+	DialRingsDeviceFirst bool `protobuf:"varint,7,opt,name=dial_rings_device_first,json=dialRingsDeviceFirst,proto3" json:"dial_rings_device_first,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
 }
 
 func (x *ModelInfo) Reset() {
@@ -298,6 +304,13 @@ func (x *ModelInfo) GetKeys() []string {
 func (x *ModelInfo) GetTimedKeys() bool {
 	if x != nil {
 		return x.TimedKeys
+	}
+	return false
+}
+
+func (x *ModelInfo) GetDialRingsDeviceFirst() bool {
+	if x != nil {
+		return x.DialRingsDeviceFirst
 	}
 	return false
 }
@@ -1165,7 +1178,7 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\vapi_version\x18\x03 \x01(\tR\n" +
 	"apiVersion\x12\x16\n" +
 	"\x06vendor\x18\x04 \x01(\tR\x06vendor\x12)\n" +
-	"\x06models\x18\x05 \x03(\v2\x11.cti.v1.ModelInfoR\x06models\"\xc6\x01\n" +
+	"\x06models\x18\x05 \x03(\v2\x11.cti.v1.ModelInfoR\x06models\"\xfd\x01\n" +
 	"\tModelInfo\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x16\n" +
 	"\x06family\x18\x02 \x01(\tR\x06family\x12 \n" +
@@ -1173,7 +1186,8 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\fcapabilities\x18\x04 \x03(\x0e2\x12.cti.v1.CapabilityR\fcapabilities\x12\x12\n" +
 	"\x04keys\x18\x05 \x03(\tR\x04keys\x12\x1d\n" +
 	"\n" +
-	"timed_keys\x18\x06 \x01(\bR\ttimedKeys\"\x18\n" +
+	"timed_keys\x18\x06 \x01(\bR\ttimedKeys\x125\n" +
+	"\x17dial_rings_device_first\x18\a \x01(\bR\x14dialRingsDeviceFirst\"\x18\n" +
 	"\x16GetConfigSchemaRequest\"\xdc\x01\n" +
 	"\fConfigSchema\x12@\n" +
 	"\x0fdriver_settings\x18\x01 \x03(\v2\x17.cti.v1.ConfigAttributeR\x0edriverSettings\x12@\n" +
@@ -1244,7 +1258,7 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\x12CONFIG_TYPE_STRING\x10\x01\x12\x13\n" +
 	"\x0fCONFIG_TYPE_INT\x10\x02\x12\x14\n" +
 	"\x10CONFIG_TYPE_BOOL\x10\x03\x12\x18\n" +
-	"\x14CONFIG_TYPE_DURATION\x10\x042\x82\x13\n" +
+	"\x14CONFIG_TYPE_DURATION\x10\x042\xd0\x13\n" +
 	"\x06Driver\x125\n" +
 	"\aGetInfo\x12\x16.cti.v1.GetInfoRequest\x1a\x12.cti.v1.DriverInfo\x12G\n" +
 	"\x0fGetConfigSchema\x12\x1e.cti.v1.GetConfigSchemaRequest\x1a\x14.cti.v1.ConfigSchema\x12@\n" +
@@ -1280,7 +1294,8 @@ const file_cti_v1_driver_proto_rawDesc = "" +
 	"\n" +
 	"PauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12=\n" +
 	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
-	"\bShowText\x12\x17.cti.v1.ShowTextRequest\x1a\x17.cti.v1.CommandResponse\x12B\n" +
+	"\bShowText\x12\x17.cti.v1.ShowTextRequest\x1a\x17.cti.v1.CommandResponse\x12L\n" +
+	"\rLookupContact\x12\x1c.cti.v1.LookupContactRequest\x1a\x1d.cti.v1.LookupContactResponse\x12B\n" +
 	"\vSetCallData\x12\x1a.cti.v1.SetCallDataRequest\x1a\x17.cti.v1.CommandResponse\x12D\n" +
 	"\fSetRecording\x12\x1b.cti.v1.SetRecordingRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
 	"\x13SetQueueServiceMode\x12\".cti.v1.SetQueueServiceModeRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
@@ -1342,19 +1357,21 @@ var file_cti_v1_driver_proto_goTypes = []any{
 	(*FactoryResetRequest)(nil),        // 35: cti.v1.FactoryResetRequest
 	(*QueueRequest)(nil),               // 36: cti.v1.QueueRequest
 	(*ShowTextRequest)(nil),            // 37: cti.v1.ShowTextRequest
-	(*SetCallDataRequest)(nil),         // 38: cti.v1.SetCallDataRequest
-	(*SetRecordingRequest)(nil),        // 39: cti.v1.SetRecordingRequest
-	(*SetQueueServiceModeRequest)(nil), // 40: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 41: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 42: cti.v1.WatchEventsRequest
-	(*ListDevicesResponse)(nil),        // 43: cti.v1.ListDevicesResponse
-	(*DeviceState)(nil),                // 44: cti.v1.DeviceState
-	(*DialResponse)(nil),               // 45: cti.v1.DialResponse
-	(*CommandResponse)(nil),            // 46: cti.v1.CommandResponse
-	(*ConsultTransferResponse)(nil),    // 47: cti.v1.ConsultTransferResponse
-	(*ParkResponse)(nil),               // 48: cti.v1.ParkResponse
-	(*UnparkResponse)(nil),             // 49: cti.v1.UnparkResponse
-	(*Event)(nil),                      // 50: cti.v1.Event
+	(*LookupContactRequest)(nil),       // 38: cti.v1.LookupContactRequest
+	(*SetCallDataRequest)(nil),         // 39: cti.v1.SetCallDataRequest
+	(*SetRecordingRequest)(nil),        // 40: cti.v1.SetRecordingRequest
+	(*SetQueueServiceModeRequest)(nil), // 41: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 42: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 43: cti.v1.WatchEventsRequest
+	(*ListDevicesResponse)(nil),        // 44: cti.v1.ListDevicesResponse
+	(*DeviceState)(nil),                // 45: cti.v1.DeviceState
+	(*DialResponse)(nil),               // 46: cti.v1.DialResponse
+	(*CommandResponse)(nil),            // 47: cti.v1.CommandResponse
+	(*ConsultTransferResponse)(nil),    // 48: cti.v1.ConsultTransferResponse
+	(*ParkResponse)(nil),               // 49: cti.v1.ParkResponse
+	(*UnparkResponse)(nil),             // 50: cti.v1.UnparkResponse
+	(*LookupContactResponse)(nil),      // 51: cti.v1.LookupContactResponse
+	(*Event)(nil),                      // 52: cti.v1.Event
 }
 var file_cti_v1_driver_proto_depIdxs = []int32{
 	3,  // 0: cti.v1.DriverInfo.models:type_name -> cti.v1.ModelInfo
@@ -1401,53 +1418,55 @@ var file_cti_v1_driver_proto_depIdxs = []int32{
 	36, // 41: cti.v1.Driver.PauseAgent:input_type -> cti.v1.QueueRequest
 	36, // 42: cti.v1.Driver.UnpauseAgent:input_type -> cti.v1.QueueRequest
 	37, // 43: cti.v1.Driver.ShowText:input_type -> cti.v1.ShowTextRequest
-	38, // 44: cti.v1.Driver.SetCallData:input_type -> cti.v1.SetCallDataRequest
-	39, // 45: cti.v1.Driver.SetRecording:input_type -> cti.v1.SetRecordingRequest
-	40, // 46: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
-	41, // 47: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
-	10, // 48: cti.v1.Driver.HandleCallback:input_type -> cti.v1.CallbackRequest
-	12, // 49: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
-	42, // 50: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
-	2,  // 51: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
-	5,  // 52: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
-	15, // 53: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
-	43, // 54: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
-	44, // 55: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
-	45, // 56: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
-	46, // 57: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
-	46, // 58: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
-	46, // 59: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
-	46, // 60: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
-	46, // 61: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
-	46, // 62: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
-	47, // 63: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
-	46, // 64: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
-	46, // 65: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
-	46, // 66: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
-	46, // 67: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
-	48, // 68: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
-	49, // 69: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
-	46, // 70: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
-	46, // 71: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
-	46, // 72: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
-	46, // 73: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
-	46, // 74: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
-	46, // 75: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
-	46, // 76: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
-	46, // 77: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
-	46, // 78: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
-	46, // 79: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
-	46, // 80: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
-	46, // 81: cti.v1.Driver.ShowText:output_type -> cti.v1.CommandResponse
-	46, // 82: cti.v1.Driver.SetCallData:output_type -> cti.v1.CommandResponse
-	46, // 83: cti.v1.Driver.SetRecording:output_type -> cti.v1.CommandResponse
-	46, // 84: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
-	46, // 85: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
-	11, // 86: cti.v1.Driver.HandleCallback:output_type -> cti.v1.CallbackResponse
-	13, // 87: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
-	50, // 88: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
-	51, // [51:89] is the sub-list for method output_type
-	13, // [13:51] is the sub-list for method input_type
+	38, // 44: cti.v1.Driver.LookupContact:input_type -> cti.v1.LookupContactRequest
+	39, // 45: cti.v1.Driver.SetCallData:input_type -> cti.v1.SetCallDataRequest
+	40, // 46: cti.v1.Driver.SetRecording:input_type -> cti.v1.SetRecordingRequest
+	41, // 47: cti.v1.Driver.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
+	42, // 48: cti.v1.Driver.SendKeys:input_type -> cti.v1.SendKeysRequest
+	10, // 49: cti.v1.Driver.HandleCallback:input_type -> cti.v1.CallbackRequest
+	12, // 50: cti.v1.Driver.ListConnections:input_type -> cti.v1.ListConnectionsRequest
+	43, // 51: cti.v1.Driver.WatchEvents:input_type -> cti.v1.WatchEventsRequest
+	2,  // 52: cti.v1.Driver.GetInfo:output_type -> cti.v1.DriverInfo
+	5,  // 53: cti.v1.Driver.GetConfigSchema:output_type -> cti.v1.ConfigSchema
+	15, // 54: cti.v1.Driver.Configure:output_type -> cti.v1.ConfigureResponse
+	44, // 55: cti.v1.Driver.ListDevices:output_type -> cti.v1.ListDevicesResponse
+	45, // 56: cti.v1.Driver.GetDeviceState:output_type -> cti.v1.DeviceState
+	46, // 57: cti.v1.Driver.Dial:output_type -> cti.v1.DialResponse
+	47, // 58: cti.v1.Driver.Answer:output_type -> cti.v1.CommandResponse
+	47, // 59: cti.v1.Driver.Reject:output_type -> cti.v1.CommandResponse
+	47, // 60: cti.v1.Driver.Hangup:output_type -> cti.v1.CommandResponse
+	47, // 61: cti.v1.Driver.Hold:output_type -> cti.v1.CommandResponse
+	47, // 62: cti.v1.Driver.Resume:output_type -> cti.v1.CommandResponse
+	47, // 63: cti.v1.Driver.BlindTransfer:output_type -> cti.v1.CommandResponse
+	48, // 64: cti.v1.Driver.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
+	47, // 65: cti.v1.Driver.CompleteTransfer:output_type -> cti.v1.CommandResponse
+	47, // 66: cti.v1.Driver.Conference:output_type -> cti.v1.CommandResponse
+	47, // 67: cti.v1.Driver.SendDTMF:output_type -> cti.v1.CommandResponse
+	47, // 68: cti.v1.Driver.Redirect:output_type -> cti.v1.CommandResponse
+	49, // 69: cti.v1.Driver.Park:output_type -> cti.v1.ParkResponse
+	50, // 70: cti.v1.Driver.Unpark:output_type -> cti.v1.UnparkResponse
+	47, // 71: cti.v1.Driver.SetDND:output_type -> cti.v1.CommandResponse
+	47, // 72: cti.v1.Driver.SetForward:output_type -> cti.v1.CommandResponse
+	47, // 73: cti.v1.Driver.ClearForward:output_type -> cti.v1.CommandResponse
+	47, // 74: cti.v1.Driver.SetMute:output_type -> cti.v1.CommandResponse
+	47, // 75: cti.v1.Driver.EnableSpeaker:output_type -> cti.v1.CommandResponse
+	47, // 76: cti.v1.Driver.Reboot:output_type -> cti.v1.CommandResponse
+	47, // 77: cti.v1.Driver.FactoryReset:output_type -> cti.v1.CommandResponse
+	47, // 78: cti.v1.Driver.JoinQueue:output_type -> cti.v1.CommandResponse
+	47, // 79: cti.v1.Driver.LeaveQueue:output_type -> cti.v1.CommandResponse
+	47, // 80: cti.v1.Driver.PauseAgent:output_type -> cti.v1.CommandResponse
+	47, // 81: cti.v1.Driver.UnpauseAgent:output_type -> cti.v1.CommandResponse
+	47, // 82: cti.v1.Driver.ShowText:output_type -> cti.v1.CommandResponse
+	51, // 83: cti.v1.Driver.LookupContact:output_type -> cti.v1.LookupContactResponse
+	47, // 84: cti.v1.Driver.SetCallData:output_type -> cti.v1.CommandResponse
+	47, // 85: cti.v1.Driver.SetRecording:output_type -> cti.v1.CommandResponse
+	47, // 86: cti.v1.Driver.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
+	47, // 87: cti.v1.Driver.SendKeys:output_type -> cti.v1.CommandResponse
+	11, // 88: cti.v1.Driver.HandleCallback:output_type -> cti.v1.CallbackResponse
+	13, // 89: cti.v1.Driver.ListConnections:output_type -> cti.v1.ListConnectionsResponse
+	52, // 90: cti.v1.Driver.WatchEvents:output_type -> cti.v1.Event
+	52, // [52:91] is the sub-list for method output_type
+	13, // [13:52] is the sub-list for method input_type
 	13, // [13:13] is the sub-list for extension type_name
 	13, // [13:13] is the sub-list for extension extendee
 	0,  // [0:13] is the sub-list for field type_name

@@ -55,6 +55,7 @@ const (
 	Driver_PauseAgent_FullMethodName          = "/cti.v1.Driver/PauseAgent"
 	Driver_UnpauseAgent_FullMethodName        = "/cti.v1.Driver/UnpauseAgent"
 	Driver_ShowText_FullMethodName            = "/cti.v1.Driver/ShowText"
+	Driver_LookupContact_FullMethodName       = "/cti.v1.Driver/LookupContact"
 	Driver_SetCallData_FullMethodName         = "/cti.v1.Driver/SetCallData"
 	Driver_SetRecording_FullMethodName        = "/cti.v1.Driver/SetRecording"
 	Driver_SetQueueServiceMode_FullMethodName = "/cti.v1.Driver/SetQueueServiceMode"
@@ -201,6 +202,13 @@ type DriverClient interface {
 	// Idempotent. Capability SHOW_TEXT. Neither text nor document, or too
 	// long -> INVALID_ARGUMENT.
 	ShowText(ctx context.Context, in *ShowTextRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// LookupContact finds directory entries for a number or a name, in the
+	// directory of the device's system (a tenant's phonebook: the device
+	// scopes which one, so no tenant reads another's). Read-only and
+	// idempotent. Capability LOOKUP_CONTACT. Neither number nor query, or
+	// both -> INVALID_ARGUMENT. No entry is not an error: contacts is empty.
+	// The directory unreachable -> UNAVAILABLE.
+	LookupContact(ctx context.Context, in *LookupContactRequest, opts ...grpc.CallOption) (*LookupContactResponse, error)
 	// SetCallData sets a call's tag and/or account code. Idempotent.
 	// Capability SET_CALL_DATA. Too long -> INVALID_ARGUMENT; an account
 	// code the system does not know -> INVALID_ARGUMENT.
@@ -561,6 +569,16 @@ func (c *driverClient) ShowText(ctx context.Context, in *ShowTextRequest, opts .
 	return out, nil
 }
 
+func (c *driverClient) LookupContact(ctx context.Context, in *LookupContactRequest, opts ...grpc.CallOption) (*LookupContactResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupContactResponse)
+	err := c.cc.Invoke(ctx, Driver_LookupContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *driverClient) SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
@@ -777,6 +795,13 @@ type DriverServer interface {
 	// Idempotent. Capability SHOW_TEXT. Neither text nor document, or too
 	// long -> INVALID_ARGUMENT.
 	ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error)
+	// LookupContact finds directory entries for a number or a name, in the
+	// directory of the device's system (a tenant's phonebook: the device
+	// scopes which one, so no tenant reads another's). Read-only and
+	// idempotent. Capability LOOKUP_CONTACT. Neither number nor query, or
+	// both -> INVALID_ARGUMENT. No entry is not an error: contacts is empty.
+	// The directory unreachable -> UNAVAILABLE.
+	LookupContact(context.Context, *LookupContactRequest) (*LookupContactResponse, error)
 	// SetCallData sets a call's tag and/or account code. Idempotent.
 	// Capability SET_CALL_DATA. Too long -> INVALID_ARGUMENT; an account
 	// code the system does not know -> INVALID_ARGUMENT.
@@ -919,6 +944,9 @@ func (UnimplementedDriverServer) UnpauseAgent(context.Context, *QueueRequest) (*
 }
 func (UnimplementedDriverServer) ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ShowText not implemented")
+}
+func (UnimplementedDriverServer) LookupContact(context.Context, *LookupContactRequest) (*LookupContactResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupContact not implemented")
 }
 func (UnimplementedDriverServer) SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetCallData not implemented")
@@ -1520,6 +1548,24 @@ func _Driver_ShowText_Handler(srv interface{}, ctx context.Context, dec func(int
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Driver_LookupContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DriverServer).LookupContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Driver_LookupContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DriverServer).LookupContact(ctx, req.(*LookupContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Driver_SetCallData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetCallDataRequest)
 	if err := dec(in); err != nil {
@@ -1769,6 +1815,10 @@ var Driver_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ShowText",
 			Handler:    _Driver_ShowText_Handler,
+		},
+		{
+			MethodName: "LookupContact",
+			Handler:    _Driver_LookupContact_Handler,
 		},
 		{
 			MethodName: "SetCallData",

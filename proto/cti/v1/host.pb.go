@@ -27,7 +27,7 @@ var File_cti_v1_host_proto protoreflect.FileDescriptor
 
 const file_cti_v1_host_proto_rawDesc = "" +
 	"\n" +
-	"\x11cti/v1/host.proto\x12\x06cti.v1\x1a\x15cti/v1/commands.proto\x1a\x12cti/v1/types.proto2\xa5\x10\n" +
+	"\x11cti/v1/host.proto\x12\x06cti.v1\x1a\x15cti/v1/commands.proto\x1a\x12cti/v1/types.proto2\xf3\x10\n" +
 	"\x04Host\x12F\n" +
 	"\vListDevices\x12\x1a.cti.v1.ListDevicesRequest\x1a\x1b.cti.v1.ListDevicesResponse\x12D\n" +
 	"\x0eGetDeviceState\x12\x1d.cti.v1.GetDeviceStateRequest\x1a\x13.cti.v1.DeviceState\x121\n" +
@@ -60,7 +60,8 @@ const file_cti_v1_host_proto_rawDesc = "" +
 	"\n" +
 	"PauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12=\n" +
 	"\fUnpauseAgent\x12\x14.cti.v1.QueueRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
-	"\bShowText\x12\x17.cti.v1.ShowTextRequest\x1a\x17.cti.v1.CommandResponse\x12B\n" +
+	"\bShowText\x12\x17.cti.v1.ShowTextRequest\x1a\x17.cti.v1.CommandResponse\x12L\n" +
+	"\rLookupContact\x12\x1c.cti.v1.LookupContactRequest\x1a\x1d.cti.v1.LookupContactResponse\x12B\n" +
 	"\vSetCallData\x12\x1a.cti.v1.SetCallDataRequest\x1a\x17.cti.v1.CommandResponse\x12D\n" +
 	"\fSetRecording\x12\x1b.cti.v1.SetRecordingRequest\x1a\x17.cti.v1.CommandResponse\x12R\n" +
 	"\x13SetQueueServiceMode\x12\".cti.v1.SetQueueServiceModeRequest\x1a\x17.cti.v1.CommandResponse\x12<\n" +
@@ -85,19 +86,21 @@ var file_cti_v1_host_proto_goTypes = []any{
 	(*FactoryResetRequest)(nil),        // 14: cti.v1.FactoryResetRequest
 	(*QueueRequest)(nil),               // 15: cti.v1.QueueRequest
 	(*ShowTextRequest)(nil),            // 16: cti.v1.ShowTextRequest
-	(*SetCallDataRequest)(nil),         // 17: cti.v1.SetCallDataRequest
-	(*SetRecordingRequest)(nil),        // 18: cti.v1.SetRecordingRequest
-	(*SetQueueServiceModeRequest)(nil), // 19: cti.v1.SetQueueServiceModeRequest
-	(*SendKeysRequest)(nil),            // 20: cti.v1.SendKeysRequest
-	(*WatchEventsRequest)(nil),         // 21: cti.v1.WatchEventsRequest
-	(*ListDevicesResponse)(nil),        // 22: cti.v1.ListDevicesResponse
-	(*DeviceState)(nil),                // 23: cti.v1.DeviceState
-	(*DialResponse)(nil),               // 24: cti.v1.DialResponse
-	(*CommandResponse)(nil),            // 25: cti.v1.CommandResponse
-	(*ConsultTransferResponse)(nil),    // 26: cti.v1.ConsultTransferResponse
-	(*ParkResponse)(nil),               // 27: cti.v1.ParkResponse
-	(*UnparkResponse)(nil),             // 28: cti.v1.UnparkResponse
-	(*Event)(nil),                      // 29: cti.v1.Event
+	(*LookupContactRequest)(nil),       // 17: cti.v1.LookupContactRequest
+	(*SetCallDataRequest)(nil),         // 18: cti.v1.SetCallDataRequest
+	(*SetRecordingRequest)(nil),        // 19: cti.v1.SetRecordingRequest
+	(*SetQueueServiceModeRequest)(nil), // 20: cti.v1.SetQueueServiceModeRequest
+	(*SendKeysRequest)(nil),            // 21: cti.v1.SendKeysRequest
+	(*WatchEventsRequest)(nil),         // 22: cti.v1.WatchEventsRequest
+	(*ListDevicesResponse)(nil),        // 23: cti.v1.ListDevicesResponse
+	(*DeviceState)(nil),                // 24: cti.v1.DeviceState
+	(*DialResponse)(nil),               // 25: cti.v1.DialResponse
+	(*CommandResponse)(nil),            // 26: cti.v1.CommandResponse
+	(*ConsultTransferResponse)(nil),    // 27: cti.v1.ConsultTransferResponse
+	(*ParkResponse)(nil),               // 28: cti.v1.ParkResponse
+	(*UnparkResponse)(nil),             // 29: cti.v1.UnparkResponse
+	(*LookupContactResponse)(nil),      // 30: cti.v1.LookupContactResponse
+	(*Event)(nil),                      // 31: cti.v1.Event
 }
 var file_cti_v1_host_proto_depIdxs = []int32{
 	0,  // 0: cti.v1.Host.ListDevices:input_type -> cti.v1.ListDevicesRequest
@@ -128,46 +131,48 @@ var file_cti_v1_host_proto_depIdxs = []int32{
 	15, // 25: cti.v1.Host.PauseAgent:input_type -> cti.v1.QueueRequest
 	15, // 26: cti.v1.Host.UnpauseAgent:input_type -> cti.v1.QueueRequest
 	16, // 27: cti.v1.Host.ShowText:input_type -> cti.v1.ShowTextRequest
-	17, // 28: cti.v1.Host.SetCallData:input_type -> cti.v1.SetCallDataRequest
-	18, // 29: cti.v1.Host.SetRecording:input_type -> cti.v1.SetRecordingRequest
-	19, // 30: cti.v1.Host.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
-	20, // 31: cti.v1.Host.SendKeys:input_type -> cti.v1.SendKeysRequest
-	21, // 32: cti.v1.Host.WatchEvents:input_type -> cti.v1.WatchEventsRequest
-	22, // 33: cti.v1.Host.ListDevices:output_type -> cti.v1.ListDevicesResponse
-	23, // 34: cti.v1.Host.GetDeviceState:output_type -> cti.v1.DeviceState
-	24, // 35: cti.v1.Host.Dial:output_type -> cti.v1.DialResponse
-	25, // 36: cti.v1.Host.Answer:output_type -> cti.v1.CommandResponse
-	25, // 37: cti.v1.Host.Reject:output_type -> cti.v1.CommandResponse
-	25, // 38: cti.v1.Host.Hangup:output_type -> cti.v1.CommandResponse
-	25, // 39: cti.v1.Host.Hold:output_type -> cti.v1.CommandResponse
-	25, // 40: cti.v1.Host.Resume:output_type -> cti.v1.CommandResponse
-	25, // 41: cti.v1.Host.BlindTransfer:output_type -> cti.v1.CommandResponse
-	26, // 42: cti.v1.Host.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
-	25, // 43: cti.v1.Host.CompleteTransfer:output_type -> cti.v1.CommandResponse
-	25, // 44: cti.v1.Host.Conference:output_type -> cti.v1.CommandResponse
-	25, // 45: cti.v1.Host.SendDTMF:output_type -> cti.v1.CommandResponse
-	25, // 46: cti.v1.Host.Redirect:output_type -> cti.v1.CommandResponse
-	27, // 47: cti.v1.Host.Park:output_type -> cti.v1.ParkResponse
-	28, // 48: cti.v1.Host.Unpark:output_type -> cti.v1.UnparkResponse
-	25, // 49: cti.v1.Host.SetDND:output_type -> cti.v1.CommandResponse
-	25, // 50: cti.v1.Host.SetForward:output_type -> cti.v1.CommandResponse
-	25, // 51: cti.v1.Host.ClearForward:output_type -> cti.v1.CommandResponse
-	25, // 52: cti.v1.Host.SetMute:output_type -> cti.v1.CommandResponse
-	25, // 53: cti.v1.Host.EnableSpeaker:output_type -> cti.v1.CommandResponse
-	25, // 54: cti.v1.Host.Reboot:output_type -> cti.v1.CommandResponse
-	25, // 55: cti.v1.Host.FactoryReset:output_type -> cti.v1.CommandResponse
-	25, // 56: cti.v1.Host.JoinQueue:output_type -> cti.v1.CommandResponse
-	25, // 57: cti.v1.Host.LeaveQueue:output_type -> cti.v1.CommandResponse
-	25, // 58: cti.v1.Host.PauseAgent:output_type -> cti.v1.CommandResponse
-	25, // 59: cti.v1.Host.UnpauseAgent:output_type -> cti.v1.CommandResponse
-	25, // 60: cti.v1.Host.ShowText:output_type -> cti.v1.CommandResponse
-	25, // 61: cti.v1.Host.SetCallData:output_type -> cti.v1.CommandResponse
-	25, // 62: cti.v1.Host.SetRecording:output_type -> cti.v1.CommandResponse
-	25, // 63: cti.v1.Host.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
-	25, // 64: cti.v1.Host.SendKeys:output_type -> cti.v1.CommandResponse
-	29, // 65: cti.v1.Host.WatchEvents:output_type -> cti.v1.Event
-	33, // [33:66] is the sub-list for method output_type
-	0,  // [0:33] is the sub-list for method input_type
+	17, // 28: cti.v1.Host.LookupContact:input_type -> cti.v1.LookupContactRequest
+	18, // 29: cti.v1.Host.SetCallData:input_type -> cti.v1.SetCallDataRequest
+	19, // 30: cti.v1.Host.SetRecording:input_type -> cti.v1.SetRecordingRequest
+	20, // 31: cti.v1.Host.SetQueueServiceMode:input_type -> cti.v1.SetQueueServiceModeRequest
+	21, // 32: cti.v1.Host.SendKeys:input_type -> cti.v1.SendKeysRequest
+	22, // 33: cti.v1.Host.WatchEvents:input_type -> cti.v1.WatchEventsRequest
+	23, // 34: cti.v1.Host.ListDevices:output_type -> cti.v1.ListDevicesResponse
+	24, // 35: cti.v1.Host.GetDeviceState:output_type -> cti.v1.DeviceState
+	25, // 36: cti.v1.Host.Dial:output_type -> cti.v1.DialResponse
+	26, // 37: cti.v1.Host.Answer:output_type -> cti.v1.CommandResponse
+	26, // 38: cti.v1.Host.Reject:output_type -> cti.v1.CommandResponse
+	26, // 39: cti.v1.Host.Hangup:output_type -> cti.v1.CommandResponse
+	26, // 40: cti.v1.Host.Hold:output_type -> cti.v1.CommandResponse
+	26, // 41: cti.v1.Host.Resume:output_type -> cti.v1.CommandResponse
+	26, // 42: cti.v1.Host.BlindTransfer:output_type -> cti.v1.CommandResponse
+	27, // 43: cti.v1.Host.ConsultTransfer:output_type -> cti.v1.ConsultTransferResponse
+	26, // 44: cti.v1.Host.CompleteTransfer:output_type -> cti.v1.CommandResponse
+	26, // 45: cti.v1.Host.Conference:output_type -> cti.v1.CommandResponse
+	26, // 46: cti.v1.Host.SendDTMF:output_type -> cti.v1.CommandResponse
+	26, // 47: cti.v1.Host.Redirect:output_type -> cti.v1.CommandResponse
+	28, // 48: cti.v1.Host.Park:output_type -> cti.v1.ParkResponse
+	29, // 49: cti.v1.Host.Unpark:output_type -> cti.v1.UnparkResponse
+	26, // 50: cti.v1.Host.SetDND:output_type -> cti.v1.CommandResponse
+	26, // 51: cti.v1.Host.SetForward:output_type -> cti.v1.CommandResponse
+	26, // 52: cti.v1.Host.ClearForward:output_type -> cti.v1.CommandResponse
+	26, // 53: cti.v1.Host.SetMute:output_type -> cti.v1.CommandResponse
+	26, // 54: cti.v1.Host.EnableSpeaker:output_type -> cti.v1.CommandResponse
+	26, // 55: cti.v1.Host.Reboot:output_type -> cti.v1.CommandResponse
+	26, // 56: cti.v1.Host.FactoryReset:output_type -> cti.v1.CommandResponse
+	26, // 57: cti.v1.Host.JoinQueue:output_type -> cti.v1.CommandResponse
+	26, // 58: cti.v1.Host.LeaveQueue:output_type -> cti.v1.CommandResponse
+	26, // 59: cti.v1.Host.PauseAgent:output_type -> cti.v1.CommandResponse
+	26, // 60: cti.v1.Host.UnpauseAgent:output_type -> cti.v1.CommandResponse
+	26, // 61: cti.v1.Host.ShowText:output_type -> cti.v1.CommandResponse
+	30, // 62: cti.v1.Host.LookupContact:output_type -> cti.v1.LookupContactResponse
+	26, // 63: cti.v1.Host.SetCallData:output_type -> cti.v1.CommandResponse
+	26, // 64: cti.v1.Host.SetRecording:output_type -> cti.v1.CommandResponse
+	26, // 65: cti.v1.Host.SetQueueServiceMode:output_type -> cti.v1.CommandResponse
+	26, // 66: cti.v1.Host.SendKeys:output_type -> cti.v1.CommandResponse
+	31, // 67: cti.v1.Host.WatchEvents:output_type -> cti.v1.Event
+	34, // [34:68] is the sub-list for method output_type
+	0,  // [0:34] is the sub-list for method input_type
 	0,  // [0:0] is the sub-list for extension type_name
 	0,  // [0:0] is the sub-list for extension extendee
 	0,  // [0:0] is the sub-list for field type_name

@@ -50,6 +50,7 @@ const (
 	Host_PauseAgent_FullMethodName          = "/cti.v1.Host/PauseAgent"
 	Host_UnpauseAgent_FullMethodName        = "/cti.v1.Host/UnpauseAgent"
 	Host_ShowText_FullMethodName            = "/cti.v1.Host/ShowText"
+	Host_LookupContact_FullMethodName       = "/cti.v1.Host/LookupContact"
 	Host_SetCallData_FullMethodName         = "/cti.v1.Host/SetCallData"
 	Host_SetRecording_FullMethodName        = "/cti.v1.Host/SetRecording"
 	Host_SetQueueServiceMode_FullMethodName = "/cti.v1.Host/SetQueueServiceMode"
@@ -150,6 +151,8 @@ type HostClient interface {
 	UnpauseAgent(ctx context.Context, in *QueueRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// ShowText: see Driver.ShowText.
 	ShowText(ctx context.Context, in *ShowTextRequest, opts ...grpc.CallOption) (*CommandResponse, error)
+	// LookupContact: see Driver.LookupContact. Needs the read scope.
+	LookupContact(ctx context.Context, in *LookupContactRequest, opts ...grpc.CallOption) (*LookupContactResponse, error)
 	// SetCallData: see Driver.SetCallData.
 	SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error)
 	// SetRecording: see Driver.SetRecording.
@@ -456,6 +459,16 @@ func (c *hostClient) ShowText(ctx context.Context, in *ShowTextRequest, opts ...
 	return out, nil
 }
 
+func (c *hostClient) LookupContact(ctx context.Context, in *LookupContactRequest, opts ...grpc.CallOption) (*LookupContactResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(LookupContactResponse)
+	err := c.cc.Invoke(ctx, Host_LookupContact_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 func (c *hostClient) SetCallData(ctx context.Context, in *SetCallDataRequest, opts ...grpc.CallOption) (*CommandResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CommandResponse)
@@ -608,6 +621,8 @@ type HostServer interface {
 	UnpauseAgent(context.Context, *QueueRequest) (*CommandResponse, error)
 	// ShowText: see Driver.ShowText.
 	ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error)
+	// LookupContact: see Driver.LookupContact. Needs the read scope.
+	LookupContact(context.Context, *LookupContactRequest) (*LookupContactResponse, error)
 	// SetCallData: see Driver.SetCallData.
 	SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error)
 	// SetRecording: see Driver.SetRecording.
@@ -717,6 +732,9 @@ func (UnimplementedHostServer) UnpauseAgent(context.Context, *QueueRequest) (*Co
 }
 func (UnimplementedHostServer) ShowText(context.Context, *ShowTextRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ShowText not implemented")
+}
+func (UnimplementedHostServer) LookupContact(context.Context, *LookupContactRequest) (*LookupContactResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method LookupContact not implemented")
 }
 func (UnimplementedHostServer) SetCallData(context.Context, *SetCallDataRequest) (*CommandResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method SetCallData not implemented")
@@ -1258,6 +1276,24 @@ func _Host_ShowText_Handler(srv interface{}, ctx context.Context, dec func(inter
 	return interceptor(ctx, in, info, handler)
 }
 
+func _Host_LookupContact_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(LookupContactRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(HostServer).LookupContact(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: Host_LookupContact_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(HostServer).LookupContact(ctx, req.(*LookupContactRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _Host_SetCallData_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(SetCallDataRequest)
 	if err := dec(in); err != nil {
@@ -1459,6 +1495,10 @@ var Host_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ShowText",
 			Handler:    _Host_ShowText_Handler,
+		},
+		{
+			MethodName: "LookupContact",
+			Handler:    _Host_LookupContact_Handler,
 		},
 		{
 			MethodName: "SetCallData",

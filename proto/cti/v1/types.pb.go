@@ -120,6 +120,10 @@ const (
 	// ListDevices reports devices the driver discovered (extensions, users,
 	// queues of a PBX), not only the configured ones.
 	Capability_CAPABILITY_DISCOVERY Capability = 42
+	// LookupContact finds who a number belongs to in the directory the
+	// device's driver can read (a PBX tenant's phonebook). Declared by every
+	// model of the system whose directory it is.
+	Capability_CAPABILITY_LOOKUP_CONTACT Capability = 43
 )
 
 // Enum value maps for Capability.
@@ -158,6 +162,7 @@ var (
 		40: "CAPABILITY_CALL_EVENTS",
 		41: "CAPABILITY_DEVICE_EVENTS",
 		42: "CAPABILITY_DISCOVERY",
+		43: "CAPABILITY_LOOKUP_CONTACT",
 	}
 	Capability_value = map[string]int32{
 		"CAPABILITY_UNSPECIFIED":            0,
@@ -193,6 +198,7 @@ var (
 		"CAPABILITY_CALL_EVENTS":            40,
 		"CAPABILITY_DEVICE_EVENTS":          41,
 		"CAPABILITY_DISCOVERY":              42,
+		"CAPABILITY_LOOKUP_CONTACT":         43,
 	}
 )
 
@@ -1147,8 +1153,15 @@ type Call struct {
 	// OPTIONAL. The other members of the conference the call is, when it is
 	// one (this device not included).
 	ConferenceMembers []*Party `protobuf:"bytes,22,rep,name=conference_members,json=conferenceMembers,proto3" json:"conference_members,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// OPTIONAL. Who the remote party is, looked up by its number in a
+	// directory (Contact.source names which), when the site enables it: set
+	// from the first CallChanged of a ringing inbound call on, so a screen
+	// pop needs no second round trip. Absent when lookup is off, found
+	// nothing or did not answer in time; the call is never held back for it
+	// beyond the driver's lookup deadline.
+	Contact       *Contact `protobuf:"bytes,23,opt,name=contact,proto3" json:"contact,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Call) Reset() {
@@ -1328,6 +1341,110 @@ func (x *Call) GetConferenceMembers() []*Party {
 	return nil
 }
 
+func (x *Call) GetContact() *Contact {
+	if x != nil {
+		return x.Contact
+	}
+	return nil
+}
+
+// Contact is one entry of a directory: a PBX phonebook record today, a CRM,
+// CSV or LDAP entry tomorrow. Only id and source are stable; everything
+// else is what the directory holds.
+type Contact struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// REQUIRED. The entry's id within its source (a MiRTA phonebook record's
+	// peid), for an app that wants to open it.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// REQUIRED. Where the entry comes from, "SYSTEM:DIRECTORY": e.g.
+	// "mirta:phonebook/Customers". Apps show it next to the name.
+	Source string `protobuf:"bytes,2,opt,name=source,proto3" json:"source,omitempty"`
+	// OPTIONAL. The person's or organisation's display name.
+	Name string `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	// OPTIONAL. The company or organisation.
+	Company string `protobuf:"bytes,4,opt,name=company,proto3" json:"company,omitempty"`
+	// OPTIONAL. The entry's numbers as the directory writes them.
+	Numbers []string `protobuf:"bytes,5,rep,name=numbers,proto3" json:"numbers,omitempty"`
+	// OPTIONAL. Further fields of the entry by the directory's own names
+	// (e.g. "email", "notes"), at most 32, values at most 256 bytes. Never
+	// credentials.
+	Fields        map[string]string `protobuf:"bytes,6,rep,name=fields,proto3" json:"fields,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Contact) Reset() {
+	*x = Contact{}
+	mi := &file_cti_v1_types_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Contact) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Contact) ProtoMessage() {}
+
+func (x *Contact) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Contact.ProtoReflect.Descriptor instead.
+func (*Contact) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *Contact) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *Contact) GetSource() string {
+	if x != nil {
+		return x.Source
+	}
+	return ""
+}
+
+func (x *Contact) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Contact) GetCompany() string {
+	if x != nil {
+		return x.Company
+	}
+	return ""
+}
+
+func (x *Contact) GetNumbers() []string {
+	if x != nil {
+		return x.Numbers
+	}
+	return nil
+}
+
+func (x *Contact) GetFields() map[string]string {
+	if x != nil {
+		return x.Fields
+	}
+	return nil
+}
+
 // CallQueue is the queue a call came through.
 type CallQueue struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1345,7 +1462,7 @@ type CallQueue struct {
 
 func (x *CallQueue) Reset() {
 	*x = CallQueue{}
-	mi := &file_cti_v1_types_proto_msgTypes[2]
+	mi := &file_cti_v1_types_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1357,7 +1474,7 @@ func (x *CallQueue) String() string {
 func (*CallQueue) ProtoMessage() {}
 
 func (x *CallQueue) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[2]
+	mi := &file_cti_v1_types_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1370,7 +1487,7 @@ func (x *CallQueue) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallQueue.ProtoReflect.Descriptor instead.
 func (*CallQueue) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{2}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *CallQueue) GetQueue() string {
@@ -1407,7 +1524,7 @@ type Forward struct {
 
 func (x *Forward) Reset() {
 	*x = Forward{}
-	mi := &file_cti_v1_types_proto_msgTypes[3]
+	mi := &file_cti_v1_types_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1419,7 +1536,7 @@ func (x *Forward) String() string {
 func (*Forward) ProtoMessage() {}
 
 func (x *Forward) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[3]
+	mi := &file_cti_v1_types_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1432,7 +1549,7 @@ func (x *Forward) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Forward.ProtoReflect.Descriptor instead.
 func (*Forward) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{3}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Forward) GetMode() ForwardMode {
@@ -1468,7 +1585,7 @@ type Line struct {
 
 func (x *Line) Reset() {
 	*x = Line{}
-	mi := &file_cti_v1_types_proto_msgTypes[4]
+	mi := &file_cti_v1_types_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1480,7 +1597,7 @@ func (x *Line) String() string {
 func (*Line) ProtoMessage() {}
 
 func (x *Line) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[4]
+	mi := &file_cti_v1_types_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1493,7 +1610,7 @@ func (x *Line) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Line.ProtoReflect.Descriptor instead.
 func (*Line) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{4}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Line) GetNumber() int32 {
@@ -1548,7 +1665,7 @@ type QueueMembership struct {
 
 func (x *QueueMembership) Reset() {
 	*x = QueueMembership{}
-	mi := &file_cti_v1_types_proto_msgTypes[5]
+	mi := &file_cti_v1_types_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1560,7 +1677,7 @@ func (x *QueueMembership) String() string {
 func (*QueueMembership) ProtoMessage() {}
 
 func (x *QueueMembership) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[5]
+	mi := &file_cti_v1_types_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1573,7 +1690,7 @@ func (x *QueueMembership) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueMembership.ProtoReflect.Descriptor instead.
 func (*QueueMembership) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{5}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *QueueMembership) GetQueue() string {
@@ -1654,7 +1771,7 @@ type DeviceStatus struct {
 
 func (x *DeviceStatus) Reset() {
 	*x = DeviceStatus{}
-	mi := &file_cti_v1_types_proto_msgTypes[6]
+	mi := &file_cti_v1_types_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1666,7 +1783,7 @@ func (x *DeviceStatus) String() string {
 func (*DeviceStatus) ProtoMessage() {}
 
 func (x *DeviceStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[6]
+	mi := &file_cti_v1_types_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1679,7 +1796,7 @@ func (x *DeviceStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceStatus.ProtoReflect.Descriptor instead.
 func (*DeviceStatus) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{6}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *DeviceStatus) GetReachable() bool {
@@ -1780,7 +1897,7 @@ type Absence struct {
 
 func (x *Absence) Reset() {
 	*x = Absence{}
-	mi := &file_cti_v1_types_proto_msgTypes[7]
+	mi := &file_cti_v1_types_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1792,7 +1909,7 @@ func (x *Absence) String() string {
 func (*Absence) ProtoMessage() {}
 
 func (x *Absence) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[7]
+	mi := &file_cti_v1_types_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1805,7 +1922,7 @@ func (x *Absence) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Absence.ProtoReflect.Descriptor instead.
 func (*Absence) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{7}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Absence) GetPreset() int32 {
@@ -1837,7 +1954,7 @@ type Voicemail struct {
 
 func (x *Voicemail) Reset() {
 	*x = Voicemail{}
-	mi := &file_cti_v1_types_proto_msgTypes[8]
+	mi := &file_cti_v1_types_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1849,7 +1966,7 @@ func (x *Voicemail) String() string {
 func (*Voicemail) ProtoMessage() {}
 
 func (x *Voicemail) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[8]
+	mi := &file_cti_v1_types_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1862,7 +1979,7 @@ func (x *Voicemail) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Voicemail.ProtoReflect.Descriptor instead.
 func (*Voicemail) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{8}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Voicemail) GetNewMessages() uint32 {
@@ -1913,7 +2030,7 @@ type DeviceState struct {
 
 func (x *DeviceState) Reset() {
 	*x = DeviceState{}
-	mi := &file_cti_v1_types_proto_msgTypes[9]
+	mi := &file_cti_v1_types_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2042,7 @@ func (x *DeviceState) String() string {
 func (*DeviceState) ProtoMessage() {}
 
 func (x *DeviceState) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[9]
+	mi := &file_cti_v1_types_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2055,7 @@ func (x *DeviceState) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceState.ProtoReflect.Descriptor instead.
 func (*DeviceState) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{9}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *DeviceState) GetDevice() string {
@@ -2016,7 +2133,7 @@ type QueueMember struct {
 
 func (x *QueueMember) Reset() {
 	*x = QueueMember{}
-	mi := &file_cti_v1_types_proto_msgTypes[10]
+	mi := &file_cti_v1_types_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2028,7 +2145,7 @@ func (x *QueueMember) String() string {
 func (*QueueMember) ProtoMessage() {}
 
 func (x *QueueMember) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[10]
+	mi := &file_cti_v1_types_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2041,7 +2158,7 @@ func (x *QueueMember) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueMember.ProtoReflect.Descriptor instead.
 func (*QueueMember) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{10}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *QueueMember) GetMember() string {
@@ -2090,7 +2207,7 @@ type QueueStatus struct {
 
 func (x *QueueStatus) Reset() {
 	*x = QueueStatus{}
-	mi := &file_cti_v1_types_proto_msgTypes[11]
+	mi := &file_cti_v1_types_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2102,7 +2219,7 @@ func (x *QueueStatus) String() string {
 func (*QueueStatus) ProtoMessage() {}
 
 func (x *QueueStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[11]
+	mi := &file_cti_v1_types_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2115,7 +2232,7 @@ func (x *QueueStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStatus.ProtoReflect.Descriptor instead.
 func (*QueueStatus) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{11}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *QueueStatus) GetServiceMode() QueueServiceMode {
@@ -2158,7 +2275,7 @@ type QueueStatusChanged struct {
 
 func (x *QueueStatusChanged) Reset() {
 	*x = QueueStatusChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2170,7 +2287,7 @@ func (x *QueueStatusChanged) String() string {
 func (*QueueStatusChanged) ProtoMessage() {}
 
 func (x *QueueStatusChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[12]
+	mi := &file_cti_v1_types_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2183,7 +2300,7 @@ func (x *QueueStatusChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueStatusChanged.ProtoReflect.Descriptor instead.
 func (*QueueStatusChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{12}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *QueueStatusChanged) GetStatus() *QueueStatus {
@@ -2219,7 +2336,7 @@ type Device struct {
 
 func (x *Device) Reset() {
 	*x = Device{}
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2231,7 +2348,7 @@ func (x *Device) String() string {
 func (*Device) ProtoMessage() {}
 
 func (x *Device) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[13]
+	mi := &file_cti_v1_types_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2244,7 +2361,7 @@ func (x *Device) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Device.ProtoReflect.Descriptor instead.
 func (*Device) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Device) GetDevice() string {
@@ -2314,7 +2431,7 @@ type CallChanged struct {
 
 func (x *CallChanged) Reset() {
 	*x = CallChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2326,7 +2443,7 @@ func (x *CallChanged) String() string {
 func (*CallChanged) ProtoMessage() {}
 
 func (x *CallChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[14]
+	mi := &file_cti_v1_types_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2339,7 +2456,7 @@ func (x *CallChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallChanged.ProtoReflect.Descriptor instead.
 func (*CallChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CallChanged) GetCall() *Call {
@@ -2366,7 +2483,7 @@ type CallEnded struct {
 
 func (x *CallEnded) Reset() {
 	*x = CallEnded{}
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2378,7 +2495,7 @@ func (x *CallEnded) String() string {
 func (*CallEnded) ProtoMessage() {}
 
 func (x *CallEnded) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[15]
+	mi := &file_cti_v1_types_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2391,7 +2508,7 @@ func (x *CallEnded) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CallEnded.ProtoReflect.Descriptor instead.
 func (*CallEnded) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{15}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *CallEnded) GetCall() *Call {
@@ -2434,7 +2551,7 @@ type DeviceChanged struct {
 
 func (x *DeviceChanged) Reset() {
 	*x = DeviceChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[16]
+	mi := &file_cti_v1_types_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2446,7 +2563,7 @@ func (x *DeviceChanged) String() string {
 func (*DeviceChanged) ProtoMessage() {}
 
 func (x *DeviceChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[16]
+	mi := &file_cti_v1_types_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2459,7 +2576,7 @@ func (x *DeviceChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeviceChanged.ProtoReflect.Descriptor instead.
 func (*DeviceChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{16}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DeviceChanged) GetStatus() *DeviceStatus {
@@ -2480,7 +2597,7 @@ type QueueChanged struct {
 
 func (x *QueueChanged) Reset() {
 	*x = QueueChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[17]
+	mi := &file_cti_v1_types_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2492,7 +2609,7 @@ func (x *QueueChanged) String() string {
 func (*QueueChanged) ProtoMessage() {}
 
 func (x *QueueChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[17]
+	mi := &file_cti_v1_types_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2505,7 +2622,7 @@ func (x *QueueChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QueueChanged.ProtoReflect.Descriptor instead.
 func (*QueueChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{17}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *QueueChanged) GetMembership() *QueueMembership {
@@ -2550,7 +2667,7 @@ type DevicesChanged struct {
 
 func (x *DevicesChanged) Reset() {
 	*x = DevicesChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[18]
+	mi := &file_cti_v1_types_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2562,7 +2679,7 @@ func (x *DevicesChanged) String() string {
 func (*DevicesChanged) ProtoMessage() {}
 
 func (x *DevicesChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[18]
+	mi := &file_cti_v1_types_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2575,7 +2692,7 @@ func (x *DevicesChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DevicesChanged.ProtoReflect.Descriptor instead.
 func (*DevicesChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{18}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DevicesChanged) GetAdded() []*Device {
@@ -2619,7 +2736,7 @@ type DriverChanged struct {
 
 func (x *DriverChanged) Reset() {
 	*x = DriverChanged{}
-	mi := &file_cti_v1_types_proto_msgTypes[19]
+	mi := &file_cti_v1_types_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2631,7 +2748,7 @@ func (x *DriverChanged) String() string {
 func (*DriverChanged) ProtoMessage() {}
 
 func (x *DriverChanged) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[19]
+	mi := &file_cti_v1_types_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2644,7 +2761,7 @@ func (x *DriverChanged) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DriverChanged.ProtoReflect.Descriptor instead.
 func (*DriverChanged) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{19}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DriverChanged) GetDriver() string {
@@ -2698,7 +2815,7 @@ type Gap struct {
 
 func (x *Gap) Reset() {
 	*x = Gap{}
-	mi := &file_cti_v1_types_proto_msgTypes[20]
+	mi := &file_cti_v1_types_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2710,7 +2827,7 @@ func (x *Gap) String() string {
 func (*Gap) ProtoMessage() {}
 
 func (x *Gap) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[20]
+	mi := &file_cti_v1_types_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2723,7 +2840,7 @@ func (x *Gap) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Gap.ProtoReflect.Descriptor instead.
 func (*Gap) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{20}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *Gap) GetFromSequence() uint64 {
@@ -2782,7 +2899,7 @@ type Event struct {
 
 func (x *Event) Reset() {
 	*x = Event{}
-	mi := &file_cti_v1_types_proto_msgTypes[21]
+	mi := &file_cti_v1_types_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2794,7 +2911,7 @@ func (x *Event) String() string {
 func (*Event) ProtoMessage() {}
 
 func (x *Event) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[21]
+	mi := &file_cti_v1_types_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2807,7 +2924,7 @@ func (x *Event) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Event.ProtoReflect.Descriptor instead.
 func (*Event) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{21}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *Event) GetSequence() uint64 {
@@ -2996,7 +3113,7 @@ type VendorError struct {
 
 func (x *VendorError) Reset() {
 	*x = VendorError{}
-	mi := &file_cti_v1_types_proto_msgTypes[22]
+	mi := &file_cti_v1_types_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3008,7 +3125,7 @@ func (x *VendorError) String() string {
 func (*VendorError) ProtoMessage() {}
 
 func (x *VendorError) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[22]
+	mi := &file_cti_v1_types_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3021,7 +3138,7 @@ func (x *VendorError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VendorError.ProtoReflect.Descriptor instead.
 func (*VendorError) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{22}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *VendorError) GetVendor() string {
@@ -3059,7 +3176,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x12cti/v1/types.proto\x12\x06cti.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"3\n" +
 	"\x05Party\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\tR\x06number\x12\x12\n" +
-	"\x04name\x18\x02 \x01(\tR\x04name\"\xf1\x06\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\"\x9c\a\n" +
 	"\x04Call\x12\x17\n" +
 	"\acall_id\x18\x01 \x01(\tR\x06callId\x12$\n" +
 	"\x0eglobal_call_id\x18\x02 \x01(\tR\fglobalCallId\x12'\n" +
@@ -3083,7 +3200,18 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x03tag\x18\x13 \x01(\tR\x03tag\x12!\n" +
 	"\faccount_code\x18\x14 \x01(\tR\vaccountCode\x124\n" +
 	"\trecording\x18\x15 \x01(\x0e2\x16.cti.v1.RecordingStateR\trecording\x12<\n" +
-	"\x12conference_members\x18\x16 \x03(\v2\r.cti.v1.PartyR\x11conferenceMembers\"Q\n" +
+	"\x12conference_members\x18\x16 \x03(\v2\r.cti.v1.PartyR\x11conferenceMembers\x12)\n" +
+	"\acontact\x18\x17 \x01(\v2\x0f.cti.v1.ContactR\acontact\"\xe9\x01\n" +
+	"\aContact\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x16\n" +
+	"\x06source\x18\x02 \x01(\tR\x06source\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12\x18\n" +
+	"\acompany\x18\x04 \x01(\tR\acompany\x12\x18\n" +
+	"\anumbers\x18\x05 \x03(\tR\anumbers\x123\n" +
+	"\x06fields\x18\x06 \x03(\v2\x1b.cti.v1.Contact.FieldsEntryR\x06fields\x1a9\n" +
+	"\vFieldsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"Q\n" +
 	"\tCallQueue\x12\x14\n" +
 	"\x05queue\x18\x01 \x01(\tR\x05queue\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12\x1a\n" +
@@ -3206,7 +3334,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x06vendor\x18\x01 \x01(\tR\x06vendor\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12\x16\n" +
-	"\x06device\x18\x04 \x01(\tR\x06device*\xff\x06\n" +
+	"\x06device\x18\x04 \x01(\tR\x06device*\x9e\a\n" +
 	"\n" +
 	"Capability\x12\x1a\n" +
 	"\x16CAPABILITY_UNSPECIFIED\x10\x00\x12\x13\n" +
@@ -3242,7 +3370,8 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"!CAPABILITY_SET_QUEUE_SERVICE_MODE\x10!\x12\x1a\n" +
 	"\x16CAPABILITY_CALL_EVENTS\x10(\x12\x1c\n" +
 	"\x18CAPABILITY_DEVICE_EVENTS\x10)\x12\x18\n" +
-	"\x14CAPABILITY_DISCOVERY\x10**\x97\x02\n" +
+	"\x14CAPABILITY_DISCOVERY\x10*\x12\x1d\n" +
+	"\x19CAPABILITY_LOOKUP_CONTACT\x10+*\x97\x02\n" +
 	"\tCallState\x12\x1a\n" +
 	"\x16CALL_STATE_UNSPECIFIED\x10\x00\x12\x13\n" +
 	"\x0fCALL_STATE_IDLE\x10\x01\x12\x16\n" +
@@ -3341,7 +3470,7 @@ func file_cti_v1_types_proto_rawDescGZIP() []byte {
 }
 
 var file_cti_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 23)
+var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
 var file_cti_v1_types_proto_goTypes = []any{
 	(Capability)(0),               // 0: cti.v1.Capability
 	(CallState)(0),                // 1: cti.v1.CallState
@@ -3359,28 +3488,30 @@ var file_cti_v1_types_proto_goTypes = []any{
 	(EventKind)(0),                // 13: cti.v1.EventKind
 	(*Party)(nil),                 // 14: cti.v1.Party
 	(*Call)(nil),                  // 15: cti.v1.Call
-	(*CallQueue)(nil),             // 16: cti.v1.CallQueue
-	(*Forward)(nil),               // 17: cti.v1.Forward
-	(*Line)(nil),                  // 18: cti.v1.Line
-	(*QueueMembership)(nil),       // 19: cti.v1.QueueMembership
-	(*DeviceStatus)(nil),          // 20: cti.v1.DeviceStatus
-	(*Absence)(nil),               // 21: cti.v1.Absence
-	(*Voicemail)(nil),             // 22: cti.v1.Voicemail
-	(*DeviceState)(nil),           // 23: cti.v1.DeviceState
-	(*QueueMember)(nil),           // 24: cti.v1.QueueMember
-	(*QueueStatus)(nil),           // 25: cti.v1.QueueStatus
-	(*QueueStatusChanged)(nil),    // 26: cti.v1.QueueStatusChanged
-	(*Device)(nil),                // 27: cti.v1.Device
-	(*CallChanged)(nil),           // 28: cti.v1.CallChanged
-	(*CallEnded)(nil),             // 29: cti.v1.CallEnded
-	(*DeviceChanged)(nil),         // 30: cti.v1.DeviceChanged
-	(*QueueChanged)(nil),          // 31: cti.v1.QueueChanged
-	(*DevicesChanged)(nil),        // 32: cti.v1.DevicesChanged
-	(*DriverChanged)(nil),         // 33: cti.v1.DriverChanged
-	(*Gap)(nil),                   // 34: cti.v1.Gap
-	(*Event)(nil),                 // 35: cti.v1.Event
-	(*VendorError)(nil),           // 36: cti.v1.VendorError
-	(*timestamppb.Timestamp)(nil), // 37: google.protobuf.Timestamp
+	(*Contact)(nil),               // 16: cti.v1.Contact
+	(*CallQueue)(nil),             // 17: cti.v1.CallQueue
+	(*Forward)(nil),               // 18: cti.v1.Forward
+	(*Line)(nil),                  // 19: cti.v1.Line
+	(*QueueMembership)(nil),       // 20: cti.v1.QueueMembership
+	(*DeviceStatus)(nil),          // 21: cti.v1.DeviceStatus
+	(*Absence)(nil),               // 22: cti.v1.Absence
+	(*Voicemail)(nil),             // 23: cti.v1.Voicemail
+	(*DeviceState)(nil),           // 24: cti.v1.DeviceState
+	(*QueueMember)(nil),           // 25: cti.v1.QueueMember
+	(*QueueStatus)(nil),           // 26: cti.v1.QueueStatus
+	(*QueueStatusChanged)(nil),    // 27: cti.v1.QueueStatusChanged
+	(*Device)(nil),                // 28: cti.v1.Device
+	(*CallChanged)(nil),           // 29: cti.v1.CallChanged
+	(*CallEnded)(nil),             // 30: cti.v1.CallEnded
+	(*DeviceChanged)(nil),         // 31: cti.v1.DeviceChanged
+	(*QueueChanged)(nil),          // 32: cti.v1.QueueChanged
+	(*DevicesChanged)(nil),        // 33: cti.v1.DevicesChanged
+	(*DriverChanged)(nil),         // 34: cti.v1.DriverChanged
+	(*Gap)(nil),                   // 35: cti.v1.Gap
+	(*Event)(nil),                 // 36: cti.v1.Event
+	(*VendorError)(nil),           // 37: cti.v1.VendorError
+	nil,                           // 38: cti.v1.Contact.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
 }
 var file_cti_v1_types_proto_depIdxs = []int32{
 	1,  // 0: cti.v1.Call.state:type_name -> cti.v1.CallState
@@ -3388,55 +3519,57 @@ var file_cti_v1_types_proto_depIdxs = []int32{
 	14, // 2: cti.v1.Call.local:type_name -> cti.v1.Party
 	14, // 3: cti.v1.Call.remote:type_name -> cti.v1.Party
 	0,  // 4: cti.v1.Call.available_operations:type_name -> cti.v1.Capability
-	37, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
-	37, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
-	16, // 7: cti.v1.Call.queue:type_name -> cti.v1.CallQueue
+	39, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
+	39, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
+	17, // 7: cti.v1.Call.queue:type_name -> cti.v1.CallQueue
 	14, // 8: cti.v1.Call.original_called:type_name -> cti.v1.Party
 	5,  // 9: cti.v1.Call.recording:type_name -> cti.v1.RecordingState
 	14, // 10: cti.v1.Call.conference_members:type_name -> cti.v1.Party
-	8,  // 11: cti.v1.Forward.mode:type_name -> cti.v1.ForwardMode
-	6,  // 12: cti.v1.Line.registration:type_name -> cti.v1.Registration
-	9,  // 13: cti.v1.QueueMembership.status:type_name -> cti.v1.AgentStatus
-	6,  // 14: cti.v1.DeviceStatus.registration:type_name -> cti.v1.Registration
-	17, // 15: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
-	7,  // 16: cti.v1.DeviceStatus.presence:type_name -> cti.v1.Presence
-	0,  // 17: cti.v1.DeviceStatus.unavailable_operations:type_name -> cti.v1.Capability
-	21, // 18: cti.v1.DeviceStatus.absence:type_name -> cti.v1.Absence
-	22, // 19: cti.v1.DeviceStatus.voicemail:type_name -> cti.v1.Voicemail
-	20, // 20: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
-	18, // 21: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
-	15, // 22: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
-	19, // 23: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
-	37, // 24: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
-	25, // 25: cti.v1.DeviceState.queue_status:type_name -> cti.v1.QueueStatus
-	9,  // 26: cti.v1.QueueMember.status:type_name -> cti.v1.AgentStatus
-	10, // 27: cti.v1.QueueStatus.service_mode:type_name -> cti.v1.QueueServiceMode
-	24, // 28: cti.v1.QueueStatus.members:type_name -> cti.v1.QueueMember
-	25, // 29: cti.v1.QueueStatusChanged.status:type_name -> cti.v1.QueueStatus
-	11, // 30: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
-	0,  // 31: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
-	15, // 32: cti.v1.CallChanged.call:type_name -> cti.v1.Call
-	15, // 33: cti.v1.CallEnded.call:type_name -> cti.v1.Call
-	3,  // 34: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
-	4,  // 35: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
-	20, // 36: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
-	19, // 37: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
-	27, // 38: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
-	12, // 39: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
-	37, // 40: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
-	28, // 41: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
-	29, // 42: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
-	30, // 43: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
-	31, // 44: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
-	32, // 45: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
-	26, // 46: cti.v1.Event.queue_status_changed:type_name -> cti.v1.QueueStatusChanged
-	33, // 47: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
-	34, // 48: cti.v1.Event.gap:type_name -> cti.v1.Gap
-	49, // [49:49] is the sub-list for method output_type
-	49, // [49:49] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	16, // 11: cti.v1.Call.contact:type_name -> cti.v1.Contact
+	38, // 12: cti.v1.Contact.fields:type_name -> cti.v1.Contact.FieldsEntry
+	8,  // 13: cti.v1.Forward.mode:type_name -> cti.v1.ForwardMode
+	6,  // 14: cti.v1.Line.registration:type_name -> cti.v1.Registration
+	9,  // 15: cti.v1.QueueMembership.status:type_name -> cti.v1.AgentStatus
+	6,  // 16: cti.v1.DeviceStatus.registration:type_name -> cti.v1.Registration
+	18, // 17: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
+	7,  // 18: cti.v1.DeviceStatus.presence:type_name -> cti.v1.Presence
+	0,  // 19: cti.v1.DeviceStatus.unavailable_operations:type_name -> cti.v1.Capability
+	22, // 20: cti.v1.DeviceStatus.absence:type_name -> cti.v1.Absence
+	23, // 21: cti.v1.DeviceStatus.voicemail:type_name -> cti.v1.Voicemail
+	21, // 22: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
+	19, // 23: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
+	15, // 24: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
+	20, // 25: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
+	39, // 26: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
+	26, // 27: cti.v1.DeviceState.queue_status:type_name -> cti.v1.QueueStatus
+	9,  // 28: cti.v1.QueueMember.status:type_name -> cti.v1.AgentStatus
+	10, // 29: cti.v1.QueueStatus.service_mode:type_name -> cti.v1.QueueServiceMode
+	25, // 30: cti.v1.QueueStatus.members:type_name -> cti.v1.QueueMember
+	26, // 31: cti.v1.QueueStatusChanged.status:type_name -> cti.v1.QueueStatus
+	11, // 32: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
+	0,  // 33: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
+	15, // 34: cti.v1.CallChanged.call:type_name -> cti.v1.Call
+	15, // 35: cti.v1.CallEnded.call:type_name -> cti.v1.Call
+	3,  // 36: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
+	4,  // 37: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
+	21, // 38: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
+	20, // 39: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
+	28, // 40: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
+	12, // 41: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
+	39, // 42: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
+	29, // 43: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
+	30, // 44: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
+	31, // 45: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
+	32, // 46: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
+	33, // 47: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
+	27, // 48: cti.v1.Event.queue_status_changed:type_name -> cti.v1.QueueStatusChanged
+	34, // 49: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
+	35, // 50: cti.v1.Event.gap:type_name -> cti.v1.Gap
+	51, // [51:51] is the sub-list for method output_type
+	51, // [51:51] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_types_proto_init() }
@@ -3444,8 +3577,8 @@ func file_cti_v1_types_proto_init() {
 	if File_cti_v1_types_proto != nil {
 		return
 	}
-	file_cti_v1_types_proto_msgTypes[6].OneofWrappers = []any{}
-	file_cti_v1_types_proto_msgTypes[21].OneofWrappers = []any{
+	file_cti_v1_types_proto_msgTypes[7].OneofWrappers = []any{}
+	file_cti_v1_types_proto_msgTypes[22].OneofWrappers = []any{
 		(*Event_CallChanged)(nil),
 		(*Event_CallEnded)(nil),
 		(*Event_DeviceChanged)(nil),
@@ -3461,7 +3594,7 @@ func file_cti_v1_types_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_types_proto_rawDesc), len(file_cti_v1_types_proto_rawDesc)),
 			NumEnums:      14,
-			NumMessages:   23,
+			NumMessages:   25,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
