@@ -29,9 +29,11 @@ build:
 	$(GO) build -o $(BIN)/gssim ./plugins/grandstream/cmd/gssim
 	$(GO) build -o $(BIN)/ipofficesim ./plugins/ipoffice/cmd/ipofficesim
 	$(GO) build -o $(BIN)/snomsim ./plugins/snom/cmd/snomsim
+	$(GO) build -o $(BIN)/mirtasim ./plugins/mirta/cmd/mirtasim
 	$(GO) build -o $(PLUGINS)/cti-driver-grandstream ./plugins/grandstream/cmd/cti-driver-grandstream
 	$(GO) build -o $(PLUGINS)/cti-driver-ipoffice ./plugins/ipoffice/cmd/cti-driver-ipoffice
 	$(GO) build -o $(PLUGINS)/cti-driver-snom ./plugins/snom/cmd/cti-driver-snom
+	$(GO) build -o $(PLUGINS)/cti-driver-mirta ./plugins/mirta/cmd/cti-driver-mirta
 	$(GO) build -o $(PLUGINS)/cti-driver-acme ./examples/driver-template/cmd/cti-driver-acme
 	$(GO) build -o $(PLUGINS)/cti-driver-buggy ./examples/buggy-driver/cmd/cti-driver-buggy
 
@@ -41,25 +43,30 @@ build:
 IPO_SIM_ADDR := 127.0.0.1:18443
 IPO_SIM_PIN  := $(BIN)/ipofficesim.sha256
 
-## run: the host on the simulated sites of config.hcl; simulated phones and IP Office started for you
+## run: the host on the simulated sites of config.hcl; simulated phones, IP Office and MiRTA PBX started for you
 # gssim: five phones, a caller rings each every 45s. snomsim: a Snom D785
 # at hq, rung every 50s, whose events come back as action URLs through the
 # host's callback listener (127.0.0.1:7080). ipofficesim: users
 # 201-206, hunt groups Sales 600 and Support 601; every 60s a caller rings
 # one of them (in turn), an agent answers after 5s, the caller hangs up 20s
-# later. Both are killed when the host exits. The host starts once the
-# simulated IP Office listens (it has written its fingerprint by then).
+# later. mirtasim: a MiRTA PBX on 127.0.0.1:18401 with tenant DEVEL
+# (extensions 101-106, queues Support and Sales, a phonebook), a caller
+# every 40s into an extension or a queue. All are killed when the host
+# exits. The host starts once the simulated IP Office listens (it has
+# written its fingerprint by then).
 run: build
 	@export GXP_PASSCODE="$${GXP_PASSCODE:-gxp-sim-passcode}" IPO_PASSWORD="$${IPO_PASSWORD:-ipo-sim-password}" \
-		SNOM_PASSWORD="$${SNOM_PASSWORD:-snom-sim-password}"; \
+		SNOM_PASSWORD="$${SNOM_PASSWORD:-snom-sim-password}" MIRTA_KEY="$${MIRTA_KEY:-mirta-sim-key}"; \
 	$(BIN)/gssim -auto-answer 3s -ring-every 45s \
 		-phone 127.0.0.1:18101=GXP2135 -phone 127.0.0.1:18102=GXP1165 -phone 127.0.0.1:18103=DP750 \
 		-phone 127.0.0.1:18201=GXP2135 -phone 127.0.0.1:18202=GXP2135 & sim=$$!; \
 	$(BIN)/snomsim -phone 127.0.0.1:18301=D785@10.1.54.13 -auto-answer 3s -ring-every 50s & snom=$$!; \
+	$(BIN)/mirtasim -listen 127.0.0.1:18401 -tenant DEVEL -extensions 6 -queues 2 \
+		-ring-every 40s -answer-after 5s -hangup-after 20s & mirta=$$!; \
 	rm -f $(IPO_SIM_PIN); \
 	$(BIN)/ipofficesim -listen $(IPO_SIM_ADDR) -fingerprint-out $(IPO_SIM_PIN) -users 6 -queues 2 \
 		-ring-every 60s -answer-after 5s -hangup-after 20s & ipo=$$!; \
-	trap 'kill $$sim $$ipo $$snom 2>/dev/null' EXIT INT TERM; \
+	trap 'kill $$sim $$ipo $$snom $$mirta 2>/dev/null' EXIT INT TERM; \
 	sleep 0.3; i=0; until [ -s $(IPO_SIM_PIN) ]; do \
 		i=$$((i+1)); [ $$i -le 50 ] && kill -0 $$ipo 2>/dev/null || { \
 			echo "make run: $(BIN)/ipofficesim is not serving on $(IPO_SIM_ADDR) (see its output above: is the port in use?)" >&2; exit 1; }; \

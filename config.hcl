@@ -42,6 +42,12 @@ plugin "ipoffice" {
   # it. The driver has no plugin-wide settings.
 }
 
+plugin "mirta" {
+  # MiRTA PBX through its HTTP API (proxyapi.php): one tenant per
+  # connection block, polled once per poll_interval for the whole tenant.
+  # The driver has no plugin-wide settings.
+}
+
 site "hq" {
   device "reception" {
     driver   = "grandstream"
@@ -129,5 +135,30 @@ site "cc" {
     model      = "queue"
     connection = "ipo"
     extension  = "600"
+  }
+}
+
+# A tenant of a hosted MiRTA PBX: its extensions and queues are discovered
+# ("mt/101", "mt/q281": a queue by its id) and refreshed every minute.
+site "mt" {
+  connection "pbx" {
+    driver = "mirta"
+    # `make run` starts a simulated MiRTA PBX here (bin/mirtasim) with
+    # tenant DEVEL: extensions 101-106, queues, a phonebook, and a caller
+    # every 40s. For a real one: https://your-pbx, and path
+    # "/mirtapbx/proxyapi.php" on MiRTA's demo server.
+    url    = "http://127.0.0.1:18401"
+    tenant = "DEVEL"
+    # The tenant's read/write API key (Configuration/Settings) from the
+    # host's environment: `make run` sets MIRTA_KEY to "mirta-sim-key"
+    # unless it is set already. The admin key works too; tenant still
+    # keeps the site to this tenant.
+    key = env("MIRTA_KEY")
+    # Call events are as fresh as the poll: 2 requests per poll plus 2 per
+    # queue.
+    poll_interval = "1s"
+    # Put the phonebook's contact on ringing inbound calls (a screen pop
+    # without a second request); `ctictl lookup mt/101 NUMBER` asks itself.
+    enrich_calls = true
   }
 }

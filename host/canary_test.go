@@ -21,6 +21,7 @@ import (
 	"github.com/ctihost/ctihost/examples/driver-template/acmesim"
 	"github.com/ctihost/ctihost/plugins/grandstream/gssim"
 	"github.com/ctihost/ctihost/plugins/ipoffice/ipofficesim"
+	"github.com/ctihost/ctihost/plugins/mirta/mirtasim"
 	"github.com/ctihost/ctihost/plugins/snom/snomsim"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -40,6 +41,8 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 		ipoUser      = "svc-cti"
 		ipoPassword  = "Canary-IPOfficePass-3c9e71"
 		snomPassword = "Canary-SnomPass-77f0d2"
+		// With characters URL escaping changes: the key travels in a query.
+		mirtaKey = "Canary+MiRTA/Key=4f18aa"
 	)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "acme.token")
@@ -69,6 +72,15 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 	t.Cleanup(snom.Close)
 	snomSrv := httptest.NewServer(snom)
 	t.Cleanup(snomSrv.Close)
+	// A MiRTA PBX whose tenant key is a canary: the driver sends it in
+	// every request's query.
+	mirta, err := mirtasim.New(mirtasim.Options{Tenants: []mirtasim.TenantSpec{{Code: "DEVEL", Key: mirtaKey,
+		Extensions: []mirtasim.ExtensionSpec{{Number: "101", Name: "Alice"}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mirtaSrv := httptest.NewServer(mirta)
+	t.Cleanup(mirtaSrv.Close)
 	desk := newPhone(t, "desk1", "GXP2135")
 	listen := freeAddr(t)
 	metricsAddr, callbackAddr := reservedAddr(t), reservedAddr(t)
@@ -78,6 +90,16 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 	blocks := fmt.Sprintf(`plugin "buggy" {}
 plugin "ipoffice" {}
 plugin "snom" {}
+plugin "mirta" {}
+site "mt" {
+  connection "pbx" {
+    driver        = "mirta"
+    url           = %q
+    tenant        = "DEVEL"
+    key           = env("IT_MIRTA_KEY")
+    poll_interval = "100ms"
+  }
+}
 site "lobby" {
   device "phone" {
     driver   = "snom"
@@ -109,12 +131,13 @@ client "app" {
   sites  = ["*"]
   scopes = ["events", "calls", "devices", "admin", "metrics"]
 }
-`, snomSrv.URL, ipoAddr, ipoUser, ipo.CertFingerprint(), strings.TrimPrefix(acme.URL, "http://"), tokenFile)
+`, mirtaSrv.URL, snomSrv.URL, ipoAddr, ipoUser, ipo.CertFingerprint(), strings.TrimPrefix(acme.URL, "http://"), tokenFile)
 	appendFile(t, path, blocks)
 	t.Setenv("IT_CLIENT_TOKEN", clientToken) // the host inherits the test's environment
 	t.Setenv("IT_IPO_PASSWORD", ipoPassword)
 	t.Setenv("IT_SNOM_PASSWORD", snomPassword)
-	h := runHost(t, listen, path, 4)
+	t.Setenv("IT_MIRTA_KEY", mirtaKey)
+	h := runHost(t, listen, path, 5)
 	app, appAdmin := dialAs(t, h, clientToken)
 	ctx := context.Background()
 	var seen strings.Builder // everything an app or operator got to see
@@ -180,6 +203,21 @@ client "app" {
 	record("snom refused password", nil, err)
 	snomState, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "lobby/phone"})
 	record("state lobby/phone", snomState, err)
+	// The MiRTA tenant: discovered with the key, then the key refused, so
+	// that the driver's errors, the connection and the device's status
+	// say why.
+	waitFor(t, 20*time.Second, "the MiRTA tenant's extension reachable", func() bool {
+		st, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "mt/101"})
+		return err == nil && st.GetStatus().GetReachable()
+	})
+	mirta.SetFault(mirtasim.FaultWrongKey)
+	_, err = app.Dial(ctx, &ctiv1.DialRequest{Device: "mt/101", Destination: "102"})
+	record("mirta dial with a refused key", nil, err)
+	waitFor(t, 20*time.Second, "the refused key in the MiRTA device's status", func() bool {
+		st, err := app.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "mt/101"})
+		record("state mt/101", st, err)
+		return err == nil && strings.Contains(st.GetStatus().GetDetail(), "refused the API key")
+	})
 	// A crash, then a swap, then a reload.
 	_, err = app.SendKeys(ctx, &ctiv1.SendKeysRequest{Device: "hq/desk", Keys: []string{"FAULT_PANIC"}})
 	record("panic", nil, err)
@@ -241,6 +279,8 @@ client "app" {
 		"Snom HTTP password (env)":      snomPassword,
 		"Snom Basic authorization":      base64.StdEncoding.EncodeToString([]byte("admin:" + snomPassword)),
 		"Snom callback token":           snomToken,
+		"MiRTA API key (env)":           mirtaKey,
+		"MiRTA API key, URL-escaped":    url.QueryEscape(mirtaKey),
 	}
 	if s := strings.TrimSpace(string(localToken)); s != "" {
 		secrets["local token"] = s

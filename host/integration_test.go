@@ -45,6 +45,8 @@ func TestMain(m *testing.M) {
 		"plugins/cti-driver-buggy":       "github.com/ctihost/ctihost/examples/buggy-driver/cmd/cti-driver-buggy",
 		"plugins/cti-driver-ipoffice":    "github.com/ctihost/ctihost/plugins/ipoffice/cmd/cti-driver-ipoffice",
 		"plugins/cti-driver-snom":        "github.com/ctihost/ctihost/plugins/snom/cmd/cti-driver-snom",
+		"plugins/cti-driver-mirta":       "github.com/ctihost/ctihost/plugins/mirta/cmd/cti-driver-mirta",
+		"ctictl":                         "github.com/ctihost/ctihost/examples/ctictl",
 	}
 	for out, pkg := range builds {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, out), pkg)
