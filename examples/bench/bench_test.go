@@ -69,7 +69,7 @@ func TestQuickRunReportsEveryRow(t *testing.T) {
 // make negative.
 func mayBeZero(name string) bool {
 	return strings.Contains(name, "announced loss") || strings.Contains(name, "failed commands") ||
-		strings.Contains(name, "added") || strings.Contains(name, "CPU per event") ||
+		strings.Contains(name, "added") || strings.Contains(name, "CPU per event") || strings.Contains(name, "CPU per poll") ||
 		strings.Contains(name, "poll lag") || // the ±100 ms poll jitter makes a gap shorter than 1s
 		strings.Contains(name, "with no event")
 }
@@ -109,5 +109,6 @@ func wantRows() []string {
 		names = append(names, siteRowNames(run)...)
 	}
 	names = append(names, pbxRowNames(pbxSizesFor(true))...)
+	names = append(names, mirtaRowNames(mirtaSizesFor(true))...)
 	return names
 }

@@ -53,6 +53,7 @@ func newHarness(ctx context.Context) (*harness, error) {
 		{"ctihost", "./host"},
 		{"plugins/cti-driver-grandstream", "./plugins/grandstream/cmd/cti-driver-grandstream"},
 		{"plugins/cti-driver-ipoffice", "./plugins/ipoffice/cmd/cti-driver-ipoffice"},
+		{"plugins/cti-driver-mirta", "./plugins/mirta/cmd/cti-driver-mirta"},
 		{"gssim", "./plugins/grandstream/cmd/gssim"}, // every simulated Grandstream phone runs in its own process
 		{"plugins/cti-driver-buggy", "./examples/buggy-driver/cmd/cti-driver-buggy"},
 		{"bench-twohop", "./examples/bench/cmd/bench-twohop"},

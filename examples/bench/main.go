@@ -3,7 +3,7 @@
 // loopback, measures each row beside its floor in the same run, prints one
 // table and writes the same figures as JSON.
 //
-//	go run ./examples/bench [-quick] [-rows command,events,faults,phones,sites,pbx] [-out bin/bench/results.json]
+//	go run ./examples/bench [-quick] [-rows command,events,faults,phones,sites,pbx,mirta] [-out bin/bench/results.json]
 package main
 
 import (
@@ -56,7 +56,7 @@ type options struct {
 }
 
 // rowGroups are the -rows choices, in the order they run.
-var rowGroups = []string{"command", "events", "faults", "phones", "sites", "pbx"}
+var rowGroups = []string{"command", "events", "faults", "phones", "sites", "pbx", "mirta"}
 
 // measures tells whether the run measures group.
 func (o options) measures(group string) bool {
@@ -84,13 +84,14 @@ type sizes struct {
 	swapLoad    int   // milliseconds of load before and after a swap
 	phones      phoneSizes
 	pbx         pbxSizes
+	mirta       mirtaSizes
 }
 
 func (o options) sizes() sizes {
 	if o.quick {
-		return sizes{commands: 50, floodEvents: 2000, subscribers: []int{1, 10, 100}, swapLoad: 150, phones: phoneSizesFor(true), pbx: pbxSizesFor(true)}
+		return sizes{commands: 50, floodEvents: 2000, subscribers: []int{1, 10, 100}, swapLoad: 150, phones: phoneSizesFor(true), pbx: pbxSizesFor(true), mirta: mirtaSizesFor(true)}
 	}
-	return sizes{commands: 2000, floodEvents: floodTotal, subscribers: []int{1, 10, 100}, swapLoad: 500, phones: phoneSizesFor(false), pbx: pbxSizesFor(false)}
+	return sizes{commands: 2000, floodEvents: floodTotal, subscribers: []int{1, 10, 100}, swapLoad: 500, phones: phoneSizesFor(false), pbx: pbxSizesFor(false), mirta: mirtaSizesFor(false)}
 }
 
 func main() {
@@ -173,6 +174,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 			return fmt.Errorf("busy PBX rows: %w", err)
 		}
 		res.Rows = append(res.Rows, pbx...)
+	}
+	if o.measures("mirta") {
+		mirta, err := mirtaRows(ctx, h, sz.mirta)
+		if err != nil {
+			return fmt.Errorf("polled PBX rows: %w", err)
+		}
+		res.Rows = append(res.Rows, mirta...)
 	}
 	printTable(w, res)
 	if o.out != "" {
