@@ -73,7 +73,7 @@ func (d *Driver) Dial(ctx context.Context, req *ctiv1.DialRequest) (*ctiv1.DialR
 		t.mu.Lock()
 		delete(t.originates, e.number)
 		t.mu.Unlock()
-		return nil, commandError(t.cfg.name, e.id, err, false)
+		return nil, commandError(t.cfg.label, e.id, err, false)
 	}
 	t.poke()
 	return &ctiv1.DialResponse{}, nil
@@ -104,7 +104,7 @@ func (d *Driver) drop(ctx context.Context, req *ctiv1.CallRequest, ringing bool)
 	}
 	e.calls.MarkLocalEnd(req.GetCallId())
 	if err := t.api.hangup(ctx, l.channel); err != nil {
-		return nil, commandError(t.cfg.name, e.id, err, true)
+		return nil, commandError(t.cfg.label, e.id, err, true)
 	}
 	t.poke()
 	return &ctiv1.CommandResponse{Pending: true}, nil
@@ -140,7 +140,7 @@ func (d *Driver) transfer(ctx context.Context, req *ctiv1.TransferRequest, ringi
 		return nil, sdk.FailedPrecondition("call %q has %d other parties on the PBX; TRANSFER moves exactly one", req.GetCallId(), len(others))
 	}
 	if err := t.api.transfer(ctx, others[0].channel, req.GetDestination()); err != nil {
-		return nil, commandError(t.cfg.name, e.id, err, false)
+		return nil, commandError(t.cfg.label, e.id, err, false)
 	}
 	t.poke()
 	return &ctiv1.CommandResponse{Pending: true}, nil
@@ -153,7 +153,7 @@ func (d *Driver) SetDND(ctx context.Context, req *ctiv1.SetDNDRequest) (*ctiv1.C
 		return nil, err
 	}
 	if err := t.api.dndSet(ctx, e.number, req.GetEnabled()); err != nil {
-		return nil, commandError(t.cfg.name, e.id, err, true)
+		return nil, commandError(t.cfg.label, e.id, err, true)
 	}
 	t.setDND(e.number, req.GetEnabled())
 	return &ctiv1.CommandResponse{}, nil
@@ -166,7 +166,7 @@ func (d *Driver) Reboot(ctx context.Context, req *ctiv1.DeviceRequest) (*ctiv1.C
 		return nil, err
 	}
 	if err := t.api.reboot(ctx, e.number); err != nil {
-		return nil, commandError(t.cfg.name, e.id, err, false)
+		return nil, commandError(t.cfg.label, e.id, err, false)
 	}
 	return &ctiv1.CommandResponse{Pending: true}, nil
 }
@@ -260,7 +260,7 @@ func (d *Driver) queueCommand(ctx context.Context, req *ctiv1.QueueRequest, do f
 		}
 	}
 	if err := do(t, qid, e.number); err != nil {
-		return nil, commandError(t.cfg.name, e.id, err, true)
+		return nil, commandError(t.cfg.label, e.id, err, true)
 	}
 	t.poke()
 	return &ctiv1.CommandResponse{Pending: true}, nil
@@ -279,7 +279,7 @@ func (d *Driver) LookupContact(ctx context.Context, req *ctiv1.LookupContactRequ
 		found, err = t.lookupName(ctx, req.GetQuery(), int(req.GetLimit()))
 	}
 	if err != nil {
-		return nil, commandError(t.cfg.name, req.GetDevice(), err, true)
+		return nil, commandError(t.cfg.label, req.GetDevice(), err, true)
 	}
 	return &ctiv1.LookupContactResponse{Contacts: found}, nil
 }

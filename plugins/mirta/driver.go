@@ -77,6 +77,12 @@ func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*cti
 			problems = append(problems, err.Error())
 			continue
 		}
+		// Errors name the site too: a shared process's names already
+		// hold it ("mt/pbx"), a per-site process's do not.
+		cc.label = c.GetName()
+		if !strings.Contains(cc.label, "/") && req.GetSite() != "" {
+			cc.label = req.GetSite() + "/" + cc.label
+		}
 		cfgs[c.GetName()] = cc
 		configured[c.GetName()] = map[string]string{}
 	}

@@ -96,7 +96,7 @@ func TestReadOnlyKeyCannotDial(t *testing.T) {
 	})
 	_, err := d.Dial(context.Background(), &ctiv1.DialRequest{Device: "101", Destination: "102"})
 	st := sdk.Status(err)
-	if st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), `connection "pbx"`) || !strings.Contains(st.Message(), "read-only") {
+	if st.Code() != codes.PermissionDenied || !strings.Contains(st.Message(), `connection "mt/pbx"`) || !strings.Contains(st.Message(), "read-only") {
 		t.Errorf("Dial with a read-only key: %v; want PermissionDenied naming the connection and read-only keys", err)
 	}
 	if strings.Contains(st.String(), testROKey) {

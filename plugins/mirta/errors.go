@@ -12,7 +12,8 @@ import (
 const Vendor = "mirta"
 
 // apiError turns a proxyapi failure into the caller's error, naming the
-// connection (the site's tenant) so an operator knows which block to fix.
+// connection as "SITE/NAME" (the site's tenant) so an operator knows
+// which block to fix.
 // The vendor's answer (already cut and redacted by mirtaapi) and its HTTP
 // status go into the VendorError detail.
 func apiError(conn string, err error) error {

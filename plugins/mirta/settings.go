@@ -62,6 +62,7 @@ func connectionSettings() []*ctiv1.ConfigAttribute {
 // connConfig is one connection block: one tenant of one PBX.
 type connConfig struct {
 	name, prefix string
+	label        string // "SITE/NAME", how errors name the connection
 	baseURL      string
 	path         string
 	tenant       string

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/ctihost/ctihost/plugins/mirta/mirtaapi"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 	"github.com/ctihost/ctihost/sdk"
 )
@@ -219,7 +220,7 @@ func (t *tenant) cycle(nextDiscovery *time.Time) error {
 // tells apps that every device is unreachable. Calls are kept: the next
 // successful poll ends those that ended meanwhile, as LOST.
 func (t *tenant) setDown(err error) {
-	msg := apiError(t.cfg.name, err).Error()
+	msg := apiError(t.cfg.label, err).Error()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.lastErr != msg {
@@ -381,10 +382,12 @@ func (t *tenant) pollOnce(ctx context.Context) error {
 	t.mu.Unlock()
 	r.callers, r.members = map[string][]caller{}, map[string][]member{}
 	for _, q := range qids {
-		if r.callers[q], err = t.api.queueCallers(ctx, q); err != nil {
+		// A queue deleted since the last discovery is empty until the
+		// next one drops it, not a failure of the whole tenant.
+		if r.callers[q], err = t.api.queueCallers(ctx, q); err != nil && !mirtaapi.IsNotFound(err) {
 			return err
 		}
-		if r.members[q], err = t.api.queueMembers(ctx, q); err != nil {
+		if r.members[q], err = t.api.queueMembers(ctx, q); err != nil && !mirtaapi.IsNotFound(err) {
 			return err
 		}
 	}
@@ -656,7 +659,7 @@ func (t *tenant) refreshDND(ctx context.Context) {
 	for _, n := range numbers {
 		on, err := t.api.dndGet(ctx, n)
 		if err != nil {
-			t.logger.Debug("DND read failed", "extension", n, "error", apiError(t.cfg.name, err))
+			t.logger.Debug("DND read failed", "extension", n, "error", apiError(t.cfg.label, err))
 			continue
 		}
 		t.setDND(n, on)
