@@ -1,6 +1,7 @@
 package mirtaapi
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -339,6 +340,9 @@ func (c *Client) check(r request, status int, body []byte) error {
 			return c.fail(r, classifyMessage(res.msg), status, res.msg, nil)
 		}
 	case bodyJSON:
+		if !isObject(body) {
+			break // an error answer is an object; lists are data
+		}
 		if code, msg, ok := jsonError(body); ok {
 			return c.fail(r, classifyCode(code), status, code+": "+msg, nil)
 		}
@@ -370,10 +374,21 @@ func textOf(body []byte) string {
 	return string(body[:min(len(body), 4*maxMessage)])
 }
 
+// isObject reports whether body is a JSON object. Only an object can be
+// an error or result answer: lists (most answers, some hundreds of KiB)
+// are not parsed twice.
+func isObject(body []byte) bool {
+	b := bytes.TrimLeft(body, " \t\r\n")
+	return len(b) > 0 && b[0] == '{'
+}
+
 // jsonError recognises {"error":{"code":...,"message":...}} and
 // {"error":"..."} (openapi.php's envelope, Published:
 // https://mirtapbx.com/manual/index.php?title=OpenAPI "Error Responses").
 func jsonError(body []byte) (code, msg string, ok bool) {
+	if !isObject(body) {
+		return "", "", false
+	}
 	n, err := parseJSON(body)
 	if err != nil || n.kind != 'o' {
 		return "", "", false
