@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -63,10 +64,10 @@ func (d *Driver) GetConfigSchema(context.Context, *ctiv1.GetConfigSchemaRequest)
 	}, nil
 }
 
-// Configure replaces the configuration. Every tenant poller starts anew
-// (a poll re-reads everything; calls in progress end as LOST and come
-// back with the next poll under new ids only if the PBX renumbered them,
-// which it does not).
+// Configure replaces the configuration. A connection whose settings and
+// device blocks did not change keeps its poller and its calls; the others
+// start anew (their calls end as LOST, their discovered devices are
+// announced gone).
 func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*ctiv1.ConfigureResponse, error) {
 	var problems []string
 	cfgs := map[string]connConfig{}
@@ -112,8 +113,19 @@ func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*cti
 		slices.Sort(problems)
 		return nil, sdk.InvalidArgument("%s", strings.Join(problems, "; "))
 	}
+	d.mu.Lock()
+	running := maps.Clone(d.tenants)
+	d.mu.Unlock()
 	fresh := map[string]*tenant{}
+	var kept []*tenant
 	for name, cc := range cfgs {
+		// A connection whose settings and device blocks stay keeps its
+		// poller, and so its calls, across a reload.
+		if t := running[name]; t != nil && reflect.DeepEqual(t.cfg, cc) && maps.Equal(t.configured, configured[name]) {
+			fresh[name] = t
+			kept = append(kept, t)
+			continue
+		}
 		api, err := d.newAPI(cc)
 		if err != nil {
 			return nil, sdk.InvalidArgument("connection %q: %v", name, err)
@@ -124,11 +136,17 @@ func (d *Driver) Configure(_ context.Context, req *ctiv1.ConfigureRequest) (*cti
 	old := d.tenants
 	d.tenants, d.devices, d.owner = fresh, devices, owner
 	d.mu.Unlock()
-	for _, t := range old {
+	for name, t := range old {
+		if fresh[name] == t {
+			continue
+		}
 		t.close()
 		t.announceGone()
 	}
 	for _, t := range fresh {
+		if slices.Contains(kept, t) {
+			continue
+		}
 		if strings.HasPrefix(t.cfg.baseURL, "http://") && checkURL(t.cfg.baseURL, false) != nil {
 			t.logger.Warn("the PBX is reached over http:// (allow_http): the API key crosses the network in clear")
 		}

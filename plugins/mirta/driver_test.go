@@ -2,6 +2,7 @@ package mirta
 
 import (
 	"context"
+	"maps"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -254,4 +255,43 @@ func (d *Driver) ext(id string) *extDev {
 		return nil
 	}
 	return t.ext(id)
+}
+
+// A reload that changes nothing keeps the tenant's poller and its calls;
+// one that changes the connection starts anew.
+func TestReconfigureKeepsAnUnchangedTenant(t *testing.T) {
+	d, pbx := newTestDriver(t, testKey, nil)
+	eventually(t, "extension 101 discovered", func() bool { return d.ext("101") != nil })
+	if _, err := pbx.RingIn("DEVEL", "0612345678", "101"); err != nil {
+		t.Fatal(err)
+	}
+	var id string
+	eventually(t, "the call ringing at 101", func() bool {
+		st, err := d.GetDeviceState(context.Background(), &ctiv1.GetDeviceStateRequest{Device: "101"})
+		if err == nil && len(st.GetCalls()) == 1 {
+			id = st.GetCalls()[0].GetCallId()
+		}
+		return id != ""
+	})
+	d.mu.Lock()
+	before := d.tenants["pbx"]
+	set := maps.Clone(before.cfg.settings)
+	d.mu.Unlock()
+	reconfigure := func(set map[string]string) *tenant {
+		t.Helper()
+		if _, err := d.Configure(context.Background(), &ctiv1.ConfigureRequest{Site: "mt",
+			Connections: []*ctiv1.ConnectionConfig{{Name: "pbx", Settings: set}}}); err != nil {
+			t.Fatal(err)
+		}
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		return d.tenants["pbx"]
+	}
+	if after := reconfigure(set); after != before || d.ext("101").calls.Call(id) == nil {
+		t.Fatal("an unchanged reload restarted the tenant's poller or lost its call")
+	}
+	set["poll_interval"] = "150ms"
+	if after := reconfigure(set); after == before {
+		t.Fatal("a changed connection kept its old poller")
+	}
 }

@@ -2,6 +2,7 @@ package mirta
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"net/url"
 	"slices"
@@ -62,7 +63,8 @@ func connectionSettings() []*ctiv1.ConfigAttribute {
 // connConfig is one connection block: one tenant of one PBX.
 type connConfig struct {
 	name, prefix string
-	label        string // "SITE/NAME", how errors name the connection
+	label        string            // "SITE/NAME", how errors name the connection
+	settings     map[string]string // as configured, to compare on reload
 	baseURL      string
 	path         string
 	tenant       string
@@ -95,7 +97,7 @@ func parseConnection(c *ctiv1.ConnectionConfig) (connConfig, error) {
 		return def
 	}
 	cc := connConfig{
-		name: c.GetName(), prefix: c.GetDevicePrefix(),
+		name: c.GetName(), prefix: c.GetDevicePrefix(), settings: maps.Clone(set),
 		baseURL: strings.TrimRight(set["url"], "/"), path: or("path", defaultPath),
 		tenant: set["tenant"], key: set["key"],
 		keyInHeader: set["key_in"] == "header", plain: set["format"] == "plain",

@@ -609,6 +609,8 @@ func (t *tenant) apply(r reading, contacts map[string]*ctiv1.Contact) {
 func (t *tenant) statusOfExt(d *extDev) *ctiv1.DeviceStatus {
 	st := &ctiv1.DeviceStatus{Reachable: t.up, Dnd: d.dnd}
 	switch {
+	case !t.up && t.lastErr == "":
+		st.Detail = "not polled yet"
 	case !t.up:
 		st.Detail = "the PBX does not answer: " + t.lastErr
 	case d.blf == "":
@@ -624,7 +626,10 @@ func (t *tenant) statusOfExt(d *extDev) *ctiv1.DeviceStatus {
 
 func (t *tenant) statusOfQueue(*queueDev) *ctiv1.DeviceStatus {
 	st := &ctiv1.DeviceStatus{Reachable: t.up}
-	if !t.up {
+	switch {
+	case !t.up && t.lastErr == "":
+		st.Detail = "not polled yet"
+	case !t.up:
 		st.Detail = "the PBX does not answer: " + t.lastErr
 	}
 	return st
