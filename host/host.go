@@ -54,6 +54,8 @@ type host struct {
 	clients    *auth.Clients
 	binaries   *supervisor.Binaries
 	localToken string
+	metrics    *metrics.Metrics // nil without a metrics endpoint
+	webhooks   map[string]*runningWebhook
 }
 
 // load reads the configuration, probes every driver it uses for its schema
@@ -232,6 +234,9 @@ func (h *host) serve(ctx context.Context) error {
 		return err
 	}
 	defer stopMetrics()
+	h.metrics = m
+	h.applyWebhooks(h.cfg.Webhooks, m)
+	defer h.stopWebhooks()
 	// Devices may call back as soon as their driver has configured them:
 	// the listener is up before any driver starts.
 	stopCallbacks, err := h.serveCallbacks(m)
@@ -522,6 +527,7 @@ func (h *host) reload(ctx context.Context) {
 	h.clients = h.clients.Carry(clientsOf(cfg, h.localToken))
 	h.guard.SetClients(h.clients)
 	h.binaries.SetPaths(pluginPaths(cfg))
+	h.applyWebhooks(cfg.Webhooks, h.metrics)
 	h.logger.Info("config reloaded", "clients", len(cfg.Clients), "added", len(added), "removed", len(current), "reconfigured", len(reconfigured),
 		"swapped", len(swapped), "unchanged", len(unchanged), "took", time.Since(began))
 }

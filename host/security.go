@@ -54,6 +54,9 @@ func tokenSecrets(cfg *config.Config) []string {
 			out = append(out, c.Token)
 		}
 	}
+	for _, w := range cfg.Webhooks {
+		out = append(out, w.Secret)
+	}
 	return out
 }
 

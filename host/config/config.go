@@ -23,6 +23,9 @@ type Config struct {
 	Sites []*Site
 	// Clients lists the client blocks in file order: who may use the API.
 	Clients []*Client
+	// Webhooks lists the webhook blocks in file order: where events are
+	// POSTed.
+	Webhooks []*Webhook
 	// Dir is the absolute folder of the config file; relative paths in the
 	// file (plugin_dir, path, file()) are relative to it.
 	Dir string

@@ -99,7 +99,7 @@ var pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // decode checks the top level and decodes host, plugin and site blocks. The
 // host block goes first because plugin paths depend on plugin_dir.
 func (c *Config) decode(s *sink, body *hclsyntax.Body) {
-	var hosts, plugins, sites, clients []*hclsyntax.Block
+	var hosts, plugins, sites, clients, webhooks []*hclsyntax.Block
 	if body != nil {
 		for _, attr := range sortedAttrs(body) {
 			s.errorf(attr.NameRange, attr.Name, `move it into a block: host { … }, plugin "NAME" { … } or site "NAME" { … }`,
@@ -115,8 +115,10 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 				sites = append(sites, b)
 			case "client":
 				clients = append(clients, b)
+			case "webhook":
+				webhooks = append(webhooks, b)
 			default:
-				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site", "client"}, "block"),
+				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site", "client", "webhook"}, "block"),
 					"config file: unknown block %q", b.Type)
 			}
 		}
@@ -153,6 +155,7 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 		c.checkDriver(s, d)
 	}
 	c.decodeClients(s, clients)
+	c.decodeWebhooks(s, webhooks)
 }
 
 func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.Block) {

@@ -36,6 +36,7 @@ type Metrics struct {
 	out       prometheus.Counter
 	dropped   *prometheus.CounterVec
 	callbacks *prometheus.CounterVec
+	webhooks  *prometheus.CounterVec
 }
 
 // New registers the host's metrics, reading src at scrape time.
@@ -60,7 +61,11 @@ func New(src Source) *Metrics {
 		Name: "ctihost_callbacks_total",
 		Help: "Requests devices sent to the callback listener, by driver and result: delivered, refused (by the driver: a wrong token, an unknown device), unknown (no such instance), too_large, driver_down, error.",
 	}, []string{"driver", "result"})
-	m.registry.MustRegister(m.commands, m.latency, m.out, m.dropped, m.callbacks, &sourceCollector{src: src},
+	m.webhooks = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ctihost_webhook_deliveries_total",
+		Help: "Webhook deliveries by webhook and result: delivered, retried (an attempt failed), gave_up, refused (4xx), queue_full (dropped: the receiver is too slow), gap (dropped: the bus overwrote them first).",
+	}, []string{"webhook", "result"})
+	m.registry.MustRegister(m.commands, m.latency, m.out, m.dropped, m.callbacks, m.webhooks, &sourceCollector{src: src},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -98,6 +103,13 @@ func (m *Metrics) EventsDropped(reason string, n uint64) {
 func (m *Metrics) Callback(driver, result string) {
 	if m != nil {
 		m.callbacks.WithLabelValues(driver, result).Inc()
+	}
+}
+
+// Webhook records n webhook deliveries with result (webhook.Recorder).
+func (m *Metrics) Webhook(name, result string, n uint64) {
+	if m != nil {
+		m.webhooks.WithLabelValues(name, result).Add(float64(n))
 	}
 }
 
