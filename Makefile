@@ -85,12 +85,12 @@ bench:
 
 ## proto: regenerate proto/cti/v1/*.pb.go (pure Go: no protoc needed)
 proto:
-	$(GO) run ./proto/gen
+	$(GO) run ./proto/gen -gateway host/gateway
 	$(GO) run ./proto/gen -root plugins/ipoffice -out plugins/ipoffice
 
 ## check: regenerate and fail if the committed generated code was stale, then run vulncheck
 check: proto
-	git diff --exit-code -- proto/ plugins/ipoffice/mtcti/
+	git diff --exit-code -- proto/ plugins/ipoffice/mtcti/ host/gateway/
 	@$(MAKE) --no-print-directory protocheck vulncheck
 
 # buf, pinned in proto/buf.mod (apart from go.mod: it needs pre-release

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"reflect"
 	"slices"
 	"sort"
 	"sync"
@@ -258,6 +259,14 @@ func (h *host) serve(ctx context.Context) error {
 	})
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(api.Listener(lis, h.cfg.Host.MaxConnections)) }()
+	if h.cfg.Host.HTTPListen != "" {
+		stopHTTP, err := h.serveHTTP(srv, tlsCfg)
+		if err != nil {
+			srv.Stop()
+			return err
+		}
+		defer stopHTTP()
+	}
 	h.logger.Info("host API listening", "listen", lis.Addr().String(), "tls", tlsCfg != nil, "clients", len(h.cfg.Clients), "instances", len(h.instances))
 
 	// Reloads run on their own goroutine, one at a time: a slow or stuck
@@ -442,7 +451,7 @@ func (h *host) reload(ctx context.Context) {
 		return
 	}
 	stampCallbacks(h.cfg.Host, h.callbackKey, resolved) // the listener in force: host block changes wait for a restart
-	if cfg.Host != h.cfg.Host {
+	if !reflect.DeepEqual(cfg.Host, h.cfg.Host) {
 		h.logger.Warn("host block changes take effect at the next start of ctihost")
 	}
 	// While both configurations' processes may log, both sets of secrets

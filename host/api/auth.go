@@ -295,6 +295,16 @@ func (g *Guard) record(ctx context.Context, c *auth.Client, method string, req a
 	from := "-"
 	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
 		from = p.Addr.String()
+		// The HTTP/JSON API calls in memory; the gateway names the HTTP
+		// client last in x-forwarded-for (earlier entries are the
+		// client's own claims).
+		if p.Addr.Network() == "bufconn" {
+			from = "http"
+			if fwd := metadata.ValueFromIncomingContext(ctx, "x-forwarded-for"); len(fwd) > 0 {
+				parts := strings.Split(fwd[len(fwd)-1], ",")
+				from = "http " + strings.TrimSpace(parts[len(parts)-1])
+			}
+		}
 	}
 	code := status.Code(err)
 	args := []any{"client", name, "peer", from, "operation", shortMethod(method), "target", target(req), "code", code.String(), "took", time.Since(began).Round(time.Microsecond)}

@@ -10,6 +10,7 @@ import (
 	"github.com/hashicorp/go-hclog"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/ctihost/ctihost/host/bus"
@@ -167,6 +168,9 @@ func (s *HostServer) WatchEvents(req *ctiv1.WatchEventsRequest, stream grpc.Serv
 		return err
 	}
 	defer release()
+	// Headers go out now: a client (the host's server-sent events among
+	// them) learns that the stream was accepted before the first event.
+	_ = stream.SendHeader(metadata.MD{})
 	var revoked <-chan struct{} // nil, never ready, for calls made inside the host
 	if client != nil {
 		revoked = client.Revoked()

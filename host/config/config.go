@@ -26,6 +26,10 @@ type Config struct {
 	// Webhooks lists the webhook blocks in file order: where events are
 	// POSTed.
 	Webhooks []*Webhook
+	// Directories lists the directory blocks in file order: the CSV files
+	// of contacts the calls of their sites are looked up in, at most one
+	// directory per site.
+	Directories []*Directory
 	// Dir is the absolute folder of the config file; relative paths in the
 	// file (plugin_dir, path, file()) are relative to it.
 	Dir string
@@ -49,6 +53,10 @@ type Host struct {
 	EventBuffer int
 	// Metrics is the host:port of the Prometheus endpoint; "" means off.
 	Metrics string
+	// HTTPListen is the host:port of the HTTP/JSON API; "" means off.
+	// HTTPCORSOrigins are the browser origins allowed to call it.
+	HTTPListen      string
+	HTTPCORSOrigins []string
 	// CallbackListen is the host:port of the callback listener; "" means
 	// off. CallbackURL is the base URL devices call it at, ending in "/".
 	CallbackListen, CallbackURL string

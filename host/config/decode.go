@@ -14,6 +14,7 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -29,6 +30,7 @@ var (
 		{Name: "command_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "5s", Description: "the deadline the host applies to every plugin call"},
 		{Name: "event_buffer", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "10000", Description: "how many events are kept for replay"},
 		{Name: "metrics", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port serving Prometheus metrics at /metrics; empty (the default) turns them off"},
+		{Name: "http_listen", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port serving the API over HTTP/JSON and server-sent events (with the listen address's TLS, tokens and scopes); empty (the default) turns it off"},
 		{Name: "callback_listen", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port where devices call drivers back (a phone's action URLs); empty (the default) turns it off"},
 		{Name: "callback_url", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "the http(s) URL devices reach callback_listen at, when it is not the listen address itself (NAT, a proxy, a wildcard address)"},
 		{Name: "plugin_start_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "10s", Description: "how long a driver may take to complete the plugin handshake"},
@@ -99,7 +101,7 @@ var pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // decode checks the top level and decodes host, plugin and site blocks. The
 // host block goes first because plugin paths depend on plugin_dir.
 func (c *Config) decode(s *sink, body *hclsyntax.Body) {
-	var hosts, plugins, sites, clients, webhooks []*hclsyntax.Block
+	var hosts, plugins, sites, clients, webhooks, directories []*hclsyntax.Block
 	if body != nil {
 		for _, attr := range sortedAttrs(body) {
 			s.errorf(attr.NameRange, attr.Name, `move it into a block: host { … }, plugin "NAME" { … } or site "NAME" { … }`,
@@ -117,8 +119,10 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 				clients = append(clients, b)
 			case "webhook":
 				webhooks = append(webhooks, b)
+			case "directory":
+				directories = append(directories, b)
 			default:
-				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site", "client", "webhook"}, "block"),
+				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site", "client", "webhook", "directory"}, "block"),
 					"config file: unknown block %q", b.Type)
 			}
 		}
@@ -156,6 +160,7 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 	}
 	c.decodeClients(s, clients)
 	c.decodeWebhooks(s, webhooks)
+	c.Directories = c.decodeDirectories(s, directories)
 }
 
 func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.Block) {
@@ -163,7 +168,7 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 	if len(blocks) > 0 {
 		at = blocks[0].DefRange()
 	}
-	v := c.checkBody(s, body, bodyRules{object: "host", owner: "ctihost", at: at, attrs: hostAttrs})
+	v := c.checkBody(s, body, bodyRules{object: "host", owner: "ctihost", at: at, attrs: hostAttrs, others: []string{"http_cors_origins"}})
 	h := Host{LogLevel: v["log_level"].text, LogFormat: v["log_format"].text}
 	if l, ok := v["listen"]; ok {
 		if err := checkListen(l.text); err != "" {
@@ -197,6 +202,14 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 		h.Metrics = m.text
 	}
 	c.decodeCallback(s, v, &h)
+	if l := v["http_listen"]; l.text != "" {
+		if err := checkListen(l.text); err != "" {
+			s.errorf(l.rng, "http_listen", describe("ctihost", hostAttr("http_listen")), "host: attribute \"http_listen\" %s, got %s", err, l.shown())
+		} else {
+			h.HTTPListen = l.text
+		}
+	}
+	h.HTTPCORSOrigins = c.corsOrigins(s, body)
 	supervision := []struct {
 		name string
 		dst  *time.Duration
@@ -503,4 +516,43 @@ func (c *Config) decodeCallback(s *sink, v map[string]setting, h *Host) {
 		}
 		h.CallbackURL = "http://" + h.CallbackListen + "/"
 	}
+}
+
+// corsOrigins decodes the host block's optional http_cors_origins: the
+// browser origins ("https://crm.example.com") allowed to call the HTTP API
+// from their pages.
+func (c *Config) corsOrigins(s *sink, body *hclsyntax.Body) []string {
+	if body == nil {
+		return nil
+	}
+	attr, ok := body.Attributes["http_cors_origins"]
+	if !ok {
+		return nil
+	}
+	v, ok := c.eval(s, "host", attr, false)
+	if !ok {
+		return nil
+	}
+	v, _ = v.Unmark()
+	ty := v.Type()
+	if v.IsNull() || !v.IsWhollyKnown() || !(ty.IsTupleType() || ty.IsListType()) {
+		s.errorf(attr.Expr.Range(), "http_cors_origins", `write a list such as http_cors_origins = ["https://crm.example.com"]`, "host: attribute \"http_cors_origins\" must be a list of origins")
+		return nil
+	}
+	var out []string
+	for it := v.ElementIterator(); it.Next(); {
+		_, e := it.Element()
+		if e.IsNull() || e.Type() != cty.String {
+			s.errorf(attr.Expr.Range(), "http_cors_origins", "quote each origin", "host: attribute \"http_cors_origins\" must hold only strings")
+			return nil
+		}
+		o := e.AsString()
+		u, err := url.Parse(o)
+		if o != "*" && (err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.User != nil) {
+			s.errorf(attr.Expr.Range(), "http_cors_origins", `an origin is a scheme and host, like "https://crm.example.com", or "*" for any`, "host: %q is not an origin", o)
+			return nil
+		}
+		out = append(out, strings.TrimSuffix(o, "/"))
+	}
+	return out
 }
