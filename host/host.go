@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -23,6 +24,7 @@ import (
 	"github.com/ctihost/ctihost/host/auth"
 	"github.com/ctihost/ctihost/host/bus"
 	"github.com/ctihost/ctihost/host/config"
+	"github.com/ctihost/ctihost/host/directory"
 	"github.com/ctihost/ctihost/host/metrics"
 	"github.com/ctihost/ctihost/host/supervisor"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -57,6 +59,10 @@ type host struct {
 	localToken string
 	metrics    *metrics.Metrics // nil without a metrics endpoint
 	webhooks   map[string]*runningWebhook
+	hostAPI    *api.HostServer // set by serve
+
+	// directories are the sites' contact directories in force.
+	directories atomic.Pointer[map[string]*directory.Directory]
 }
 
 // load reads the configuration, probes every driver it uses for its schema
@@ -73,6 +79,7 @@ func load(ctx context.Context, path string, stderr io.Writer) (*host, config.Dia
 	stampCallbacks(cfg.Host, callbackKey, resolved)
 	h := &host{path: path, cfg: cfg, logger: logger, logOut: out, resolved: resolved, bus: bus.New(cfg.Host.EventBuffer), callbackKey: callbackKey}
 	h.redactSecrets(cfg, resolved)
+	h.setDirectories(cfg)
 	for _, in := range resolved {
 		h.instances = append(h.instances, h.newInstance(in))
 	}
@@ -195,7 +202,10 @@ func policyOf(h config.Host) supervisor.Policy {
 }
 
 // publish is every instance's event sink.
-func (h *host) publish(ev *ctiv1.Event) { h.bus.Publish(ev) }
+func (h *host) publish(ev *ctiv1.Event) {
+	h.enrich(ev)
+	h.bus.Publish(ev)
+}
 
 // serve starts the instances and the API and blocks until ctx ends, then
 // stops everything: no plugin process outlives serve.
@@ -250,6 +260,8 @@ func (h *host) serve(ctx context.Context) error {
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)
+	h.hostAPI = hostAPI
+	h.setDirectories(h.cfg)
 	srv := api.NewGRPCServer(srvCtx, hostAPI, api.NewAdminServer(h.router, h.binaries), api.ServerOptions{
 		Guard: h.guard, TLS: tlsCfg, Reflection: h.cfg.Host.Reflection,
 		Limits: api.Limits{
@@ -537,6 +549,7 @@ func (h *host) reload(ctx context.Context) {
 	h.guard.SetClients(h.clients)
 	h.binaries.SetPaths(pluginPaths(cfg))
 	h.applyWebhooks(cfg.Webhooks, h.metrics)
+	h.setDirectories(cfg)
 	h.logger.Info("config reloaded", "clients", len(cfg.Clients), "added", len(added), "removed", len(current), "reconfigured", len(reconfigured),
 		"swapped", len(swapped), "unchanged", len(unchanged), "took", time.Since(began))
 }

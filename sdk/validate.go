@@ -140,6 +140,10 @@ func validate(method string, req any) *Error {
 	return nil
 }
 
+// ValidateLookup checks a LookupContactRequest as the guard does, for a
+// host that answers it from a directory of its own.
+func ValidateLookup(r *ctiv1.LookupContactRequest) *Error { return validate("LookupContact", r) }
+
 // lookupNumber reports whether n is digits with an optional leading +.
 func lookupNumber(n string) bool {
 	n = strings.TrimPrefix(n, "+")

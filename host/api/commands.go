@@ -5,6 +5,11 @@ package api
 
 import (
 	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 	"github.com/ctihost/ctihost/sdk"
@@ -161,9 +166,36 @@ func (s *HostServer) ShowText(ctx context.Context, r *ctiv1.ShowTextRequest) (*c
 	return forward(ctx, s, "ShowText", r, ctiv1.DriverClient.ShowText)
 }
 
-// LookupContact forwards to Driver.LookupContact.
+// LookupContact forwards to Driver.LookupContact when the device's model
+// has a directory of its own (a PBX phonebook); otherwise, or while its
+// driver is down, the site's directory block answers, if it has one.
 func (s *HostServer) LookupContact(ctx context.Context, r *ctiv1.LookupContactRequest) (*ctiv1.LookupContactResponse, error) {
+	rt, err := s.router.Resolve(ctx, r.GetDevice())
+	if err != nil {
+		return nil, err
+	}
+	site, _, _ := strings.Cut(r.GetDevice(), "/")
+	if dir := s.Directory(site); dir != nil && !hasCapability(rt.inst.Model(rt.model), ctiv1.Capability_CAPABILITY_LOOKUP_CONTACT) {
+		began := time.Now()
+		if e := sdk.ValidateLookup(r); e != nil {
+			s.metrics.Command("LookupContact", codes.InvalidArgument, time.Since(began))
+			return nil, e.GRPCStatus().Err()
+		}
+		resp := &ctiv1.LookupContactResponse{}
+		if r.GetNumber() != "" {
+			resp.Contacts = dir.LookupNumber(r.GetNumber(), int(r.GetLimit()))
+		} else {
+			resp.Contacts = dir.LookupName(r.GetQuery(), int(r.GetLimit()))
+		}
+		s.metrics.Command("LookupContact", codes.OK, time.Since(began))
+		return resp, nil
+	}
 	return forward(ctx, s, "LookupContact", r, ctiv1.DriverClient.LookupContact)
+}
+
+// hasCapability reports whether m declares c (false for no model).
+func hasCapability(m *ctiv1.ModelInfo, c ctiv1.Capability) bool {
+	return m != nil && slices.Contains(m.GetCapabilities(), c)
 }
 
 // SetCallData forwards to Driver.SetCallData.

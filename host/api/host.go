@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -14,6 +15,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/ctihost/ctihost/host/bus"
+	"github.com/ctihost/ctihost/host/directory"
 	"github.com/ctihost/ctihost/host/metrics"
 	"github.com/ctihost/ctihost/host/supervisor"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
@@ -30,6 +32,22 @@ type HostServer struct {
 	once    sync.Once
 	metrics *metrics.Metrics // nil when metrics are off
 	subs    subscribers      // open event streams; limits set by NewGRPCServer
+	// directories are the sites' contact directories (directory blocks),
+	// replaced as a whole by a reload.
+	directories atomic.Pointer[map[string]*directory.Directory]
+}
+
+// SetDirectories sets each site's contact directory (nil: none).
+func (s *HostServer) SetDirectories(bySite map[string]*directory.Directory) {
+	s.directories.Store(&bySite)
+}
+
+// Directory is site's contact directory, or nil.
+func (s *HostServer) Directory(site string) *directory.Directory {
+	if m := s.directories.Load(); m != nil {
+		return (*m)[site]
+	}
+	return nil
 }
 
 // NewHostServer returns the app API. timeout is the deadline applied to
