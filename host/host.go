@@ -26,6 +26,7 @@ import (
 	"github.com/ctihost/ctihost/host/config"
 	"github.com/ctihost/ctihost/host/directory"
 	"github.com/ctihost/ctihost/host/metrics"
+	"github.com/ctihost/ctihost/host/screen"
 	"github.com/ctihost/ctihost/host/supervisor"
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 	"github.com/ctihost/ctihost/sdk"
@@ -63,6 +64,8 @@ type host struct {
 
 	// directories are the sites' contact directories in force.
 	directories atomic.Pointer[map[string]*directory.Directory]
+	// screener applies the screening blocks; nil until serve starts it.
+	screener atomic.Pointer[screen.Screener]
 }
 
 // load reads the configuration, probes every driver it uses for its schema
@@ -205,6 +208,9 @@ func policyOf(h config.Host) supervisor.Policy {
 func (h *host) publish(ev *ctiv1.Event) {
 	h.enrich(ev)
 	h.bus.Publish(ev)
+	if s := h.screener.Load(); s != nil {
+		s.Observe(ev) // after the ringing event, so its CallScreened comes later
+	}
 }
 
 // serve starts the instances and the API and blocks until ctx ends, then
@@ -255,13 +261,19 @@ func (h *host) serve(ctx context.Context) error {
 		return err
 	}
 	defer stopCallbacks()
+	// The app API and the screener exist before any driver runs: the first
+	// ringing event may come at once.
+	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)
+	h.hostAPI = hostAPI
+	h.setDirectories(h.cfg)
+	screener := screen.New(hostAPI, h.publish, audit, m)
+	screener.SetRules(screeningRules(h.cfg))
+	h.screener.Store(screener)
+	defer screener.Stop()
 	h.startInstances(ctx)
 
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)
-	h.hostAPI = hostAPI
-	h.setDirectories(h.cfg)
 	srv := api.NewGRPCServer(srvCtx, hostAPI, api.NewAdminServer(h.router, h.binaries), api.ServerOptions{
 		Guard: h.guard, TLS: tlsCfg, Reflection: h.cfg.Host.Reflection,
 		Limits: api.Limits{
@@ -550,6 +562,19 @@ func (h *host) reload(ctx context.Context) {
 	h.binaries.SetPaths(pluginPaths(cfg))
 	h.applyWebhooks(cfg.Webhooks, h.metrics)
 	h.setDirectories(cfg)
+	if s := h.screener.Load(); s != nil {
+		s.SetRules(screeningRules(cfg))
+	}
 	h.logger.Info("config reloaded", "clients", len(cfg.Clients), "added", len(added), "removed", len(current), "reconfigured", len(reconfigured),
 		"swapped", len(swapped), "unchanged", len(unchanged), "took", time.Since(began))
+}
+
+// screeningRules are cfg's screening blocks as the screener takes them.
+func screeningRules(cfg *config.Config) []screen.Rule {
+	var out []screen.Rule
+	for _, r := range cfg.Screenings {
+		out = append(out, screen.Rule{Name: r.Name, Sites: r.Sites, Callers: r.Callers, Action: r.Action,
+			Destination: r.Destination, URL: r.URL, Secret: r.Secret, Deadline: r.Deadline})
+	}
+	return out
 }

@@ -57,6 +57,11 @@ func tokenSecrets(cfg *config.Config) []string {
 	for _, w := range cfg.Webhooks {
 		out = append(out, w.Secret)
 	}
+	for _, r := range cfg.Screenings {
+		if r.Secret != "" {
+			out = append(out, r.Secret)
+		}
+	}
 	return out
 }
 

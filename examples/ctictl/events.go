@@ -234,6 +234,23 @@ func eventDetails(ev *ctiv1.Event) (kind, details string) {
 		return "driver", strings.Join(parts, " ")
 	case *ctiv1.Event_QueueStatusChanged:
 		return "queue", queueStatusText(p.QueueStatusChanged.GetStatus())
+	case *ctiv1.Event_CallScreened:
+		c := p.CallScreened
+		parts := []string{"call " + c.GetCall().GetCallId(), "screened by " + strconv.Quote(c.GetRule()) + ":", enumWord(c.GetAction())}
+		if c.GetDestination() != "" {
+			parts = append(parts, "to "+c.GetDestination())
+		}
+		if r := party(c.GetCall().GetRemote()); r != "" {
+			parts = append(parts, "caller "+r)
+		}
+		parts = append(parts, "in "+c.GetLatency().AsDuration().Round(time.Millisecond).String())
+		if c.GetTimedOut() {
+			parts = append(parts, "(the ask webhook timed out)")
+		}
+		if c.GetError() != "" {
+			parts = append(parts, "failed: "+strconv.Quote(c.GetError()))
+		}
+		return "screen", strings.Join(parts, " ")
 	case *ctiv1.Event_DevicesChanged:
 		var parts []string
 		for _, d := range p.DevicesChanged.GetAdded() {

@@ -11,6 +11,8 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"google.golang.org/protobuf/types/known/durationpb"
+
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
 
@@ -152,6 +154,10 @@ func TestEventLine(t *testing.T) {
 			Call: &ctiv1.Call{CallId: "5", State: ctiv1.CallState_CALL_STATE_RINGING, Direction: ctiv1.CallDirection_CALL_DIRECTION_INBOUND,
 				Remote: &ctiv1.Party{Number: "01632960001"}, Contact: &ctiv1.Contact{Id: "17", Source: "mirta:phonebook/Customers", Name: "Ada Lovelace", Company: "ACME Corp"}}}}},
 			`#17 - mt/101 call 5 ringing inbound from 01632960001 contact "Ada Lovelace" (ACME Corp)`},
+		{&ctiv1.Event{Sequence: 18, Site: "hq", Device: "hq/reception", Payload: &ctiv1.Event_CallScreened{CallScreened: &ctiv1.CallScreened{
+			Call: &ctiv1.Call{CallId: "1-2", Remote: &ctiv1.Party{Number: "09001234"}}, Rule: "premium", Action: ctiv1.ScreeningAction_SCREENING_ACTION_REDIRECT,
+			Destination: "2000", Latency: durationpb.New(42 * time.Millisecond)}}},
+			`#18 - hq/reception screen call 1-2 screened by "premium": redirect to 2000 caller 09001234 in 42ms`},
 	} {
 		if got := eventLine(tc.ev); got != tc.want {
 			t.Errorf("eventLine:\n got  %s\n want %s", got, tc.want)

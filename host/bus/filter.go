@@ -76,7 +76,7 @@ func (f *Filter) Match(ev *ctiv1.Event) bool {
 // KindOf returns the kind of ev for filtering.
 func KindOf(ev *ctiv1.Event) ctiv1.EventKind {
 	switch ev.GetPayload().(type) {
-	case *ctiv1.Event_CallChanged, *ctiv1.Event_CallEnded:
+	case *ctiv1.Event_CallChanged, *ctiv1.Event_CallEnded, *ctiv1.Event_CallScreened:
 		return ctiv1.EventKind_EVENT_KIND_CALL
 	case *ctiv1.Event_DeviceChanged:
 		return ctiv1.EventKind_EVENT_KIND_DEVICE

@@ -166,7 +166,7 @@ func (c *Config) siteNames() []string {
 }
 
 // stringList decodes a required attribute holding a non-empty list of
-// strings, each one of valid (or "*" for sites).
+// strings, each one of valid (or "*" for sites); nil valid takes any.
 func (c *Config) stringList(s *sink, body *hclsyntax.Body, object, name string, valid []string) []string {
 	attr, ok := body.Attributes[name]
 	if !ok {
@@ -196,7 +196,7 @@ func (c *Config) stringList(s *sink, body *hclsyntax.Body, object, name string, 
 			out = append(out, item)
 			continue
 		}
-		if !slices.Contains(valid, item) {
+		if valid != nil && !slices.Contains(valid, item) {
 			hint := "use one of: " + strings.Join(valid, ", ")
 			if name == "sites" {
 				hint += `, or "*" for every site`

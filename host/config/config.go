@@ -30,6 +30,9 @@ type Config struct {
 	// of contacts the calls of their sites are looked up in, at most one
 	// directory per site.
 	Directories []*Directory
+	// Screenings lists the screening blocks in file order: the first whose
+	// sites and callers match a ringing inbound call decides about it.
+	Screenings []*Screening
 	// Dir is the absolute folder of the config file; relative paths in the
 	// file (plugin_dir, path, file()) are relative to it.
 	Dir string

@@ -37,6 +37,8 @@ type Metrics struct {
 	dropped   *prometheus.CounterVec
 	callbacks *prometheus.CounterVec
 	webhooks  *prometheus.CounterVec
+	screened  *prometheus.CounterVec
+	screenLat *prometheus.HistogramVec
 }
 
 // New registers the host's metrics, reading src at scrape time.
@@ -65,7 +67,15 @@ func New(src Source) *Metrics {
 		Name: "ctihost_webhook_deliveries_total",
 		Help: "Webhook deliveries by webhook and result: delivered, retried (an attempt failed), gave_up, refused (4xx), queue_full (dropped: the receiver is too slow), gap (dropped: the bus overwrote them first).",
 	}, []string{"webhook", "result"})
-	m.registry.MustRegister(m.commands, m.latency, m.out, m.dropped, m.callbacks, m.webhooks, &sourceCollector{src: src},
+	m.screened = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "ctihost_screening_total",
+		Help: "Call screening decisions by rule, action (allow, reject, redirect) and result (done, failed: the command failed, timed_out: the ask webhook did not answer in time).",
+	}, []string{"rule", "action", "result"})
+	m.screenLat = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+		Name: "ctihost_screening_latency_seconds", Help: "From a call's first ringing event to the device's answer to the screening command, by action.",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+	}, []string{"action"})
+	m.registry.MustRegister(m.commands, m.latency, m.out, m.dropped, m.callbacks, m.webhooks, m.screened, m.screenLat, &sourceCollector{src: src},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -110,6 +120,14 @@ func (m *Metrics) Callback(driver, result string) {
 func (m *Metrics) Webhook(name, result string, n uint64) {
 	if m != nil {
 		m.webhooks.WithLabelValues(name, result).Add(float64(n))
+	}
+}
+
+// Screening records one call screening decision (screen.Recorder).
+func (m *Metrics) Screening(rule, action, result string, latency time.Duration) {
+	if m != nil {
+		m.screened.WithLabelValues(rule, action, result).Inc()
+		m.screenLat.WithLabelValues(action).Observe(latency.Seconds())
 	}
 }
 

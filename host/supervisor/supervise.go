@@ -159,7 +159,7 @@ func (i *Instance) forward(p *process, ev *ctiv1.Event) {
 	i.mu.Lock()
 	known := i.knownLocked(ev.GetDevice())
 	i.mu.Unlock()
-	if ev.GetPayload() == nil || ev.GetGap() != nil || ev.GetDriverChanged() != nil || !known ||
+	if ev.GetPayload() == nil || ev.GetGap() != nil || ev.GetDriverChanged() != nil || ev.GetCallScreened() != nil || !known ||
 		(ev.GetDevicesChanged() != nil && ev.GetDevice() != "") {
 		i.dropped(ev)
 		return

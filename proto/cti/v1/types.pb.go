@@ -26,6 +26,7 @@ package ctiv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	durationpb "google.golang.org/protobuf/types/known/durationpb"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
@@ -1039,6 +1040,63 @@ func (x EventKind) Number() protoreflect.EnumNumber {
 // Deprecated: Use EventKind.Descriptor instead.
 func (EventKind) EnumDescriptor() ([]byte, []int) {
 	return file_cti_v1_types_proto_rawDescGZIP(), []int{13}
+}
+
+// ScreeningAction is a call screening decision.
+type ScreeningAction int32
+
+const (
+	// Never sent.
+	ScreeningAction_SCREENING_ACTION_UNSPECIFIED ScreeningAction = 0
+	// The call rings on.
+	ScreeningAction_SCREENING_ACTION_ALLOW ScreeningAction = 1
+	// The call was rejected at the device (Reject).
+	ScreeningAction_SCREENING_ACTION_REJECT ScreeningAction = 2
+	// The call was sent to another destination (Redirect).
+	ScreeningAction_SCREENING_ACTION_REDIRECT ScreeningAction = 3
+)
+
+// Enum value maps for ScreeningAction.
+var (
+	ScreeningAction_name = map[int32]string{
+		0: "SCREENING_ACTION_UNSPECIFIED",
+		1: "SCREENING_ACTION_ALLOW",
+		2: "SCREENING_ACTION_REJECT",
+		3: "SCREENING_ACTION_REDIRECT",
+	}
+	ScreeningAction_value = map[string]int32{
+		"SCREENING_ACTION_UNSPECIFIED": 0,
+		"SCREENING_ACTION_ALLOW":       1,
+		"SCREENING_ACTION_REJECT":      2,
+		"SCREENING_ACTION_REDIRECT":    3,
+	}
+)
+
+func (x ScreeningAction) Enum() *ScreeningAction {
+	p := new(ScreeningAction)
+	*p = x
+	return p
+}
+
+func (x ScreeningAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ScreeningAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_cti_v1_types_proto_enumTypes[14].Descriptor()
+}
+
+func (ScreeningAction) Type() protoreflect.EnumType {
+	return &file_cti_v1_types_proto_enumTypes[14]
+}
+
+func (x ScreeningAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ScreeningAction.Descriptor instead.
+func (ScreeningAction) EnumDescriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{14}
 }
 
 // Party is one end of a call. Every field is OPTIONAL: phones often know only
@@ -2892,6 +2950,7 @@ type Event struct {
 	//	*Event_QueueStatusChanged
 	//	*Event_DriverChanged
 	//	*Event_Gap
+	//	*Event_CallScreened
 	Payload       isEvent_Payload `protobuf_oneof:"payload"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -3034,6 +3093,15 @@ func (x *Event) GetGap() *Gap {
 	return nil
 }
 
+func (x *Event) GetCallScreened() *CallScreened {
+	if x != nil {
+		if x, ok := x.Payload.(*Event_CallScreened); ok {
+			return x.CallScreened
+		}
+	}
+	return nil
+}
+
 type isEvent_Payload interface {
 	isEvent_Payload()
 }
@@ -3078,6 +3146,12 @@ type Event_Gap struct {
 	Gap *Gap `protobuf:"bytes,21,opt,name=gap,proto3,oneof"`
 }
 
+type Event_CallScreened struct {
+	// Host only: the host's call screening decided about an inbound call
+	// (a screening block in config.hcl) and acted on it.
+	CallScreened *CallScreened `protobuf:"bytes,22,opt,name=call_screened,json=callScreened,proto3,oneof"`
+}
+
 func (*Event_CallChanged) isEvent_Payload() {}
 
 func (*Event_CallEnded) isEvent_Payload() {}
@@ -3093,6 +3167,112 @@ func (*Event_QueueStatusChanged) isEvent_Payload() {}
 func (*Event_DriverChanged) isEvent_Payload() {}
 
 func (*Event_Gap) isEvent_Payload() {}
+
+func (*Event_CallScreened) isEvent_Payload() {}
+
+// CallScreened is what call screening decided about a ringing inbound call
+// and what came of it. Event.device is the device the call rang.
+type CallScreened struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The call as it first rang.
+	Call *Call `protobuf:"bytes,1,opt,name=call,proto3" json:"call,omitempty"`
+	// The screening block whose callers matched.
+	Rule string `protobuf:"bytes,2,opt,name=rule,proto3" json:"rule,omitempty"`
+	// What was decided: ALLOW (an ask webhook said so, or did not answer in
+	// time), REJECT or REDIRECT.
+	Action ScreeningAction `protobuf:"varint,3,opt,name=action,proto3,enum=cti.v1.ScreeningAction" json:"action,omitempty"`
+	// For REDIRECT: where the call was sent.
+	Destination string `protobuf:"bytes,4,opt,name=destination,proto3" json:"destination,omitempty"`
+	// From the first ringing event to the device's answer to the command
+	// (for ALLOW: to the decision).
+	Latency *durationpb.Duration `protobuf:"bytes,5,opt,name=latency,proto3" json:"latency,omitempty"`
+	// The rule asks a webhook, which did not answer within its deadline:
+	// the call was allowed.
+	TimedOut bool `protobuf:"varint,6,opt,name=timed_out,json=timedOut,proto3" json:"timed_out,omitempty"`
+	// The command failed (the call rings on): why, as the driver said.
+	Error         string `protobuf:"bytes,7,opt,name=error,proto3" json:"error,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CallScreened) Reset() {
+	*x = CallScreened{}
+	mi := &file_cti_v1_types_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CallScreened) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CallScreened) ProtoMessage() {}
+
+func (x *CallScreened) ProtoReflect() protoreflect.Message {
+	mi := &file_cti_v1_types_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CallScreened.ProtoReflect.Descriptor instead.
+func (*CallScreened) Descriptor() ([]byte, []int) {
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *CallScreened) GetCall() *Call {
+	if x != nil {
+		return x.Call
+	}
+	return nil
+}
+
+func (x *CallScreened) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *CallScreened) GetAction() ScreeningAction {
+	if x != nil {
+		return x.Action
+	}
+	return ScreeningAction_SCREENING_ACTION_UNSPECIFIED
+}
+
+func (x *CallScreened) GetDestination() string {
+	if x != nil {
+		return x.Destination
+	}
+	return ""
+}
+
+func (x *CallScreened) GetLatency() *durationpb.Duration {
+	if x != nil {
+		return x.Latency
+	}
+	return nil
+}
+
+func (x *CallScreened) GetTimedOut() bool {
+	if x != nil {
+		return x.TimedOut
+	}
+	return false
+}
+
+func (x *CallScreened) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
 
 // VendorError is attached to a failed RPC's status details (google.rpc.Status
 // details) whenever the failure comes from the device or the vendor system,
@@ -3113,7 +3293,7 @@ type VendorError struct {
 
 func (x *VendorError) Reset() {
 	*x = VendorError{}
-	mi := &file_cti_v1_types_proto_msgTypes[23]
+	mi := &file_cti_v1_types_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3125,7 +3305,7 @@ func (x *VendorError) String() string {
 func (*VendorError) ProtoMessage() {}
 
 func (x *VendorError) ProtoReflect() protoreflect.Message {
-	mi := &file_cti_v1_types_proto_msgTypes[23]
+	mi := &file_cti_v1_types_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3138,7 +3318,7 @@ func (x *VendorError) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use VendorError.ProtoReflect.Descriptor instead.
 func (*VendorError) Descriptor() ([]byte, []int) {
-	return file_cti_v1_types_proto_rawDescGZIP(), []int{23}
+	return file_cti_v1_types_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *VendorError) GetVendor() string {
@@ -3173,7 +3353,7 @@ var File_cti_v1_types_proto protoreflect.FileDescriptor
 
 const file_cti_v1_types_proto_rawDesc = "" +
 	"\n" +
-	"\x12cti/v1/types.proto\x12\x06cti.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"3\n" +
+	"\x12cti/v1/types.proto\x12\x06cti.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"3\n" +
 	"\x05Party\x12\x16\n" +
 	"\x06number\x18\x01 \x01(\tR\x06number\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\"\x9c\a\n" +
@@ -3313,7 +3493,7 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\rfrom_sequence\x18\x01 \x01(\x04R\ffromSequence\x12\x1f\n" +
 	"\vto_sequence\x18\x02 \x01(\x04R\n" +
 	"toSequence\x12\x16\n" +
-	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xe9\x04\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\"\xa6\x05\n" +
 	"\x05Event\x12\x1a\n" +
 	"\bsequence\x18\x01 \x01(\x04R\bsequence\x12\x12\n" +
 	"\x04site\x18\x02 \x01(\tR\x04site\x12\x16\n" +
@@ -3328,8 +3508,17 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x0fdevices_changed\x18\x0e \x01(\v2\x16.cti.v1.DevicesChangedH\x00R\x0edevicesChanged\x12N\n" +
 	"\x14queue_status_changed\x18\x0f \x01(\v2\x1a.cti.v1.QueueStatusChangedH\x00R\x12queueStatusChanged\x12>\n" +
 	"\x0edriver_changed\x18\x14 \x01(\v2\x15.cti.v1.DriverChangedH\x00R\rdriverChanged\x12\x1f\n" +
-	"\x03gap\x18\x15 \x01(\v2\v.cti.v1.GapH\x00R\x03gapB\t\n" +
-	"\apayload\"k\n" +
+	"\x03gap\x18\x15 \x01(\v2\v.cti.v1.GapH\x00R\x03gap\x12;\n" +
+	"\rcall_screened\x18\x16 \x01(\v2\x14.cti.v1.CallScreenedH\x00R\fcallScreenedB\t\n" +
+	"\apayload\"\xff\x01\n" +
+	"\fCallScreened\x12 \n" +
+	"\x04call\x18\x01 \x01(\v2\f.cti.v1.CallR\x04call\x12\x12\n" +
+	"\x04rule\x18\x02 \x01(\tR\x04rule\x12/\n" +
+	"\x06action\x18\x03 \x01(\x0e2\x17.cti.v1.ScreeningActionR\x06action\x12 \n" +
+	"\vdestination\x18\x04 \x01(\tR\vdestination\x123\n" +
+	"\alatency\x18\x05 \x01(\v2\x19.google.protobuf.DurationR\alatency\x12\x1b\n" +
+	"\ttimed_out\x18\x06 \x01(\bR\btimedOut\x12\x14\n" +
+	"\x05error\x18\a \x01(\tR\x05error\"k\n" +
 	"\vVendorError\x12\x16\n" +
 	"\x06vendor\x18\x01 \x01(\tR\x06vendor\x12\x12\n" +
 	"\x04code\x18\x02 \x01(\tR\x04code\x12\x18\n" +
@@ -3455,7 +3644,12 @@ const file_cti_v1_types_proto_rawDesc = "" +
 	"\x11EVENT_KIND_DEVICE\x10\x02\x12\x14\n" +
 	"\x10EVENT_KIND_QUEUE\x10\x03\x12\x15\n" +
 	"\x11EVENT_KIND_DRIVER\x10\x04\x12\x16\n" +
-	"\x12EVENT_KIND_DEVICES\x10\x05B/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
+	"\x12EVENT_KIND_DEVICES\x10\x05*\x8b\x01\n" +
+	"\x0fScreeningAction\x12 \n" +
+	"\x1cSCREENING_ACTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16SCREENING_ACTION_ALLOW\x10\x01\x12\x1b\n" +
+	"\x17SCREENING_ACTION_REJECT\x10\x02\x12\x1d\n" +
+	"\x19SCREENING_ACTION_REDIRECT\x10\x03B/Z-github.com/ctihost/ctihost/proto/cti/v1;ctiv1b\x06proto3"
 
 var (
 	file_cti_v1_types_proto_rawDescOnce sync.Once
@@ -3469,8 +3663,8 @@ func file_cti_v1_types_proto_rawDescGZIP() []byte {
 	return file_cti_v1_types_proto_rawDescData
 }
 
-var file_cti_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 14)
-var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 25)
+var file_cti_v1_types_proto_enumTypes = make([]protoimpl.EnumInfo, 15)
+var file_cti_v1_types_proto_msgTypes = make([]protoimpl.MessageInfo, 26)
 var file_cti_v1_types_proto_goTypes = []any{
 	(Capability)(0),               // 0: cti.v1.Capability
 	(CallState)(0),                // 1: cti.v1.CallState
@@ -3486,90 +3680,97 @@ var file_cti_v1_types_proto_goTypes = []any{
 	(DeviceKind)(0),               // 11: cti.v1.DeviceKind
 	(DriverState)(0),              // 12: cti.v1.DriverState
 	(EventKind)(0),                // 13: cti.v1.EventKind
-	(*Party)(nil),                 // 14: cti.v1.Party
-	(*Call)(nil),                  // 15: cti.v1.Call
-	(*Contact)(nil),               // 16: cti.v1.Contact
-	(*CallQueue)(nil),             // 17: cti.v1.CallQueue
-	(*Forward)(nil),               // 18: cti.v1.Forward
-	(*Line)(nil),                  // 19: cti.v1.Line
-	(*QueueMembership)(nil),       // 20: cti.v1.QueueMembership
-	(*DeviceStatus)(nil),          // 21: cti.v1.DeviceStatus
-	(*Absence)(nil),               // 22: cti.v1.Absence
-	(*Voicemail)(nil),             // 23: cti.v1.Voicemail
-	(*DeviceState)(nil),           // 24: cti.v1.DeviceState
-	(*QueueMember)(nil),           // 25: cti.v1.QueueMember
-	(*QueueStatus)(nil),           // 26: cti.v1.QueueStatus
-	(*QueueStatusChanged)(nil),    // 27: cti.v1.QueueStatusChanged
-	(*Device)(nil),                // 28: cti.v1.Device
-	(*CallChanged)(nil),           // 29: cti.v1.CallChanged
-	(*CallEnded)(nil),             // 30: cti.v1.CallEnded
-	(*DeviceChanged)(nil),         // 31: cti.v1.DeviceChanged
-	(*QueueChanged)(nil),          // 32: cti.v1.QueueChanged
-	(*DevicesChanged)(nil),        // 33: cti.v1.DevicesChanged
-	(*DriverChanged)(nil),         // 34: cti.v1.DriverChanged
-	(*Gap)(nil),                   // 35: cti.v1.Gap
-	(*Event)(nil),                 // 36: cti.v1.Event
-	(*VendorError)(nil),           // 37: cti.v1.VendorError
-	nil,                           // 38: cti.v1.Contact.FieldsEntry
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
+	(ScreeningAction)(0),          // 14: cti.v1.ScreeningAction
+	(*Party)(nil),                 // 15: cti.v1.Party
+	(*Call)(nil),                  // 16: cti.v1.Call
+	(*Contact)(nil),               // 17: cti.v1.Contact
+	(*CallQueue)(nil),             // 18: cti.v1.CallQueue
+	(*Forward)(nil),               // 19: cti.v1.Forward
+	(*Line)(nil),                  // 20: cti.v1.Line
+	(*QueueMembership)(nil),       // 21: cti.v1.QueueMembership
+	(*DeviceStatus)(nil),          // 22: cti.v1.DeviceStatus
+	(*Absence)(nil),               // 23: cti.v1.Absence
+	(*Voicemail)(nil),             // 24: cti.v1.Voicemail
+	(*DeviceState)(nil),           // 25: cti.v1.DeviceState
+	(*QueueMember)(nil),           // 26: cti.v1.QueueMember
+	(*QueueStatus)(nil),           // 27: cti.v1.QueueStatus
+	(*QueueStatusChanged)(nil),    // 28: cti.v1.QueueStatusChanged
+	(*Device)(nil),                // 29: cti.v1.Device
+	(*CallChanged)(nil),           // 30: cti.v1.CallChanged
+	(*CallEnded)(nil),             // 31: cti.v1.CallEnded
+	(*DeviceChanged)(nil),         // 32: cti.v1.DeviceChanged
+	(*QueueChanged)(nil),          // 33: cti.v1.QueueChanged
+	(*DevicesChanged)(nil),        // 34: cti.v1.DevicesChanged
+	(*DriverChanged)(nil),         // 35: cti.v1.DriverChanged
+	(*Gap)(nil),                   // 36: cti.v1.Gap
+	(*Event)(nil),                 // 37: cti.v1.Event
+	(*CallScreened)(nil),          // 38: cti.v1.CallScreened
+	(*VendorError)(nil),           // 39: cti.v1.VendorError
+	nil,                           // 40: cti.v1.Contact.FieldsEntry
+	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 42: google.protobuf.Duration
 }
 var file_cti_v1_types_proto_depIdxs = []int32{
 	1,  // 0: cti.v1.Call.state:type_name -> cti.v1.CallState
 	2,  // 1: cti.v1.Call.direction:type_name -> cti.v1.CallDirection
-	14, // 2: cti.v1.Call.local:type_name -> cti.v1.Party
-	14, // 3: cti.v1.Call.remote:type_name -> cti.v1.Party
+	15, // 2: cti.v1.Call.local:type_name -> cti.v1.Party
+	15, // 3: cti.v1.Call.remote:type_name -> cti.v1.Party
 	0,  // 4: cti.v1.Call.available_operations:type_name -> cti.v1.Capability
-	39, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
-	39, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
-	17, // 7: cti.v1.Call.queue:type_name -> cti.v1.CallQueue
-	14, // 8: cti.v1.Call.original_called:type_name -> cti.v1.Party
+	41, // 5: cti.v1.Call.started_at:type_name -> google.protobuf.Timestamp
+	41, // 6: cti.v1.Call.connected_at:type_name -> google.protobuf.Timestamp
+	18, // 7: cti.v1.Call.queue:type_name -> cti.v1.CallQueue
+	15, // 8: cti.v1.Call.original_called:type_name -> cti.v1.Party
 	5,  // 9: cti.v1.Call.recording:type_name -> cti.v1.RecordingState
-	14, // 10: cti.v1.Call.conference_members:type_name -> cti.v1.Party
-	16, // 11: cti.v1.Call.contact:type_name -> cti.v1.Contact
-	38, // 12: cti.v1.Contact.fields:type_name -> cti.v1.Contact.FieldsEntry
+	15, // 10: cti.v1.Call.conference_members:type_name -> cti.v1.Party
+	17, // 11: cti.v1.Call.contact:type_name -> cti.v1.Contact
+	40, // 12: cti.v1.Contact.fields:type_name -> cti.v1.Contact.FieldsEntry
 	8,  // 13: cti.v1.Forward.mode:type_name -> cti.v1.ForwardMode
 	6,  // 14: cti.v1.Line.registration:type_name -> cti.v1.Registration
 	9,  // 15: cti.v1.QueueMembership.status:type_name -> cti.v1.AgentStatus
 	6,  // 16: cti.v1.DeviceStatus.registration:type_name -> cti.v1.Registration
-	18, // 17: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
+	19, // 17: cti.v1.DeviceStatus.forwards:type_name -> cti.v1.Forward
 	7,  // 18: cti.v1.DeviceStatus.presence:type_name -> cti.v1.Presence
 	0,  // 19: cti.v1.DeviceStatus.unavailable_operations:type_name -> cti.v1.Capability
-	22, // 20: cti.v1.DeviceStatus.absence:type_name -> cti.v1.Absence
-	23, // 21: cti.v1.DeviceStatus.voicemail:type_name -> cti.v1.Voicemail
-	21, // 22: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
-	19, // 23: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
-	15, // 24: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
-	20, // 25: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
-	39, // 26: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
-	26, // 27: cti.v1.DeviceState.queue_status:type_name -> cti.v1.QueueStatus
+	23, // 20: cti.v1.DeviceStatus.absence:type_name -> cti.v1.Absence
+	24, // 21: cti.v1.DeviceStatus.voicemail:type_name -> cti.v1.Voicemail
+	22, // 22: cti.v1.DeviceState.status:type_name -> cti.v1.DeviceStatus
+	20, // 23: cti.v1.DeviceState.lines:type_name -> cti.v1.Line
+	16, // 24: cti.v1.DeviceState.calls:type_name -> cti.v1.Call
+	21, // 25: cti.v1.DeviceState.queues:type_name -> cti.v1.QueueMembership
+	41, // 26: cti.v1.DeviceState.updated_at:type_name -> google.protobuf.Timestamp
+	27, // 27: cti.v1.DeviceState.queue_status:type_name -> cti.v1.QueueStatus
 	9,  // 28: cti.v1.QueueMember.status:type_name -> cti.v1.AgentStatus
 	10, // 29: cti.v1.QueueStatus.service_mode:type_name -> cti.v1.QueueServiceMode
-	25, // 30: cti.v1.QueueStatus.members:type_name -> cti.v1.QueueMember
-	26, // 31: cti.v1.QueueStatusChanged.status:type_name -> cti.v1.QueueStatus
+	26, // 30: cti.v1.QueueStatus.members:type_name -> cti.v1.QueueMember
+	27, // 31: cti.v1.QueueStatusChanged.status:type_name -> cti.v1.QueueStatus
 	11, // 32: cti.v1.Device.kind:type_name -> cti.v1.DeviceKind
 	0,  // 33: cti.v1.Device.capabilities:type_name -> cti.v1.Capability
-	15, // 34: cti.v1.CallChanged.call:type_name -> cti.v1.Call
-	15, // 35: cti.v1.CallEnded.call:type_name -> cti.v1.Call
+	16, // 34: cti.v1.CallChanged.call:type_name -> cti.v1.Call
+	16, // 35: cti.v1.CallEnded.call:type_name -> cti.v1.Call
 	3,  // 36: cti.v1.CallEnded.reason:type_name -> cti.v1.EndReason
 	4,  // 37: cti.v1.CallEnded.ended_by:type_name -> cti.v1.EndedBy
-	21, // 38: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
-	20, // 39: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
-	28, // 40: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
+	22, // 38: cti.v1.DeviceChanged.status:type_name -> cti.v1.DeviceStatus
+	21, // 39: cti.v1.QueueChanged.membership:type_name -> cti.v1.QueueMembership
+	29, // 40: cti.v1.DevicesChanged.added:type_name -> cti.v1.Device
 	12, // 41: cti.v1.DriverChanged.state:type_name -> cti.v1.DriverState
-	39, // 42: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
-	29, // 43: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
-	30, // 44: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
-	31, // 45: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
-	32, // 46: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
-	33, // 47: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
-	27, // 48: cti.v1.Event.queue_status_changed:type_name -> cti.v1.QueueStatusChanged
-	34, // 49: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
-	35, // 50: cti.v1.Event.gap:type_name -> cti.v1.Gap
-	51, // [51:51] is the sub-list for method output_type
-	51, // [51:51] is the sub-list for method input_type
-	51, // [51:51] is the sub-list for extension type_name
-	51, // [51:51] is the sub-list for extension extendee
-	0,  // [0:51] is the sub-list for field type_name
+	41, // 42: cti.v1.Event.time:type_name -> google.protobuf.Timestamp
+	30, // 43: cti.v1.Event.call_changed:type_name -> cti.v1.CallChanged
+	31, // 44: cti.v1.Event.call_ended:type_name -> cti.v1.CallEnded
+	32, // 45: cti.v1.Event.device_changed:type_name -> cti.v1.DeviceChanged
+	33, // 46: cti.v1.Event.queue_changed:type_name -> cti.v1.QueueChanged
+	34, // 47: cti.v1.Event.devices_changed:type_name -> cti.v1.DevicesChanged
+	28, // 48: cti.v1.Event.queue_status_changed:type_name -> cti.v1.QueueStatusChanged
+	35, // 49: cti.v1.Event.driver_changed:type_name -> cti.v1.DriverChanged
+	36, // 50: cti.v1.Event.gap:type_name -> cti.v1.Gap
+	38, // 51: cti.v1.Event.call_screened:type_name -> cti.v1.CallScreened
+	16, // 52: cti.v1.CallScreened.call:type_name -> cti.v1.Call
+	14, // 53: cti.v1.CallScreened.action:type_name -> cti.v1.ScreeningAction
+	42, // 54: cti.v1.CallScreened.latency:type_name -> google.protobuf.Duration
+	55, // [55:55] is the sub-list for method output_type
+	55, // [55:55] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_cti_v1_types_proto_init() }
@@ -3587,14 +3788,15 @@ func file_cti_v1_types_proto_init() {
 		(*Event_QueueStatusChanged)(nil),
 		(*Event_DriverChanged)(nil),
 		(*Event_Gap)(nil),
+		(*Event_CallScreened)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_cti_v1_types_proto_rawDesc), len(file_cti_v1_types_proto_rawDesc)),
-			NumEnums:      14,
-			NumMessages:   25,
+			NumEnums:      15,
+			NumMessages:   26,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
