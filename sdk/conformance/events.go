@@ -85,6 +85,9 @@ func checkEvents(events []*ctiv1.Event, declared []ctiv1.Capability, allEnded bo
 			if p.DeviceChanged.GetStatus() == nil {
 				report("event %d: DeviceChanged without a status", i)
 			}
+		case *ctiv1.Event_DriverChanged, *ctiv1.Event_Gap, *ctiv1.Event_CallScreened:
+			// The host makes these; from a driver it drops them.
+			report("event %d: a driver sent the host-only payload %T", i, p)
 		case nil:
 			report("event %d has no payload", i)
 		}

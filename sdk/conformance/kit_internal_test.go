@@ -50,6 +50,7 @@ func TestCheckEvents(t *testing.T) {
 		{"undeclared operation", []*ctiv1.Event{callChanged("1", stateRinging, capHold), callEnded("1")}, "offers operation hold"},
 		{"no time", []*ctiv1.Event{noTime, callEnded("1")}, "has no time"},
 		{"no payload", []*ctiv1.Event{{Device: "d", Time: timestamppb.Now()}}, "has no payload"},
+		{"host-only payload", []*ctiv1.Event{{Device: "d", Time: timestamppb.Now(), Payload: &ctiv1.Event_CallScreened{CallScreened: &ctiv1.CallScreened{}}}}, "host-only payload"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
