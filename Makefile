@@ -20,7 +20,7 @@ VULNDB         := $(BIN)/vulndb
 FUZZTIME ?= 30s
 FUZZPKGS ?= ./...
 
-.PHONY: build run test bench proto check protocheck vulndb vulncheck fuzz clean
+.PHONY: build run test test-e2e bench proto check protocheck vulndb vulncheck fuzz clean
 
 ## build: the host, the CLI, every driver and the simulators into ./bin
 build:
@@ -78,6 +78,10 @@ run: build
 test:
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 12m ./...
+
+## test-e2e: the web console in headless Debian chromium, driven by playwright-core from npm (needs node, npm and /usr/bin/chromium; .ci/run installs them)
+test-e2e: build
+	cd host/console/e2e && npm ci --no-audit --no-fund --loglevel=error && node console.test.mjs
 
 ## bench: measure the host beside its floors (examples/bench); table and bin/bench/results.json
 bench:

@@ -8,6 +8,9 @@
 
 host {
   listen          = "127.0.0.1:7070" # the host API for apps and ctictl
+  # The same API over HTTP/JSON, server-sent events and the web console
+  # (the host prints the console's URL with a one-time sign-in code).
+  http_listen     = "127.0.0.1:7071"
   plugin_dir      = "./bin/plugins"
   log_level       = "info"
   log_format      = "text"

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/test/bufconn"
 
 	"github.com/ctihost/ctihost/host/api"
+	"github.com/ctihost/ctihost/host/console"
 	"github.com/ctihost/ctihost/host/httpapi"
 )
 
@@ -36,13 +37,17 @@ func (h *host) serveHTTP(srv *grpc.Server, tlsCfg *tls.Config) (func(), error) {
 		return nil, err
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	handler, err := httpapi.New(ctx, httpapi.Options{Conn: conn, CORSOrigins: hc.HTTPCORSOrigins, Logger: h.logger.Named("http")})
+	apiHandler, err := httpapi.New(ctx, httpapi.Options{Conn: conn, CORSOrigins: hc.HTTPCORSOrigins, Logger: h.logger.Named("http")})
 	if err != nil {
 		cancel()
 		conn.Close()
 		mem.Close()
 		return nil, err
 	}
+	// The console shares the listener; its sessions stand for tokens of
+	// the clients in force (a reload's revocations included).
+	cons := console.New(h.guard.Clients)
+	handler := cons.Handler(apiHandler)
 	lis, err := net.Listen("tcp", hc.HTTPListen)
 	if err != nil {
 		cancel()
@@ -71,6 +76,18 @@ func (h *host) serveHTTP(srv *grpc.Server, tlsCfg *tls.Config) (func(), error) {
 		}
 	}()
 	h.logger.Info("HTTP/JSON API listening", "http_listen", lis.Addr().String(), "tls", tlsCfg != nil, "cors_origins", hc.HTTPCORSOrigins)
+	scheme := "http"
+	if tlsCfg != nil {
+		scheme = "https"
+	}
+	consoleURL := scheme + "://" + localTokenAddr(lis.Addr()) + "/console/"
+	if h.localToken != "" {
+		// A one-time code for this user's local token: opening the URL
+		// signs the browser in, without the token itself in a log or a
+		// browser history.
+		consoleURL += "#code=" + cons.LoginCode(h.localToken)
+	}
+	h.logger.Info("web console, open in a browser", "url", consoleURL)
 	return func() {
 		shutdown, done := context.WithTimeout(context.Background(), shutdownGrace)
 		defer done()

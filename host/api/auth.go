@@ -160,6 +160,9 @@ func (g *Guard) admit(ctx context.Context, method string) (*auth.Client, error) 
 	return c, nil
 }
 
+// Clients is the set of clients in force.
+func (g *Guard) Clients() *auth.Clients { return g.clients.Load() }
+
 // identify finds the client of a call by its bearer token or, without one,
 // by its verified TLS client certificate. On failure it says why, never
 // echoing what was sent.
