@@ -43,6 +43,9 @@ func TestCanarySecretsNeverLeave(t *testing.T) {
 		snomPassword = "Canary-SnomPass-77f0d2"
 		// With characters URL escaping changes: the key travels in a query.
 		mirtaKey = "Canary+MiRTA/Key=4f18aa"
+		// A webhook's and an ask screening's signing secrets.
+		webhookSecret = "Canary-WebhookSecret-0d7e21"
+		screenSecret  = "Canary-ScreenSecret-6a90bc"
 	)
 	dir := t.TempDir()
 	tokenFile := filepath.Join(dir, "acme.token")
@@ -126,6 +129,17 @@ site "hq" {
     token  = file(%q)
   }
 }
+webhook "canary" {
+  url    = "http://127.0.0.1:9/hook?token=receiver-token"
+  secret = env("IT_WEBHOOK_SECRET")
+}
+screening "canary" {
+  callers  = ["09999*"]
+  action   = "ask"
+  url      = "http://127.0.0.1:9/screen"
+  secret   = env("IT_SCREEN_SECRET")
+  deadline = "50ms"
+}
 client "app" {
   token  = env("IT_CLIENT_TOKEN")
   sites  = ["*"]
@@ -137,6 +151,8 @@ client "app" {
 	t.Setenv("IT_IPO_PASSWORD", ipoPassword)
 	t.Setenv("IT_SNOM_PASSWORD", snomPassword)
 	t.Setenv("IT_MIRTA_KEY", mirtaKey)
+	t.Setenv("IT_WEBHOOK_SECRET", webhookSecret)
+	t.Setenv("IT_SCREEN_SECRET", screenSecret)
 	h := runHost(t, listen, path, 5)
 	app, appAdmin := dialAs(t, h, clientToken)
 	ctx := context.Background()
@@ -152,7 +168,12 @@ client "app" {
 	}
 	events := watchWith(t, app, &ctiv1.WatchEventsRequest{FromSequence: 1})
 
-	// Normal use.
+	// Normal use, and a call the ask screening asks about (its webhook
+	// does not answer: the call is allowed, and said so).
+	if _, err := desk.sim.RingIn("0999912345", "Screened"); err != nil {
+		t.Fatal(err)
+	}
+	events.waitEvent(t, "the screening decision", func(ev *ctiv1.Event) bool { return ev.GetCallScreened().GetRule() == "canary" })
 	dial, err := app.Dial(ctx, &ctiv1.DialRequest{Device: "branch/desk1", Destination: "1000"})
 	record("dial", dial, err)
 	// A driver that quotes its secrets in an error, its log and its stderr.
@@ -281,6 +302,8 @@ client "app" {
 		"Snom callback token":           snomToken,
 		"MiRTA API key (env)":           mirtaKey,
 		"MiRTA API key, URL-escaped":    url.QueryEscape(mirtaKey),
+		"webhook secret":                webhookSecret,
+		"screening secret":              screenSecret,
 	}
 	if s := strings.TrimSpace(string(localToken)); s != "" {
 		secrets["local token"] = s

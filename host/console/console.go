@@ -21,6 +21,7 @@ import (
 	"encoding/json"
 	"io"
 	"io/fs"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -33,8 +34,10 @@ var assets embed.FS
 
 // Bounds of the console's sessions.
 const (
-	SessionTTL  = 12 * time.Hour
-	CodeTTL     = 24 * time.Hour
+	SessionTTL = 12 * time.Hour
+	// CodeTTL bounds a login code's life: the host logs it, so it must be
+	// worthless soon, as well as after its one use.
+	CodeTTL     = 15 * time.Minute
 	maxSessions = 1000
 	maxCodes    = 16
 	cookieName  = "ctihost_session"
@@ -66,7 +69,9 @@ func New(clients func() *auth.Clients) *Server {
 }
 
 // LoginCode makes a one-time code that opens a session for token, valid
-// for CodeTTL: the host puts it in the console URL it prints.
+// for CodeTTL and only from the host's own machine (a loopback address):
+// the host puts it in the console URL it prints, and a code read from a
+// log elsewhere, or later, opens nothing.
 func (s *Server) LoginCode(token string) string {
 	code := randomID()
 	s.mu.Lock()
@@ -148,6 +153,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := req.Token
+	if req.Code != "" && !loopback(r.RemoteAddr) {
+		writeJSON(w, http.StatusUnauthorized, map[string]any{"code": 16, "message": "a login code works only in a browser on the host's own machine; sign in with a token"})
+		return
+	}
 	if req.Code != "" {
 		s.mu.Lock()
 		c, ok := s.codes[req.Code]
@@ -218,4 +227,14 @@ func randomID() string {
 	b := make([]byte, 32)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// loopback reports whether addr (host:port) is a loopback address.
+func loopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

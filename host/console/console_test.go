@@ -81,6 +81,18 @@ func TestALoginCodeOpensOneSessionOnce(t *testing.T) {
 
 // A state-changing request with only the cookie must carry the console's
 // header: a cross-site form cannot.
+func TestALoginCodeWorksOnlyFromLoopback(t *testing.T) {
+	s, _ := newServer(t)
+	code := s.LoginCode(adminToken)
+	req := httptest.NewRequest("POST", "/console/login", strings.NewReader(`{"code":"`+code+`"}`))
+	req.RemoteAddr = "192.0.2.7:51000"
+	rec := httptest.NewRecorder()
+	s.Handler(http.NotFoundHandler()).ServeHTTP(rec, req)
+	if rec.Code != http.StatusUnauthorized || rec.Header().Get("Set-Cookie") != "" {
+		t.Errorf("a code from another machine: %d, cookie %q", rec.Code, rec.Header().Get("Set-Cookie"))
+	}
+}
+
 func TestCookieRequestsThatChangeSomethingNeedTheConsoleHeader(t *testing.T) {
 	_, srv := newServer(t)
 	b := browser(t)
