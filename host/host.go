@@ -246,6 +246,20 @@ func (h *host) serve(ctx context.Context) error {
 	h.guard = api.NewGuard(h.clients, audit)
 	h.redactSecrets(h.cfg, h.resolved)
 	h.binaries = supervisor.NewBinaries(h.cfg.Host.PluginDir, pluginPaths(h.cfg))
+	// The durable event log goes in before anything publishes. It closes
+	// after the instances stopped (their last events are logged).
+	var openAtStop map[string]map[string]*ctiv1.Call
+	if h.cfg.Host.EventLogDir != "" {
+		open, closeLog, err := h.openEventLog(ctx)
+		if err != nil {
+			return err
+		}
+		openAtStop = open
+		defer func() {
+			h.stopInstances()
+			closeLog()
+		}()
+	}
 	m, stopMetrics, err := h.serveMetrics()
 	if err != nil {
 		return err
@@ -271,6 +285,9 @@ func (h *host) serve(ctx context.Context) error {
 	h.screener.Store(screener)
 	defer screener.Stop()
 	h.startInstances(ctx)
+	if len(openAtStop) > 0 {
+		go h.reconcile(ctx, openAtStop, h.cfg.Host.StartTimeout+h.cfg.Host.CommandTimeout)
+	}
 
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()

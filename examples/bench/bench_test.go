@@ -109,6 +109,7 @@ func wantRows() []string {
 		names = append(names, siteRowNames(run)...)
 	}
 	names = append(names, pbxRowNames(pbxSizesFor(true))...)
+	names = append(names, eventlogRowNames()...)
 	names = append(names, mirtaRowNames(mirtaSizesFor(true))...)
 	return names
 }

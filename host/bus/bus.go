@@ -10,6 +10,11 @@
 // Every event is encoded once, when it is published, and subscribers send
 // those bytes: the cost of an event does not grow with the number of apps
 // watching it.
+//
+// A durable bus (NewDurable) also writes every event to a Store (the
+// host's event log) before subscribers see it, takes up its sequence where
+// the store left off, and replays from the store what the memory buffer no
+// longer holds: a subscriber resumes across a host restart.
 package bus
 
 import (
@@ -55,7 +60,12 @@ type Bus struct {
 	mu     sync.Mutex
 	ring   []*Encoded    // ring[seq % len(ring)]
 	next   uint64        // sequence the next event gets; starts at 1
+	base   uint64        // the first sequence this run published (the ring holds none before it)
 	notify chan struct{} // closed and replaced on every publish
+
+	store       Store       // nil: memory only
+	storeFailed bool        // the store refused a write: memory only from then on
+	onStoreErr  func(error) // told once, when the store fails
 
 	subscribers atomic.Int64
 	published   atomic.Uint64
@@ -66,7 +76,31 @@ func New(capacity int) *Bus {
 	if capacity < 1 {
 		capacity = 1
 	}
-	return &Bus{ring: make([]*Encoded, capacity), next: 1, notify: make(chan struct{})}
+	return &Bus{ring: make([]*Encoded, capacity), next: 1, base: 1, notify: make(chan struct{})}
+}
+
+// Store is a durable bus's event log (eventlog.Log).
+type Store interface {
+	// Bounds are the first and last stored sequences (0, 0: empty).
+	Bounds(ctx context.Context) (first, last uint64, err error)
+	// Append stores an event as sequence seq, the one after the last.
+	Append(ctx context.Context, seq uint64, ev *ctiv1.Event, wire []byte) error
+	// Read returns stored events from sequence from on, at most max.
+	Read(ctx context.Context, from uint64, max int) ([]*ctiv1.Event, [][]byte, error)
+}
+
+// NewDurable returns a bus that writes every event to store before its
+// subscribers see it and continues store's sequence. Should a write fail
+// (a full disk), onError is told once and the bus goes on in memory: the
+// host keeps working, without durability until it restarts.
+func NewDurable(ctx context.Context, capacity int, store Store, onError func(error)) (*Bus, error) {
+	_, last, err := store.Bounds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := New(capacity)
+	b.next, b.base, b.store, b.onStoreErr = last+1, last+1, store, onError
+	return b, nil
 }
 
 // Publish stamps ev with the next sequence number, encodes it, stores it
@@ -77,7 +111,17 @@ func (b *Bus) Publish(ev *ctiv1.Event) uint64 {
 	seq := b.next
 	b.next++
 	ev.Sequence = seq
-	b.ring[seq%uint64(len(b.ring))] = encode(ev)
+	enc := encode(ev)
+	if b.store != nil && !b.storeFailed {
+		// Under the lock: the store takes the events in sequence order.
+		if err := b.store.Append(context.Background(), seq, ev, enc.Wire); err != nil {
+			b.storeFailed = true
+			if b.onStoreErr != nil {
+				b.onStoreErr(err)
+			}
+		}
+	}
+	b.ring[seq%uint64(len(b.ring))] = enc
 	wake := b.notify
 	b.notify = make(chan struct{})
 	b.mu.Unlock()
@@ -102,9 +146,9 @@ func (b *Bus) Subscribers() int64 { return b.subscribers.Load() }
 // oldest is the sequence of the oldest buffered event. Callers hold mu.
 func (b *Bus) oldest() uint64 {
 	if n := uint64(len(b.ring)); b.next > n {
-		return b.next - n
+		return max(b.next-n, b.base)
 	}
-	return 1
+	return b.base
 }
 
 // Subscribe calls send for every event from sequence from on (0: only events
@@ -135,6 +179,16 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 	events := make([]*Encoded, 0, batch)
 	for {
 		b.mu.Lock()
+		if oldest := b.oldest(); cursor < oldest && b.store != nil && !b.storeFailed {
+			// Older than memory holds: from the store, then on.
+			b.mu.Unlock()
+			next, err := b.replay(ctx, cursor, oldest, filter, send)
+			if err != nil {
+				return err
+			}
+			cursor = next
+			continue
+		}
 		var gap *Encoded
 		if oldest := b.oldest(); cursor < oldest {
 			gap = gapEvent(cursor, oldest-1, "events are older than the host's replay buffer or were overwritten before this subscriber read them; resynchronise with GetDeviceState")
@@ -169,6 +223,53 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 		case <-wait:
 		}
 	}
+}
+
+// replay sends the stored events of [cursor, oldest) that filter passes,
+// at most one batch, and returns the cursor after them. Events the
+// store's limits removed come as a Gap.
+func (b *Bus) replay(ctx context.Context, cursor, oldest uint64, filter *Filter, send func(*Encoded) error) (uint64, error) {
+	events, wires, err := b.store.Read(ctx, cursor, batch)
+	if err != nil && len(events) == 0 {
+		if ctx.Err() != nil {
+			return cursor, ctx.Err()
+		}
+		gap := gapEvent(cursor, oldest-1, "the host's event log could not be read ("+err.Error()+"); resynchronise with GetDeviceState")
+		gap.Lost = oldest - cursor
+		return oldest, send(gap)
+	}
+	reachedMemory := false
+	for i, ev := range events {
+		seq := ev.GetSequence()
+		if seq >= oldest {
+			reachedMemory = true // memory has it from here
+			break
+		}
+		if seq > cursor {
+			gap := gapEvent(cursor, seq-1, "events are older than the host's event log keeps (its size and age limits); resynchronise with GetDeviceState")
+			gap.Lost = seq - cursor
+			if err := send(gap); err != nil {
+				return cursor, err
+			}
+		}
+		if filter.Match(ev) {
+			if err := send(&Encoded{Event: ev, Wire: wires[i]}); err != nil {
+				return cursor, err
+			}
+		}
+		cursor = seq + 1
+	}
+	if len(events) == batch && !reachedMemory {
+		return cursor, nil // more stored events before memory's oldest
+	}
+	if cursor < oldest {
+		gap := gapEvent(cursor, oldest-1, "events are older than the host's event log keeps (its size and age limits); resynchronise with GetDeviceState")
+		gap.Lost = oldest - cursor
+		if err := send(gap); err != nil {
+			return cursor, err
+		}
+	}
+	return oldest, nil
 }
 
 func gapEvent(from, to uint64, reason string) *Encoded {

@@ -56,6 +56,14 @@ type Host struct {
 	EventBuffer int
 	// Metrics is the host:port of the Prometheus endpoint; "" means off.
 	Metrics string
+	// EventLogDir is the absolute folder of the durable event log; ""
+	// keeps events in memory only. EventLogMaxBytes and EventLogMaxAge
+	// bound it; EventLogSync 0 fsyncs every event, a positive one flushes
+	// that often.
+	EventLogDir      string
+	EventLogMaxBytes int64
+	EventLogMaxAge   time.Duration
+	EventLogSync     time.Duration
 	// HTTPListen is the host:port of the HTTP/JSON API; "" means off.
 	// HTTPCORSOrigins are the browser origins allowed to call it.
 	HTTPListen      string

@@ -30,6 +30,10 @@ var (
 		{Name: "command_timeout", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "5s", Description: "the deadline the host applies to every plugin call"},
 		{Name: "event_buffer", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "10000", Description: "how many events are kept for replay"},
 		{Name: "metrics", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port serving Prometheus metrics at /metrics; empty (the default) turns them off"},
+		{Name: "event_log_dir", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "a folder for the durable event log (an embedded NATS JetStream file store): the event sequence survives a restart and apps resume across it; empty (the default) keeps events in memory only"},
+		{Name: "event_log_max_bytes", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "1073741824", Description: "the event log's size limit in bytes; the oldest events go first"},
+		{Name: "event_log_max_age", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "24h", Description: "how long the event log keeps an event (0: no limit)"},
+		{Name: "event_log_sync", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "0s", Description: "0 (the default) fsyncs every event before subscribers see it, so none is lost on power loss; a positive interval flushes that often instead: faster, and a power loss may lose that much"},
 		{Name: "http_listen", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port serving the API over HTTP/JSON and server-sent events (with the listen address's TLS, tokens and scopes); empty (the default) turns it off"},
 		{Name: "callback_listen", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "host:port where devices call drivers back (a phone's action URLs); empty (the default) turns it off"},
 		{Name: "callback_url", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, DefaultValue: "", Description: "the http(s) URL devices reach callback_listen at, when it is not the listen address itself (NAT, a proxy, a wildcard address)"},
@@ -213,6 +217,15 @@ func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.B
 		}
 	}
 	h.HTTPCORSOrigins = c.corsOrigins(s, body)
+	if d := v["event_log_dir"]; d.text != "" {
+		h.EventLogDir = c.absPath(d.text)
+	}
+	h.EventLogMaxBytes, _ = strconv.ParseInt(v["event_log_max_bytes"].text, 10, 64)
+	h.EventLogMaxAge, _ = time.ParseDuration(v["event_log_max_age"].text)
+	h.EventLogSync, _ = time.ParseDuration(v["event_log_sync"].text)
+	if b, ok := v["event_log_max_bytes"]; ok && h.EventLogMaxBytes < 1<<20 {
+		s.errorf(b.rng, "event_log_max_bytes", "give at least 1048576 (1 MiB)", "host: event_log_max_bytes is too small")
+	}
 	supervision := []struct {
 		name string
 		dst  *time.Duration
