@@ -249,6 +249,16 @@ func (h *host) serve(ctx context.Context) error {
 	// The durable event log goes in before anything publishes. It closes
 	// after the instances stopped (their last events are logged).
 	var openAtStop map[string]map[string]*ctiv1.Call
+	if h.cfg.Cluster != nil {
+		leave, err := h.joinCluster(ctx)
+		if err != nil {
+			return err
+		}
+		defer func() {
+			h.stopInstances()
+			leave()
+		}()
+	}
 	if h.cfg.Host.EventLogDir != "" {
 		open, closeLog, err := h.openEventLog(ctx)
 		if err != nil {

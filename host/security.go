@@ -57,6 +57,9 @@ func tokenSecrets(cfg *config.Config) []string {
 	for _, w := range cfg.Webhooks {
 		out = append(out, w.Secret)
 	}
+	if cfg.Cluster != nil && cfg.Cluster.Token != "" {
+		out = append(out, cfg.Cluster.Token)
+	}
 	for _, r := range cfg.Screenings {
 		if r.Secret != "" {
 			out = append(out, r.Secret)

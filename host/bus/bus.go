@@ -19,8 +19,10 @@ package bus
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -66,6 +68,8 @@ type Bus struct {
 	store       Store       // nil: memory only
 	storeFailed bool        // the store refused a write: memory only from then on
 	onStoreErr  func(error) // told once, when the store fails
+	shared      Shared      // a cluster's log: events reach the ring through it
+	lastErr     time.Time   // when onStoreErr was last told of a shared publish's failure
 
 	subscribers atomic.Int64
 	published   atomic.Uint64
@@ -89,6 +93,59 @@ type Store interface {
 	Read(ctx context.Context, from uint64, max int) ([]*ctiv1.Event, [][]byte, error)
 }
 
+// Shared is a cluster's event log (eventlog.Log on a shared NATS): every
+// host publishes into it, and every host's bus follows it, so all hosts
+// serve all events under one sequence.
+type Shared interface {
+	Store
+	// Publish stores an event after the others and returns its sequence.
+	Publish(ctx context.Context, ev *ctiv1.Event, wire []byte) (uint64, error)
+	// Follow calls fn with every stored event from from on, in order,
+	// until ctx ends.
+	Follow(ctx context.Context, from uint64, fn func(*ctiv1.Event)) error
+}
+
+// NewShared returns a bus of one host of a cluster: Publish stores the
+// event in log, and the bus's ring follows log from its end (so it holds
+// every host's events, numbered by log), replaying from log what the
+// ring no longer holds. Publish failures (NATS unreachable) are told to
+// onError, at most every 10 seconds; those events are lost to everyone.
+// The follower runs until ctx ends.
+func NewShared(ctx context.Context, capacity int, log Shared, onError func(error)) (*Bus, error) {
+	_, last, err := log.Bounds(ctx)
+	if err != nil {
+		return nil, err
+	}
+	b := New(capacity)
+	b.next, b.base, b.store, b.shared, b.onStoreErr = last+1, last+1, log, log, onError
+	go func() {
+		if err := log.Follow(ctx, last+1, b.insert); err != nil && ctx.Err() == nil && onError != nil {
+			onError(fmt.Errorf("following the cluster's events: %w", err))
+		}
+	}()
+	return b, nil
+}
+
+// insert puts an event the shared log numbered into the ring.
+func (b *Bus) insert(ev *ctiv1.Event) {
+	b.mu.Lock()
+	seq, n := ev.GetSequence(), uint64(len(b.ring))
+	if seq < b.next {
+		b.mu.Unlock()
+		return // seen already
+	}
+	for s := b.next; s < seq && seq-s <= n; s++ {
+		b.ring[s%n] = nil // removed by the log's limits before this host saw them
+	}
+	b.next = seq + 1
+	b.ring[seq%n] = encode(ev)
+	wake := b.notify
+	b.notify = make(chan struct{})
+	b.mu.Unlock()
+	close(wake)
+	b.published.Add(1)
+}
+
 // NewDurable returns a bus that writes every event to store before its
 // subscribers see it and continues store's sequence. Should a write fail
 // (a full disk), onError is told once and the bus goes on in memory: the
@@ -107,6 +164,9 @@ func NewDurable(ctx context.Context, capacity int, store Store, onError func(err
 // and wakes the subscribers. It never blocks on a subscriber. ev must not
 // be changed after it is published.
 func (b *Bus) Publish(ev *ctiv1.Event) uint64 {
+	if b.shared != nil {
+		return b.publishShared(ev)
+	}
 	b.mu.Lock()
 	seq := b.next
 	b.next++
@@ -128,6 +188,31 @@ func (b *Bus) Publish(ev *ctiv1.Event) uint64 {
 	close(wake)
 	b.published.Add(1)
 	return seq
+}
+
+// publishShared stores ev in the cluster's log; the ring gets it back,
+// numbered, through the follower.
+func (b *Bus) publishShared(ev *ctiv1.Event) uint64 {
+	ev.Sequence = 0
+	wire, err := proto.Marshal(ev)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		var seq uint64
+		if seq, err = b.shared.Publish(ctx, ev, wire); err == nil {
+			return seq
+		}
+	}
+	b.mu.Lock()
+	tell := time.Since(b.lastErr) > 10*time.Second
+	if tell {
+		b.lastErr = time.Now()
+	}
+	b.mu.Unlock()
+	if tell && b.onStoreErr != nil {
+		b.onStoreErr(fmt.Errorf("an event could not be published to the cluster: %w", err))
+	}
+	return 0
 }
 
 // Next returns the sequence number the next event will get.
@@ -208,6 +293,9 @@ func (b *Bus) Subscribe(ctx context.Context, from uint64, filter *Filter, send f
 			}
 		}
 		for _, ev := range events {
+			if ev == nil {
+				continue // a hole a cluster's log left: removed by its limits
+			}
 			if filter.Match(ev.Event) {
 				if err := send(ev); err != nil {
 					return err

@@ -33,6 +33,8 @@ type Config struct {
 	// Screenings lists the screening blocks in file order: the first whose
 	// sites and callers match a ringing inbound call decides about it.
 	Screenings []*Screening
+	// Cluster is the cluster block, or nil for a host on its own.
+	Cluster *Cluster
 	// Dir is the absolute folder of the config file; relative paths in the
 	// file (plugin_dir, path, file()) are relative to it.
 	Dir string

@@ -105,7 +105,7 @@ var pluginName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]*$`)
 // decode checks the top level and decodes host, plugin and site blocks. The
 // host block goes first because plugin paths depend on plugin_dir.
 func (c *Config) decode(s *sink, body *hclsyntax.Body) {
-	var hosts, plugins, sites, clients, webhooks, directories, screenings []*hclsyntax.Block
+	var hosts, plugins, sites, clients, webhooks, directories, screenings, clusters []*hclsyntax.Block
 	if body != nil {
 		for _, attr := range sortedAttrs(body) {
 			s.errorf(attr.NameRange, attr.Name, `move it into a block: host { … }, plugin "NAME" { … } or site "NAME" { … }`,
@@ -127,8 +127,10 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 				directories = append(directories, b)
 			case "screening":
 				screenings = append(screenings, b)
+			case "cluster":
+				clusters = append(clusters, b)
 			default:
-				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site", "client", "webhook", "directory", "screening"}, "block"),
+				s.errorf(b.TypeRange, "", unknownHint(b.Type, []string{"host", "plugin", "site", "client", "webhook", "directory", "screening", "cluster"}, "block"),
 					"config file: unknown block %q", b.Type)
 			}
 		}
@@ -168,6 +170,7 @@ func (c *Config) decode(s *sink, body *hclsyntax.Body) {
 	c.decodeWebhooks(s, webhooks)
 	c.Directories = c.decodeDirectories(s, directories)
 	c.Screenings = c.decodeScreenings(s, screenings)
+	c.Cluster = c.decodeCluster(s, clusters)
 }
 
 func (c *Config) decodeHost(s *sink, body *hclsyntax.Body, blocks []*hclsyntax.Block) {

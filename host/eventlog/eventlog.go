@@ -53,8 +53,9 @@ type Options struct {
 // Log is an open event log. Append is called by one goroutine at a time
 // (the bus holds its lock); Read and Bounds are safe for concurrent use.
 type Log struct {
-	ns     *server.Server
+	ns     *server.Server // nil for a log on a NATS of its own
 	nc     *nats.Conn
+	own    bool // Close closes nc
 	js     jetstream.JetStream
 	stream jetstream.Stream
 }
@@ -83,10 +84,22 @@ func Open(o Options) (*Log, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
-	js, err := jetstream.New(nc)
+	l, err := Connect(nc, o, 1)
 	if err != nil {
 		nc.Close()
 		ns.Shutdown()
+		return nil, err
+	}
+	l.ns, l.own = ns, true
+	return l, nil
+}
+
+// Connect opens (or creates) the events stream with o's limits (Dir and
+// Sync are the NATS servers' business here) on a NATS of its own, shared
+// by several hosts: a cluster. replicas is the stream's replica count.
+func Connect(nc *nats.Conn, o Options, replicas int) (*Log, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
 		return nil, fmt.Errorf("eventlog: %w", err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -94,14 +107,12 @@ func Open(o Options) (*Log, error) {
 	stream, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: StreamName, Subjects: []string{SubjectPrefix + ".>"}, Storage: jetstream.FileStorage,
 		MaxBytes: orUnlimited(o.MaxBytes), MaxAge: o.MaxAge, Discard: jetstream.DiscardOld, AllowDirect: true,
-		Description: "ctihost's events, by host sequence",
+		Replicas: max(replicas, 1), Description: "ctihost's events, by host sequence",
 	})
 	if err != nil {
-		nc.Close()
-		ns.Shutdown()
 		return nil, fmt.Errorf("eventlog: stream: %w", err)
 	}
-	return &Log{ns: ns, nc: nc, js: js, stream: stream}, nil
+	return &Log{nc: nc, js: js, stream: stream}, nil
 }
 
 func orUnlimited(n int64) int64 {
@@ -111,11 +122,16 @@ func orUnlimited(n int64) int64 {
 	return n
 }
 
-// Close stops the store; written events stay in the folder.
+// Close stops the store (an embedded one; written events stay in the
+// folder) or lets go of a shared one.
 func (l *Log) Close() {
-	l.nc.Close()
-	l.ns.Shutdown()
-	l.ns.WaitForShutdown()
+	if l.own {
+		l.nc.Close()
+	}
+	if l.ns != nil {
+		l.ns.Shutdown()
+		l.ns.WaitForShutdown()
+	}
 }
 
 // Bounds are the first and last sequences kept (0, 0: empty). After
@@ -142,6 +158,46 @@ func (l *Log) Append(ctx context.Context, seq uint64, ev *ctiv1.Event, wire []by
 	return nil
 }
 
+// Publish stores wire, the encoded ev, after whatever the other hosts of
+// a cluster stored, and returns its sequence: the cluster's order.
+func (l *Log) Publish(ctx context.Context, ev *ctiv1.Event, wire []byte) (uint64, error) {
+	ack, err := l.js.Publish(ctx, Subject(ev), wire)
+	if err != nil {
+		return 0, err
+	}
+	return ack.Sequence, nil
+}
+
+// Follow calls fn with every stored event from sequence from on, in
+// order, as it is stored, until ctx ends. Each event's Sequence is its
+// sequence in the log.
+func (l *Log) Follow(ctx context.Context, from uint64, fn func(*ctiv1.Event)) error {
+	cons, err := l.stream.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy, OptStartSeq: max(from, 1),
+	})
+	if err != nil {
+		return err
+	}
+	cc, err := cons.Consume(func(m jetstream.Msg) {
+		md, err := m.Metadata()
+		if err != nil {
+			return
+		}
+		ev := &ctiv1.Event{}
+		if proto.Unmarshal(m.Data(), ev) != nil {
+			return
+		}
+		ev.Sequence = md.Sequence.Stream
+		fn(ev)
+	})
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	cc.Stop()
+	return ctx.Err()
+}
+
 // Read returns the stored events from sequence from on, at most max, in
 // order; sequences the limits removed are skipped.
 func (l *Log) Read(ctx context.Context, from uint64, max int) ([]*ctiv1.Event, [][]byte, error) {
@@ -163,7 +219,15 @@ func (l *Log) Read(ctx context.Context, from uint64, max int) ([]*ctiv1.Event, [
 		if err := proto.Unmarshal(msg.Data, ev); err != nil {
 			continue // never written by ctihost; skipped rather than sent
 		}
-		events, wires = append(events, ev), append(wires, msg.Data)
+		wire := msg.Data
+		if ev.GetSequence() != seq {
+			// A cluster's hosts store events before the log numbers them.
+			ev.Sequence = seq
+			if wire, err = proto.Marshal(ev); err != nil {
+				continue
+			}
+		}
+		events, wires = append(events, ev), append(wires, wire)
 	}
 	return events, wires, nil
 }

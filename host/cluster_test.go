@@ -1,0 +1,80 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+
+	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
+)
+
+// natsToken guards the test's NATS; the host reads it by env(), so the
+// leak check covers it.
+const natsToken = "Nats-Cluster-Token-5c21e0"
+
+// Two hosts, one NATS (JetStream) between them: each host runs its own
+// site, and an app on either host sees both sites' events, under the same
+// sequences; a host that restarts resumes from the cluster's stream.
+func TestTwoHostsServeEachOthersEventsThroughNATS(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true, Authorization: natsToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	t.Setenv("IT_NATS_TOKEN", natsToken)
+	cluster := fmt.Sprintf("cluster {\n  nats_url = %q\n  token = env(\"IT_NATS_TOKEN\")\n  host_id = %%q\n}\n", ns.ClientURL())
+
+	start := func(site, id string, phone *testPhone) (*runningHost, string) {
+		t.Helper()
+		listen := freeAddr(t)
+		path := writeConfig(t, listen, map[string][]*testPhone{site: {phone}})
+		appendFile(t, path, fmt.Sprintf(cluster, id))
+		return runHost(t, listen, path, 1), path
+	}
+	phoneA, phoneB := newPhone(t, "desk", "GXP2135"), newPhone(t, "desk", "GXP2135")
+	a, pathA := start("hq", "host-a", phoneA)
+	b, _ := start("br", "host-b", phoneB)
+	onA := watch(t, a, &ctiv1.WatchEventsRequest{FromSequence: 1, Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
+	if _, err := phoneB.sim.RingIn("5550001", "B's caller"); err != nil {
+		t.Fatal(err)
+	}
+	ringB := onA.waitEvent(t, "host b's call at host a", callIn("br/desk", ctiv1.CallState_CALL_STATE_RINGING))
+	if _, err := phoneA.sim.RingIn("5550002", "A's caller"); err != nil {
+		t.Fatal(err)
+	}
+	onB := watch(t, b, &ctiv1.WatchEventsRequest{FromSequence: ringB.GetSequence(), Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
+	same := onB.waitEvent(t, "host b's call at host b, resumed from host a's sequence", func(ev *ctiv1.Event) bool { return ev.GetSequence() == ringB.GetSequence() })
+	if same.GetDevice() != "br/desk" || same.GetCallChanged().GetCall().GetCallId() != ringB.GetCallChanged().GetCall().GetCallId() {
+		t.Errorf("sequence %d is %v at host b and %v at host a", ringB.GetSequence(), same, ringB)
+	}
+	ringA := onB.waitEvent(t, "host a's call at host b", callIn("hq/desk", ctiv1.CallState_CALL_STATE_RINGING))
+	onA.waitEvent(t, "host a's call at host a", func(ev *ctiv1.Event) bool { return ev.GetSequence() == ringA.GetSequence() })
+	for _, ev := range onA.snapshot() {
+		if ev.GetGap() != nil {
+			t.Errorf("a gap at host a: %v", ev)
+		}
+	}
+	if log := a.stderr.String() + b.stderr.String(); strings.Contains(log, natsToken) {
+		t.Error("the NATS token appears in a host's log")
+	}
+
+	// Host a restarts: an app on it resumes from the cluster's stream.
+	if err := a.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	a2 := runHost(t, a.listen, pathA, 1)
+	resumed := watch(t, a2, &ctiv1.WatchEventsRequest{FromSequence: ringB.GetSequence(), Kinds: []ctiv1.EventKind{ctiv1.EventKind_EVENT_KIND_CALL}})
+	first := resumed.waitEvent(t, "the first resumed event", func(*ctiv1.Event) bool { return true })
+	if first.GetSequence() != ringB.GetSequence() || first.GetDevice() != "br/desk" {
+		t.Errorf("after host a's restart, resuming from %d starts with %v", ringB.GetSequence(), first)
+	}
+}
