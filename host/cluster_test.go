@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"syscall"
@@ -77,4 +78,80 @@ func TestTwoHostsServeEachOthersEventsThroughNATS(t *testing.T) {
 	if first.GetSequence() != ringB.GetSequence() || first.GetDevice() != "br/desk" {
 		t.Errorf("after host a's restart, resuming from %d starts with %v", ringB.GetSequence(), first)
 	}
+}
+
+// Failover: two hosts configured for one site; the first runs it, the
+// second forwards commands for it there; when the first is killed (-9),
+// its lease expires and the second takes the site: apps on the second see
+// the devices go out of service, then back in service from its own
+// driver, and a call that ended meanwhile end as LOST.
+func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	const appToken = "cluster-app-token-0123456789"
+	t.Setenv("IT_APP_TOKEN", appToken)
+	phone := newPhone(t, "desk", "GXP2135")
+	hostConfig := func(id string) (string, string) {
+		listen := freeAddr(t)
+		path := writeConfig(t, listen, map[string][]*testPhone{"hq": {phone}})
+		appendFile(t, path, fmt.Sprintf("cluster {\n  nats_url = %q\n  host_id = %q\n  lease_ttl = \"2s\"\n}\n", ns.ClientURL(), id)+
+			"client \"app\" {\n  token = env(\"IT_APP_TOKEN\")\n  sites = [\"*\"]\n  scopes = [\"events\", \"calls\", \"devices\", \"admin\"]\n}\n")
+		return listen, path
+	}
+	listenA, pathA := hostConfig("host-a")
+	a := runHost(t, listenA, pathA, 1)
+	listenB, pathB := hostConfig("host-b")
+	b := launchHost(t, listenB, pathB)
+	appB, adminB := dialAs(t, b, appToken)
+	ctx := context.Background()
+	waitFor(t, 20*time.Second, "host b up, standing by for hq", func() bool {
+		resp, err := adminB.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+		return err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetState() != ctiv1.DriverState_DRIVER_STATE_RUNNING
+	})
+
+	// A command at host b for hq runs at host a.
+	events := watchWith(t, appB, &ctiv1.WatchEventsRequest{FromSequence: 1, Devices: nil})
+	if _, err := phone.sim.RingIn("5550100", "Caller"); err != nil {
+		t.Fatal(err)
+	}
+	ring := events.waitEvent(t, "hq's call at host b", callIn("hq/desk", ctiv1.CallState_CALL_STATE_RINGING)).GetCallChanged().GetCall()
+	st, err := appB.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"})
+	if err != nil || len(st.GetCalls()) != 1 {
+		t.Fatalf("GetDeviceState at host b, forwarded to host a: %v, %v", st, err)
+	}
+
+	// Host a dies; the caller gives up meanwhile.
+	killed := time.Now()
+	if err := a.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-a.done
+	if err := phone.sim.RemoteHangup(1); err != nil {
+		t.Fatal(err)
+	}
+	out := events.waitEvent(t, "hq/desk out of service", func(ev *ctiv1.Event) bool {
+		st := ev.GetDeviceChanged().GetStatus()
+		return ev.GetDevice() == "hq/desk" && st != nil && !st.GetReachable() && strings.Contains(st.GetDetail(), "moved from host host-a")
+	})
+	events.waitEvent(t, "hq/desk back in service from host b's driver", func(ev *ctiv1.Event) bool {
+		return ev.GetDevice() == "hq/desk" && ev.GetSequence() > out.GetSequence() && ev.GetDeviceChanged().GetStatus().GetReachable()
+	})
+	moved := time.Since(killed)
+	lost := events.waitEvent(t, "the call that ended meanwhile", func(ev *ctiv1.Event) bool {
+		return ev.GetCallEnded().GetCall().GetCallId() == ring.GetCallId()
+	})
+	if lost.GetCallEnded().GetReason() != ctiv1.EndReason_END_REASON_LOST {
+		t.Errorf("the call ended %s, want LOST", lost.GetCallEnded().GetReason())
+	}
+	if _, err := appB.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"}); err != nil {
+		t.Errorf("hq at host b after the move: %v", err)
+	}
+	t.Logf("host a killed → hq in service at host b: %s (lease_ttl 2s)", moved.Round(10*time.Millisecond))
 }

@@ -154,8 +154,8 @@ func sortedKeys(m map[string]*ctiv1.Call) []string {
 // joinCluster connects to the cluster's NATS and puts a shared bus in
 // place of the memory one: this host's events go into the cluster's
 // stream, and the bus serves every host's events from it. It returns the
-// function that lets go of the cluster.
-func (h *host) joinCluster(ctx context.Context) (func(), error) {
+// connection and the function that lets go of the cluster.
+func (h *host) joinCluster(ctx context.Context) (*nats.Conn, *eventlog.Log, func(), error) {
 	cl := h.cfg.Cluster
 	opts := []nats.Option{nats.Name("ctihost " + cl.HostID), nats.MaxReconnects(-1), nats.ReconnectWait(time.Second)}
 	if cl.Token != "" {
@@ -166,12 +166,12 @@ func (h *host) joinCluster(ctx context.Context) (func(), error) {
 	}
 	nc, err := nats.Connect(strings.Join(cl.URLs, ","), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: cannot reach NATS at %s: %w", strings.Join(cl.URLs, ","), err)
+		return nil, nil, nil, fmt.Errorf("cluster: cannot reach NATS at %s: %w", strings.Join(cl.URLs, ","), err)
 	}
 	log, err := eventlog.Connect(nc, eventlog.Options{MaxBytes: cl.MaxBytes, MaxAge: cl.MaxAge}, cl.Replicas)
 	if err != nil {
 		nc.Close()
-		return nil, fmt.Errorf("cluster: %w", err)
+		return nil, nil, nil, fmt.Errorf("cluster: %w", err)
 	}
 	followCtx, stopFollowing := context.WithCancel(context.Background())
 	b, err := bus.NewShared(followCtx, h.cfg.Host.EventBuffer, log, func(err error) {
@@ -180,12 +180,12 @@ func (h *host) joinCluster(ctx context.Context) (func(), error) {
 	if err != nil {
 		stopFollowing()
 		nc.Close()
-		return nil, fmt.Errorf("cluster: %w", err)
+		return nil, nil, nil, fmt.Errorf("cluster: %w", err)
 	}
 	h.bus = b
 	_, last, _ := log.Bounds(ctx)
 	h.logger.Info("joined the cluster", "host_id", cl.HostID, "nats", strings.Join(cl.URLs, ","), "last_sequence", last)
-	return func() {
+	return nc, log, func() {
 		stopFollowing()
 		nc.Close()
 	}, nil

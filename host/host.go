@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/go-hclog"
+	"github.com/nats-io/nats.go"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/ctihost/ctihost/host/api"
@@ -25,6 +26,7 @@ import (
 	"github.com/ctihost/ctihost/host/bus"
 	"github.com/ctihost/ctihost/host/config"
 	"github.com/ctihost/ctihost/host/directory"
+	"github.com/ctihost/ctihost/host/eventlog"
 	"github.com/ctihost/ctihost/host/metrics"
 	"github.com/ctihost/ctihost/host/screen"
 	"github.com/ctihost/ctihost/host/supervisor"
@@ -249,11 +251,14 @@ func (h *host) serve(ctx context.Context) error {
 	// The durable event log goes in before anything publishes. It closes
 	// after the instances stopped (their last events are logged).
 	var openAtStop map[string]map[string]*ctiv1.Call
+	var clusterConn *nats.Conn
+	var clusterLog *eventlog.Log
 	if h.cfg.Cluster != nil {
-		leave, err := h.joinCluster(ctx)
+		nc, log, leave, err := h.joinCluster(ctx)
 		if err != nil {
 			return err
 		}
+		clusterConn, clusterLog = nc, log
 		defer func() {
 			h.stopInstances()
 			leave()
@@ -294,7 +299,17 @@ func (h *host) serve(ctx context.Context) error {
 	screener.SetRules(screeningRules(h.cfg))
 	h.screener.Store(screener)
 	defer screener.Stop()
-	h.startInstances(ctx)
+	if h.cfg.Cluster != nil {
+		// The drivers of a site run on the host that holds its lease.
+		cs, err := h.runLeases(ctx, clusterConn, clusterLog, advertiseAddr(h.cfg.Cluster.Advertise, lis.Addr()), tlsCfg)
+		if err != nil {
+			return err
+		}
+		hostAPI.SetRemote(cs)
+		defer cs.close()
+	} else {
+		h.startInstances(ctx)
+	}
 	if len(openAtStop) > 0 {
 		go h.reconcile(ctx, openAtStop, h.cfg.Host.StartTimeout+h.cfg.Host.CommandTimeout)
 	}

@@ -3,10 +3,13 @@ package api
 import (
 	"context"
 	"errors"
+	"reflect"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/protoadapt"
@@ -40,9 +43,44 @@ func forward[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, me
 	return resp, nil
 }
 
+// Remote is how a host of a cluster reaches the sites other hosts run.
+type Remote interface {
+	// Host is the connection to the host that runs site, when that is
+	// another host; false when this host runs it or nobody does.
+	Host(ctx context.Context, site string) (*grpc.ClientConn, bool)
+}
+
+// forwardedHeader marks a call one host forwarded to another: it is
+// served where it arrives, never forwarded again (no loops while the
+// hosts disagree for a moment about who runs a site).
+const forwardedHeader = "ctihost-forwarded"
+
+// forwardRemote sends a command for a site another host of the cluster
+// runs to that host's Host API, with the caller's own credentials: the
+// other host checks them and audits the call as its own.
+func forwardRemote[Req deviceRequest, Resp any](ctx context.Context, conn *grpc.ClientConn, method string, req Req) (Resp, error) {
+	var zero Resp
+	resp := reflect.New(reflect.TypeOf(zero).Elem()).Interface().(Resp)
+	md := metadata.MD{forwardedHeader: []string{"1"}}
+	if auth := metadata.ValueFromIncomingContext(ctx, "authorization"); len(auth) > 0 {
+		md.Set("authorization", auth...)
+	}
+	ctx = metadata.NewOutgoingContext(ctx, md)
+	if err := conn.Invoke(ctx, "/cti.v1.Host/"+method, req, resp); err != nil {
+		return zero, err
+	}
+	return resp, nil
+}
+
 // forwardOnce is forward without the metrics.
 func forwardOnce[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, method string, req Req, rpc driverRPC[Req, Resp]) (Resp, error) {
 	var zero Resp
+	if r := s.Remote(); r != nil && len(metadata.ValueFromIncomingContext(ctx, forwardedHeader)) == 0 {
+		site, _, _ := strings.Cut(req.GetDevice(), "/")
+		if conn, ok := r.Host(ctx, site); ok {
+			return forwardRemote[Req, Resp](ctx, conn, method, req)
+		}
+	}
 	rt, err := s.router.Resolve(ctx, req.GetDevice())
 	if err != nil {
 		return zero, err

@@ -35,6 +35,18 @@ type HostServer struct {
 	// directories are the sites' contact directories (directory blocks),
 	// replaced as a whole by a reload.
 	directories atomic.Pointer[map[string]*directory.Directory]
+	remote      atomic.Pointer[Remote]
+}
+
+// SetRemote lets commands for other hosts' sites go to them (a cluster).
+func (s *HostServer) SetRemote(r Remote) { s.remote.Store(&r) }
+
+// Remote is the cluster's way to other hosts, or nil.
+func (s *HostServer) Remote() Remote {
+	if r := s.remote.Load(); r != nil {
+		return *r
+	}
+	return nil
 }
 
 // SetDirectories sets each site's contact directory (nil: none).

@@ -25,6 +25,10 @@ type Cluster struct {
 	CAFile string
 	// HostID names this host to the others (default: the machine's name).
 	HostID string
+	// Advertise is where the other hosts reach this host's API ("": the
+	// listen address). LeaseTTL is how long a dead host keeps its sites.
+	Advertise string
+	LeaseTTL  time.Duration
 	// Replicas, MaxBytes and MaxAge are the events stream's.
 	Replicas int
 	MaxBytes int64
@@ -38,6 +42,8 @@ var clusterAttrs = []*ctiv1.ConfigAttribute{
 	{Name: "token", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Secret: true, Description: `the NATS token: env("…") or file("…")`},
 	{Name: "ca_file", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "PEM certificates that sign the NATS servers' certificates (tls://), instead of the system's roots"},
 	{Name: "host_id", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "this host's name among the cluster's hosts; default the machine's name"},
+	{Name: "advertise", Type: ctiv1.ConfigType_CONFIG_TYPE_STRING, Description: "host:port the other hosts reach this host's API at, for the commands of sites it runs; default the listen address"},
+	{Name: "lease_ttl", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "10s", Description: "how long a site stays with a host that stopped renewing its lease (a dead host); it renews every third of it"},
 	{Name: "replicas", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "1", Description: "copies of the events stream on the NATS servers (1, 3 or 5)"},
 	{Name: "max_bytes", Type: ctiv1.ConfigType_CONFIG_TYPE_INT, DefaultValue: "1073741824", Description: "the events stream's size limit in bytes; the oldest events go first"},
 	{Name: "max_age", Type: ctiv1.ConfigType_CONFIG_TYPE_DURATION, DefaultValue: "24h", Description: "how long the events stream keeps an event (0: no limit)"},
@@ -75,6 +81,11 @@ func (c *Config) decodeCluster(s *sink, blocks []*hclsyntax.Block) *Cluster {
 	}
 	if cl.HostID == "" {
 		cl.HostID, _ = os.Hostname()
+	}
+	cl.Advertise = v["advertise"].text
+	cl.LeaseTTL, _ = time.ParseDuration(v["lease_ttl"].text)
+	if l, ok := v["lease_ttl"]; ok && (cl.LeaseTTL < time.Second || cl.LeaseTTL > 5*time.Minute) {
+		s.errorf(l.rng, "lease_ttl", "use 1s to 5m", "cluster: lease_ttl is out of range")
 	}
 	cl.Replicas, _ = strconv.Atoi(v["replicas"].text)
 	if r, ok := v["replicas"]; ok && cl.Replicas != 1 && cl.Replicas != 3 && cl.Replicas != 5 {
