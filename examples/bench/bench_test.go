@@ -110,6 +110,7 @@ func wantRows() []string {
 	}
 	names = append(names, pbxRowNames(pbxSizesFor(true))...)
 	names = append(names, eventlogRowNames()...)
+	names = append(names, clusterRowNames()...)
 	names = append(names, mirtaRowNames(mirtaSizesFor(true))...)
 	return names
 }

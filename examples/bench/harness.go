@@ -328,6 +328,13 @@ func (h *harness) startHostWith(ctx context.Context, tag string, devices []devic
 // launchHost writes config (whose host block listens on listen) and runs
 // ctihost with it, waiting until want plugin instances run.
 func (h *harness) launchHost(ctx context.Context, tag, listen, config string, want int) (*runningHost, error) {
+	return h.launchHostRunning(ctx, tag, listen, config, want, want)
+}
+
+// launchHostRunning is launchHost for a host of a cluster, which may stand
+// by for some of its instances: it waits until want instances exist and
+// running of them run.
+func (h *harness) launchHostRunning(ctx context.Context, tag, listen, config string, want, running int) (*runningHost, error) {
 	path := filepath.Join(h.dir, tag+".hcl")
 	if err := os.WriteFile(path, []byte(config), 0o600); err != nil {
 		return nil, err
@@ -372,12 +379,13 @@ func (h *harness) launchHost(ctx context.Context, tag, listen, config string, wa
 		if err != nil || len(resp.GetPlugins()) != want {
 			return false
 		}
+		n := 0
 		for _, p := range resp.GetPlugins() {
-			if p.GetState() != ctiv1.DriverState_DRIVER_STATE_RUNNING {
-				return false
+			if p.GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING {
+				n++
 			}
 		}
-		return true
+		return n == running
 	})
 	select {
 	case <-proc.done:

@@ -3,7 +3,7 @@
 // loopback, measures each row beside its floor in the same run, prints one
 // table and writes the same figures as JSON.
 //
-//	go run ./examples/bench [-quick] [-rows command,events,faults,phones,sites,pbx,mirta,eventlog] [-out bin/bench/results.json]
+//	go run ./examples/bench [-quick] [-rows command,events,faults,phones,sites,pbx,mirta,eventlog,cluster] [-out bin/bench/results.json]
 package main
 
 import (
@@ -56,7 +56,7 @@ type options struct {
 }
 
 // rowGroups are the -rows choices, in the order they run.
-var rowGroups = []string{"command", "events", "faults", "phones", "sites", "pbx", "mirta", "eventlog"}
+var rowGroups = []string{"command", "events", "faults", "phones", "sites", "pbx", "mirta", "eventlog", "cluster"}
 
 // measures tells whether the run measures group.
 func (o options) measures(group string) bool {
@@ -179,6 +179,13 @@ func run(ctx context.Context, o options, w io.Writer) error {
 		rows, err := eventlogRows(ctx, h, o.quick)
 		if err != nil {
 			return fmt.Errorf("event log rows: %w", err)
+		}
+		res.Rows = append(res.Rows, rows...)
+	}
+	if o.measures("cluster") {
+		rows, err := clusterRows(ctx, h, o.quick)
+		if err != nil {
+			return fmt.Errorf("cluster rows: %w", err)
 		}
 		res.Rows = append(res.Rows, rows...)
 	}
