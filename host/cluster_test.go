@@ -80,11 +80,11 @@ func TestTwoHostsServeEachOthersEventsThroughNATS(t *testing.T) {
 	}
 }
 
-// Failover: two hosts configured for one site; the first runs it, the
-// second forwards commands for it there; when the first is killed (-9),
-// its lease expires and the second takes the site: apps on the second see
-// the devices go out of service, then back in service from its own
-// driver, and a call that ended meanwhile end as LOST.
+// Failover with three hosts: a and b are configured for site hq, c runs
+// site br only. a runs hq; b forwards commands for it there; when a is
+// killed (-9), its lease expires and b takes hq: apps on b and on c see
+// hq's devices go out of service, then back in service from b's driver,
+// and the call that ended meanwhile end as LOST.
 func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
 	if err != nil {
@@ -97,10 +97,14 @@ func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
 	const appToken = "cluster-app-token-0123456789"
 	t.Setenv("IT_APP_TOKEN", appToken)
-	phone := newPhone(t, "desk", "GXP2135")
+	phone, branch := newPhone(t, "desk", "GXP2135"), newPhone(t, "desk", "GXP2135")
 	hostConfig := func(id string) (string, string) {
 		listen := freeAddr(t)
-		path := writeConfig(t, listen, map[string][]*testPhone{"hq": {phone}})
+		site, p := "hq", phone
+		if id == "host-c" {
+			site, p = "br", branch
+		}
+		path := writeConfig(t, listen, map[string][]*testPhone{site: {p}})
 		appendFile(t, path, fmt.Sprintf("cluster {\n  nats_url = %q\n  host_id = %q\n  lease_ttl = \"2s\"\n}\n", ns.ClientURL(), id)+
 			"client \"app\" {\n  token = env(\"IT_APP_TOKEN\")\n  sites = [\"*\"]\n  scopes = [\"events\", \"calls\", \"devices\", \"admin\"]\n}\n")
 		return listen, path
@@ -115,6 +119,11 @@ func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 		resp, err := adminB.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
 		return err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetState() != ctiv1.DriverState_DRIVER_STATE_RUNNING
 	})
+
+	listenC, pathC := hostConfig("host-c")
+	c := runHost(t, listenC, pathC, 1)
+	appC, _ := dialAs(t, c, appToken)
+	atC := watchWith(t, appC, &ctiv1.WatchEventsRequest{FromSequence: 1})
 
 	// A command at host b for hq runs at host a.
 	events := watchWith(t, appB, &ctiv1.WatchEventsRequest{FromSequence: 1, Devices: nil})
@@ -152,6 +161,17 @@ func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 	}
 	if _, err := appB.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"}); err != nil {
 		t.Errorf("hq at host b after the move: %v", err)
+	}
+	// Host c, which never ran hq, saw the same corrections in the same
+	// order, and forwards hq's commands to b now.
+	for _, want := range []*ctiv1.Event{out, lost} {
+		got := atC.waitEvent(t, "the correction at host c", func(ev *ctiv1.Event) bool { return ev.GetSequence() == want.GetSequence() })
+		if got.GetDevice() != want.GetDevice() || fmt.Sprint(got.GetPayload()) != fmt.Sprint(want.GetPayload()) {
+			t.Errorf("sequence %d is %v at host c and %v at host b", want.GetSequence(), got, want)
+		}
+	}
+	if _, err := appC.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"}); err != nil {
+		t.Errorf("hq through host c after the move: %v", err)
 	}
 	t.Logf("host a killed → hq in service at host b: %s (lease_ttl 2s)", moved.Round(10*time.Millisecond))
 }
