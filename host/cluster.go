@@ -60,6 +60,7 @@ func (h *host) runLeases(ctx context.Context, nc *nats.Conn, log *eventlog.Log, 
 	for _, s := range h.cfg.Sites {
 		sites = append(sites, s.Name)
 	}
+	h.leases.Store(c.leases)
 	go c.leases.Run(ctx, sites)
 	h.logger.Info("taking part in the site leases", "sites", sites, "advertise", advertise, "lease_ttl", cl.LeaseTTL)
 	return c, nil
@@ -75,13 +76,21 @@ func (c *clusterSites) acquired(site string, previous *cluster.Owner) {
 	h.logger.Info("this host now runs the site", "site", site, "previous_host", ownerName(previous))
 	ctx := context.Background()
 	if previous != nil {
+		why := fmt.Sprintf("out of service: the site moved from host %s, which stopped renewing its lease, to host %s", previous.Host, c.self.Host)
+		if previous.Host == c.self.Host {
+			why = fmt.Sprintf("out of service: host %s restarted", c.self.Host)
+		}
 		for _, ref := range configuredDevices(h, site) {
 			h.publish(&ctiv1.Event{Site: site, Device: ref, Time: timestamppb.Now(), Payload: &ctiv1.Event_DeviceChanged{DeviceChanged: &ctiv1.DeviceChanged{
-				Status: &ctiv1.DeviceStatus{Detail: fmt.Sprintf("out of service: the site moved from host %s, which stopped renewing its lease, to host %s", previous.Host, c.self.Host)}}}})
+				Status: &ctiv1.DeviceStatus{Detail: why}}}})
 		}
 	}
+	// Each tenure gets its own call ids: the drivers of the host before
+	// (or of this host's previous life) numbered their calls the same way.
+	prefix := fmt.Sprintf("%s.%d.", c.self.Host, c.leases.Revision(site))
 	for _, inst := range h.instances {
 		if slices.Contains(inst.Sites(), site) {
+			inst.SetCallIDPrefix(prefix)
 			if err := inst.Start(ctx); err != nil {
 				h.logger.Error("driver failed to start", "instance", inst.Describe(), "error", err)
 			}

@@ -173,5 +173,131 @@ func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 	if _, err := appC.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"}); err != nil {
 		t.Errorf("hq through host c after the move: %v", err)
 	}
+	// Host b's driver numbers its calls from 1 as host a's did; apps must
+	// still never see one id for two calls. A command through host c with
+	// the id apps see reaches the call on the phone.
+	if _, err := phone.sim.RingIn("5550101", "Second caller"); err != nil {
+		t.Fatal(err)
+	}
+	again := events.waitEvent(t, "a second call at hq, run by host b", func(ev *ctiv1.Event) bool {
+		return ev.GetSequence() > lost.GetSequence() && callIn("hq/desk", ctiv1.CallState_CALL_STATE_RINGING)(ev)
+	}).GetCallChanged().GetCall()
+	if again.GetCallId() == ring.GetCallId() || !strings.HasPrefix(again.GetCallId(), "host-b.") {
+		t.Errorf("the call at host b has id %q, the one at host a had %q: want a new id of host b's tenure", again.GetCallId(), ring.GetCallId())
+	}
+	if _, err := appC.Reject(ctx, &ctiv1.CallRequest{Device: "hq/desk", CallId: again.GetCallId()}); err != nil {
+		t.Fatalf("Reject through host c: %v", err)
+	}
+	events.waitEvent(t, "the rejected call ends", func(ev *ctiv1.Event) bool {
+		return ev.GetCallEnded().GetCall().GetCallId() == again.GetCallId()
+	})
 	t.Logf("host a killed → hq in service at host b: %s (lease_ttl 2s)", moved.Round(10*time.Millisecond))
+}
+
+// A host paused past its lease (SIGSTOP: a frozen VM, a long GC) wakes up
+// believing it runs the site while another host already does. It must
+// stand down without publishing what its driver saw meanwhile (the new
+// owner's corrections stand), and it must be able to run the site again
+// when the other host dies.
+func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
+	ns, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true, NoLog: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(func() { ns.Shutdown(); ns.WaitForShutdown() })
+	const appToken = "cluster-app-token-0123456789"
+	t.Setenv("IT_APP_TOKEN", appToken)
+	phone := newPhone(t, "desk", "GXP2135")
+	hostConfig := func(id string) (string, string) {
+		listen := freeAddr(t)
+		path := writeConfig(t, listen, map[string][]*testPhone{"hq": {phone}})
+		appendFile(t, path, fmt.Sprintf("cluster {\n  nats_url = %q\n  host_id = %q\n  lease_ttl = \"2s\"\n}\n", ns.ClientURL(), id)+
+			"client \"app\" {\n  token = env(\"IT_APP_TOKEN\")\n  sites = [\"*\"]\n  scopes = [\"events\", \"calls\", \"devices\", \"admin\"]\n}\n")
+		return listen, path
+	}
+	listenA, pathA := hostConfig("host-a")
+	a := runHost(t, listenA, pathA, 1)
+	t.Cleanup(func() { _ = a.cmd.Process.Signal(syscall.SIGCONT) })
+	listenB, pathB := hostConfig("host-b")
+	b := launchHost(t, listenB, pathB)
+	appB, adminB := dialAs(t, b, appToken)
+	_, adminA := dialAs(t, a, appToken)
+	ctx := context.Background()
+	runs := func(admin ctiv1.AdminClient) bool {
+		resp, err := admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+		return err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING
+	}
+	waitFor(t, 20*time.Second, "host b up, standing by", func() bool {
+		resp, err := adminB.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+		return err == nil && len(resp.GetPlugins()) == 1 && !runs(adminB)
+	})
+	events := watchWith(t, appB, &ctiv1.WatchEventsRequest{FromSequence: 1})
+	if _, err := phone.sim.RingIn("5550100", "Caller"); err != nil {
+		t.Fatal(err)
+	}
+	ring := events.waitEvent(t, "the call, seen by host a", callIn("hq/desk", ctiv1.CallState_CALL_STATE_RINGING)).GetCallChanged().GetCall()
+
+	// Host a freezes; its driver (not frozen) sees the caller give up,
+	// and host b takes the site.
+	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	if err := phone.sim.RemoteHangup(1); err != nil {
+		t.Fatal(err)
+	}
+	moved := events.waitEvent(t, "host b runs hq", func(ev *ctiv1.Event) bool {
+		return ev.GetDevice() == "hq/desk" && strings.Contains(ev.GetDeviceChanged().GetStatus().GetDetail(), "moved from host host-a")
+	})
+	events.waitEvent(t, "the call ends LOST, by host b", func(ev *ctiv1.Event) bool {
+		return ev.GetCallEnded().GetCall().GetCallId() == ring.GetCallId() && ev.GetCallEnded().GetReason() == ctiv1.EndReason_END_REASON_LOST
+	})
+
+	// Host a wakes, finds its lease stale and stands down.
+	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "host a stood down", func() bool {
+		resp, err := adminA.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+		return err == nil && len(resp.GetPlugins()) == 1 && !runs(adminA)
+	})
+	// A call after that, from host b, marks the point by which anything
+	// host a still published would be in the stream.
+	if _, err := phone.sim.RingIn("5550101", "Marker"); err != nil {
+		t.Fatal(err)
+	}
+	marker := events.waitEvent(t, "a call seen by host b", func(ev *ctiv1.Event) bool {
+		return ev.GetCallChanged().GetCall().GetRemote().GetNumber() == "5550101"
+	})
+	events.mu.Lock()
+	for _, ev := range events.all {
+		if ev.GetSequence() <= moved.GetSequence() || ev.GetSequence() >= marker.GetSequence() {
+			continue
+		}
+		if c := ev.GetCallEnded().GetCall(); c != nil && c.GetCallId() == ring.GetCallId() && ev.GetCallEnded().GetReason() != ctiv1.EndReason_END_REASON_LOST {
+			t.Errorf("host a published its late view of the call after host b ended it: %v", ev)
+		}
+		if c := ev.GetCallChanged().GetCall(); c != nil && c.GetCallId() == ring.GetCallId() {
+			t.Errorf("host a published a change of the call after it lost the site: %v", ev)
+		}
+	}
+	events.mu.Unlock()
+	if err := phone.sim.RemoteHangup(1); err != nil {
+		t.Fatal(err)
+	}
+
+	// Host b dies: host a runs the site again.
+	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-b.done
+	waitFor(t, 20*time.Second, "host a runs hq again", func() bool { return runs(adminA) })
+	appA, _ := dialAs(t, a, appToken)
+	waitFor(t, 10*time.Second, "hq/desk reachable through host a", func() bool {
+		st, err := appA.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"})
+		return err == nil && st.GetStatus().GetReachable()
+	})
 }

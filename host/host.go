@@ -24,6 +24,7 @@ import (
 	"github.com/ctihost/ctihost/host/api"
 	"github.com/ctihost/ctihost/host/auth"
 	"github.com/ctihost/ctihost/host/bus"
+	"github.com/ctihost/ctihost/host/cluster"
 	"github.com/ctihost/ctihost/host/config"
 	"github.com/ctihost/ctihost/host/directory"
 	"github.com/ctihost/ctihost/host/eventlog"
@@ -68,6 +69,10 @@ type host struct {
 	directories atomic.Pointer[map[string]*directory.Directory]
 	// screener applies the screening blocks; nil until serve starts it.
 	screener atomic.Pointer[screen.Screener]
+	// leases are the cluster's site leases (nil without a cluster block):
+	// a site's events are published only under a fresh lease.
+	leases atomic.Pointer[cluster.Leases]
+	fenced atomic.Uint64 // events dropped for want of a fresh lease
 }
 
 // load reads the configuration, probes every driver it uses for its schema
@@ -208,6 +213,15 @@ func policyOf(h config.Host) supervisor.Policy {
 
 // publish is every instance's event sink.
 func (h *host) publish(ev *ctiv1.Event) {
+	if l := h.leases.Load(); l != nil && ev.GetSite() != "" && !l.AwaitFresh(ev.GetSite(), h.cfg.Cluster.LeaseTTL) {
+		// This host was paused past its lease, or lost it: another host
+		// may run the site now, and this host's late events would
+		// contradict the new owner's.
+		if n := h.fenced.Add(1); n == 1 || n%1000 == 0 {
+			h.logger.Warn("dropped events of a site whose lease this host no longer holds fresh", "site", ev.GetSite(), "dropped", n)
+		}
+		return
+	}
 	h.enrich(ev)
 	h.bus.Publish(ev)
 	if s := h.screener.Load(); s != nil {

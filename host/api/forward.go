@@ -125,8 +125,11 @@ func call[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, conn 
 	if err != nil {
 		return zero, s.driverError(rt, conn, method, err)
 	}
-	if st, ok := any(resp).(*ctiv1.DeviceState); ok {
-		conn.State(st, rt.device)
+	switch r := any(resp).(type) {
+	case *ctiv1.DeviceState:
+		conn.State(r, rt.device)
+	case *ctiv1.DialResponse, *ctiv1.ConsultTransferResponse, *ctiv1.UnparkResponse:
+		conn.Response(r.(proto.Message))
 	}
 	return resp, nil
 }

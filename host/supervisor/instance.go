@@ -64,6 +64,13 @@ type Instance struct {
 	publish Publisher
 	policy  Policy
 
+	// idPrefix, when set (a host of a cluster), goes with the process's
+	// generation before the call ids of every process of the instance:
+	// each process numbers its calls from 1, and the apps must never see
+	// one id for two calls. Guarded by mu.
+	idPrefix   string
+	generation int
+
 	mu      sync.Mutex
 	devices map[string]bool // configured device ids
 	// discovered are the devices the driver announced (DevicesChanged),
@@ -289,9 +296,25 @@ func deviceSet(req *ctiv1.ConfigureRequest) map[string]bool {
 	return devices
 }
 
+// SetCallIDPrefix makes the instance put prefix, then the number of the
+// process, before every call id apps see (and take it off the ids of
+// commands). A host of a cluster sets one unique to each lease it takes:
+// drivers number their calls from 1 in every process, on every host, and
+// one id must never name two calls at an app.
+func (i *Instance) SetCallIDPrefix(prefix string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.idPrefix = prefix
+}
+
 // Start launches and configures the plugin. If that fails the instance is
 // DOWN and the supervisor retries with backoff; the error says why.
+// A stopped instance starts again: a host of a cluster stops a site's
+// instance when it loses the lease and starts it when it takes it back.
 func (i *Instance) Start(ctx context.Context) error {
+	i.mu.Lock()
+	i.stopped = false
+	i.mu.Unlock()
 	i.setState(ctiv1.DriverState_DRIVER_STATE_STARTING, "")
 	return i.run(ctx, false)
 }
@@ -331,6 +354,11 @@ func (i *Instance) run(ctx context.Context, restarted bool) error {
 		for id, c := range calls {
 			lost[dev][id] = c
 		}
+	}
+	if i.idPrefix != "" {
+		i.generation++
+		p.ids = newIDMap()
+		p.ids.prefix = fmt.Sprintf("%s%d.", i.idPrefix, i.generation)
 	}
 	i.proc, i.info, i.startedAt, i.lastError = p, p.info, time.Now(), ""
 	if restarted {
@@ -468,6 +496,14 @@ func (c *Conn) Request(req proto.Message) {
 	c.inst.mu.Lock()
 	defer c.inst.mu.Unlock()
 	c.proc.ids.request(req)
+}
+
+// Response rewrites the id of a call a command created to the one apps
+// will see in its events.
+func (c *Conn) Response(resp proto.Message) {
+	c.inst.mu.Lock()
+	defer c.inst.mu.Unlock()
+	c.proc.ids.response(resp)
 }
 
 // State rewrites the call ids of a device state the process returned to the

@@ -260,6 +260,9 @@ func (i *Instance) converge(p *process, before map[string]callSet) {
 			i.logger.Warn("cannot reconcile calls after restart", "device", dev, "error", status.Convert(err).Message())
 			continue
 		}
+		i.mu.Lock()
+		p.ids.state(st, dev) // the ids apps know (a cluster's host prefixes them)
+		i.mu.Unlock()
 		now := map[string]bool{}
 		for _, c := range st.GetCalls() {
 			now[c.GetCallId()] = true

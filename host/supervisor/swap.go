@@ -77,6 +77,12 @@ func (i *Instance) Swap(ctx context.Context, path, sum string) (time.Duration, e
 		i.announce(ctiv1.DriverState_DRIVER_STATE_RUNNING, reason)
 		return time.Since(began), status.Error(codes.Aborted, reason)
 	}
+	i.mu.Lock()
+	if i.idPrefix != "" {
+		i.generation++
+		ids.prefix = fmt.Sprintf("%s%d.", i.idPrefix, i.generation)
+	}
+	i.mu.Unlock()
 	next.ids = ids
 
 	i.mu.Lock()
@@ -188,6 +194,12 @@ func (i *Instance) compare(ctx context.Context, old, next *process) (ids *idMap,
 		if errOld != nil {
 			continue // nothing to match against
 		}
+		// The old process may itself be a swapped-in one (or a cluster
+		// host's, whose ids are prefixed): pair the new calls with the
+		// ids apps know, not with the old process's own.
+		i.mu.Lock()
+		old.ids.state(was, dev)
+		i.mu.Unlock()
 		if was.GetStatus().GetReachable() && !now.GetStatus().GetReachable() {
 			return nil, fmt.Sprintf("device %q is reachable for the old process but not yet for the new one", dev), nil
 		}
@@ -204,6 +216,11 @@ func (i *Instance) compare(ctx context.Context, old, next *process) (ids *idMap,
 type idMap struct {
 	toOld map[string]map[string]*ctiv1.Call // device -> new id -> old call
 	toNew map[string]map[string]string      // device -> old id -> new id
+	// prefix goes before every call id of the process that no old call
+	// maps: a host of a cluster sets it per lease it takes, so the ids of
+	// one site's drivers on different hosts (each numbering its calls
+	// from 1) never collide at the apps.
+	prefix string
 }
 
 func newIDMap() *idMap {
@@ -249,6 +266,14 @@ func (m *idMap) call(dev string, c *ctiv1.Call, ended bool) {
 	if m == nil || c == nil {
 		return
 	}
+	if m.prefix != "" {
+		if _, mapped := m.toOld[dev][c.GetCallId()]; !mapped && !strings.HasPrefix(c.GetCallId(), m.prefix) {
+			c.CallId = m.prefix + c.GetCallId()
+		}
+		if _, mapped := m.toOld[dev][c.GetRelatedCallId()]; !mapped && c.GetRelatedCallId() != "" && !strings.HasPrefix(c.GetRelatedCallId(), m.prefix) {
+			c.RelatedCallId = m.prefix + c.GetRelatedCallId()
+		}
+	}
 	if o, ok := m.toOld[dev][c.GetCallId()]; ok {
 		newID := c.GetCallId()
 		c.CallId, c.StartedAt = o.GetCallId(), o.GetStartedAt()
@@ -282,6 +307,26 @@ func (m *idMap) request(msg proto.Message) {
 		if f := fields.ByName(name); f != nil {
 			if n, ok := m.toNew[dev][r.Get(f).String()]; ok {
 				r.Set(f, protoreflect.ValueOfString(n))
+			} else if id := r.Get(f).String(); m.prefix != "" && strings.HasPrefix(id, m.prefix) {
+				r.Set(f, protoreflect.ValueOfString(strings.TrimPrefix(id, m.prefix)))
+			}
+		}
+	}
+}
+
+// response rewrites the id of a call a command created (DialResponse,
+// ConsultTransferResponse, UnparkResponse) to the one apps will see in its
+// events.
+func (m *idMap) response(msg proto.Message) {
+	if m == nil || m.prefix == "" {
+		return
+	}
+	r := msg.ProtoReflect()
+	fields := r.Descriptor().Fields()
+	for _, name := range []protoreflect.Name{"call_id", "consult_call_id"} {
+		if f := fields.ByName(name); f != nil && f.Kind() == protoreflect.StringKind {
+			if id := r.Get(f).String(); id != "" && !strings.HasPrefix(id, m.prefix) {
+				r.Set(f, protoreflect.ValueOfString(m.prefix+id))
 			}
 		}
 	}
@@ -298,6 +343,8 @@ func (m *idMap) state(st *ctiv1.DeviceState, dev string) {
 	for _, l := range st.GetLines() {
 		if o, ok := m.toOld[dev][l.GetCallId()]; ok {
 			l.CallId = o.GetCallId()
+		} else if m.prefix != "" && l.GetCallId() != "" && !strings.HasPrefix(l.GetCallId(), m.prefix) {
+			l.CallId = m.prefix + l.GetCallId()
 		}
 	}
 }
