@@ -20,7 +20,7 @@ VULNDB         := $(BIN)/vulndb
 FUZZTIME ?= 30s
 FUZZPKGS ?= ./...
 
-.PHONY: build run test test-e2e bench proto check protocheck vulndb vulncheck fuzz clean
+.PHONY: build run test test-e2e chaos bench proto check protocheck vulndb vulncheck fuzz clean
 
 ## build: the host, the CLI, every driver and the simulators into ./bin
 build:
@@ -82,6 +82,10 @@ test:
 ## test-e2e: the web console in headless Debian chromium, driven by playwright-core from npm (needs node, npm and /usr/bin/chromium; .ci/run installs them)
 test-e2e: build
 	cd host/console/e2e && npm ci --no-audit --no-fund --loglevel=error && node console.test.mjs
+
+## chaos: three hosts of one cluster under kills, pauses and swaps for two minutes, checked against the simulated phones (examples/chaos; SEED=n repeats a run)
+chaos:
+	$(GO) run ./examples/chaos -duration 2m $(if $(SEED),-seed $(SEED))
 
 ## bench: measure the host beside its floors (examples/bench); table and bin/bench/results.json
 bench:
