@@ -135,6 +135,12 @@ func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 	if err != nil || len(st.GetCalls()) != 1 {
 		t.Fatalf("GetDeviceState at host b, forwarded to host a: %v, %v", st, err)
 	}
+	// Host b lists hq's devices as host a's running driver sees them
+	// (its own instance stands by and knows no capabilities).
+	list, err := appB.ListDevices(ctx, &ctiv1.ListDevicesRequest{})
+	if err != nil || len(list.GetDevices()) != 1 || len(list.GetDevices()[0].GetCapabilities()) == 0 || list.GetDevices()[0].GetDevice() != "hq/desk" {
+		t.Fatalf("ListDevices at host b: %v, %v; want hq/desk with its capabilities, from host a", list, err)
+	}
 
 	// Host a dies; the caller gives up meanwhile.
 	killed := time.Now()

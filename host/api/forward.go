@@ -61,15 +61,27 @@ const forwardedHeader = "ctihost-forwarded"
 func forwardRemote[Req deviceRequest, Resp any](ctx context.Context, conn *grpc.ClientConn, method string, req Req) (Resp, error) {
 	var zero Resp
 	resp := reflect.New(reflect.TypeOf(zero).Elem()).Interface().(Resp)
+	if err := conn.Invoke(forwardedContext(ctx), "/cti.v1.Host/"+method, req, resp); err != nil {
+		return zero, err
+	}
+	return resp, nil
+}
+
+// forwardList asks another host of the cluster for a site's devices, with
+// the caller's own credentials.
+func forwardList(ctx context.Context, conn *grpc.ClientConn, req *ctiv1.ListDevicesRequest) (*ctiv1.ListDevicesResponse, error) {
+	resp := &ctiv1.ListDevicesResponse{}
+	return resp, conn.Invoke(forwardedContext(ctx), "/cti.v1.Host/ListDevices", req, resp)
+}
+
+// forwardedContext carries the caller's credentials to another host and
+// marks the call as forwarded.
+func forwardedContext(ctx context.Context) context.Context {
 	md := metadata.MD{forwardedHeader: []string{"1"}}
 	if auth := metadata.ValueFromIncomingContext(ctx, "authorization"); len(auth) > 0 {
 		md.Set("authorization", auth...)
 	}
-	ctx = metadata.NewOutgoingContext(ctx, md)
-	if err := conn.Invoke(ctx, "/cti.v1.Host/"+method, req, resp); err != nil {
-		return zero, err
-	}
-	return resp, nil
+	return metadata.NewOutgoingContext(ctx, md)
 }
 
 // forwardOnce is forward without the metrics.

@@ -103,7 +103,10 @@ func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequ
 		wg.Add(1)
 		go func(inst *supervisor.Instance) {
 			defer wg.Done()
-			devices := s.instanceDevices(ctx, inst, wanted)
+			devices, remote := s.remoteDevices(ctx, inst, wanted)
+			if !remote {
+				devices = s.instanceDevices(ctx, inst, wanted)
+			}
 			mu.Lock()
 			out = append(out, devices...)
 			mu.Unlock()
@@ -112,6 +115,31 @@ func (s *HostServer) ListDevices(ctx context.Context, req *ctiv1.ListDevicesRequ
 	wg.Wait()
 	sort.Slice(out, func(i, j int) bool { return out[i].GetDevice() < out[j].GetDevice() })
 	return &ctiv1.ListDevicesResponse{Devices: out}, nil
+}
+
+// remoteDevices lists the devices of an instance's site from the host of
+// the cluster that runs it (a host of a cluster runs one site per
+// instance); remote is false when this host runs it, nobody does, or that
+// host does not answer: the local list (configured and last announced
+// devices) stands then.
+func (s *HostServer) remoteDevices(ctx context.Context, inst *supervisor.Instance, wanted map[string]bool) (devices []*ctiv1.Device, remote bool) {
+	r := s.Remote()
+	sites := inst.Sites()
+	if r == nil || len(sites) != 1 || (len(wanted) > 0 && !wanted[sites[0]]) || len(metadata.ValueFromIncomingContext(ctx, forwardedHeader)) > 0 {
+		return nil, false
+	}
+	conn, ok := r.Host(ctx, sites[0])
+	if !ok {
+		return nil, false
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	resp, err := forwardList(cctx, conn, &ctiv1.ListDevicesRequest{Sites: sites})
+	if err != nil {
+		s.logger.Debug("the host running the site did not list its devices; listing this host's view", "site", sites[0], "error", status.Convert(err).Message())
+		return nil, false
+	}
+	return resp.GetDevices(), true
 }
 
 // instanceDevices lists one instance's devices as apps see them, only those
