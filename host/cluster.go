@@ -103,7 +103,11 @@ func (c *clusterSites) acquired(site string, previous *cluster.Owner) {
 					delete(open, dev)
 				}
 			}
-			go h.reconcile(ctx, open, h.cfg.Host.StartTimeout+h.cfg.Host.CommandTimeout)
+			lostWhy := fmt.Sprintf("ended while site %s moved from host %s to host %s", site, previous.Host, c.self.Host)
+			if previous.Host == c.self.Host {
+				lostWhy = fmt.Sprintf("ended while host %s restarted", c.self.Host)
+			}
+			go h.reconcile(ctx, open, h.cfg.Host.StartTimeout+h.cfg.Host.CommandTimeout, lostWhy)
 		}
 	}
 }

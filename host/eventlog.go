@@ -97,7 +97,7 @@ func count(open map[string]map[string]*ctiv1.Call) int {
 // that resumes across the restart converges without re-reading every
 // device. A device whose driver does not answer within the deadline keeps
 // its calls; they end when the driver reports them gone, or never.
-func (h *host) reconcile(ctx context.Context, open map[string]map[string]*ctiv1.Call, deadline time.Duration) {
+func (h *host) reconcile(ctx context.Context, open map[string]map[string]*ctiv1.Call, deadline time.Duration, why string) {
 	devices := make([]string, 0, len(open))
 	for dev, calls := range open {
 		if len(calls) > 0 {
@@ -128,7 +128,7 @@ func (h *host) reconcile(ctx context.Context, open map[string]map[string]*ctiv1.
 			last := proto.Clone(open[dev][id]).(*ctiv1.Call)
 			last.State = ctiv1.CallState_CALL_STATE_ENDED
 			h.publish(&ctiv1.Event{Site: site, Device: dev, Time: timestamppb.Now(), Payload: &ctiv1.Event_CallEnded{CallEnded: &ctiv1.CallEnded{
-				Call: last, Reason: ctiv1.EndReason_END_REASON_LOST, VendorReason: "ended while ctihost was stopped"}}})
+				Call: last, Reason: ctiv1.EndReason_END_REASON_LOST, VendorReason: why}}})
 		}
 	}
 }

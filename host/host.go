@@ -325,7 +325,7 @@ func (h *host) serve(ctx context.Context) error {
 		h.startInstances(ctx)
 	}
 	if len(openAtStop) > 0 {
-		go h.reconcile(ctx, openAtStop, h.cfg.Host.StartTimeout+h.cfg.Host.CommandTimeout)
+		go h.reconcile(ctx, openAtStop, h.cfg.Host.StartTimeout+h.cfg.Host.CommandTimeout, "ended while ctihost was stopped")
 	}
 
 	srvCtx, cancel := context.WithCancel(context.Background())
