@@ -115,9 +115,11 @@ func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 	b := launchHost(t, listenB, pathB)
 	appB, adminB := dialAs(t, b, appToken)
 	ctx := context.Background()
-	waitFor(t, 20*time.Second, "host b up, standing by for hq", func() bool {
+	// Host b stands by, and its Admin API shows where hq runs.
+	waitFor(t, 20*time.Second, "host b up, showing hq running at host a", func() bool {
 		resp, err := adminB.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
-		return err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetState() != ctiv1.DriverState_DRIVER_STATE_RUNNING
+		return err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetHost() == "host-a" &&
+			resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING
 	})
 
 	listenC, pathC := hostConfig("host-c")
@@ -233,14 +235,13 @@ func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
 	appB, adminB := dialAs(t, b, appToken)
 	_, adminA := dialAs(t, a, appToken)
 	ctx := context.Background()
-	runs := func(admin ctiv1.AdminClient) bool {
+	// runsAt: admin's host says hq runs at host (its own or another's).
+	runsAt := func(admin ctiv1.AdminClient, host string) bool {
 		resp, err := admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
-		return err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING
+		return err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetHost() == host &&
+			resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING
 	}
-	waitFor(t, 20*time.Second, "host b up, standing by", func() bool {
-		resp, err := adminB.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
-		return err == nil && len(resp.GetPlugins()) == 1 && !runs(adminB)
-	})
+	waitFor(t, 20*time.Second, "host b up, standing by", func() bool { return runsAt(adminB, "host-a") })
 	events := watchWith(t, appB, &ctiv1.WatchEventsRequest{FromSequence: 1})
 	if _, err := phone.sim.RingIn("5550100", "Caller"); err != nil {
 		t.Fatal(err)
@@ -266,10 +267,7 @@ func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
 	if err := a.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 10*time.Second, "host a stood down", func() bool {
-		resp, err := adminA.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
-		return err == nil && len(resp.GetPlugins()) == 1 && !runs(adminA)
-	})
+	waitFor(t, 10*time.Second, "host a stood down", func() bool { return runsAt(adminA, "host-b") })
 	// A call after that, from host b, marks the point by which anything
 	// host a still published would be in the stream.
 	if _, err := phone.sim.RingIn("5550101", "Marker"); err != nil {
@@ -300,7 +298,7 @@ func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-b.done
-	waitFor(t, 20*time.Second, "host a runs hq again", func() bool { return runs(adminA) })
+	waitFor(t, 20*time.Second, "host a runs hq again", func() bool { return runsAt(adminA, "host-a") })
 	appA, _ := dialAs(t, a, appToken)
 	waitFor(t, 10*time.Second, "hq/desk reachable through host a", func() bool {
 		st, err := appA.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"})

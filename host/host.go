@@ -308,6 +308,7 @@ func (h *host) serve(ctx context.Context) error {
 	// ringing event may come at once.
 	hostAPI := api.NewHostServer(h.router, h.bus, h.cfg.Host.CommandTimeout, h.logger.Named("api"), m)
 	h.hostAPI = hostAPI
+	adminAPI := api.NewAdminServer(h.router, h.binaries)
 	h.setDirectories(h.cfg)
 	screener := screen.New(hostAPI, h.publish, audit, m)
 	screener.SetRules(screeningRules(h.cfg))
@@ -320,6 +321,7 @@ func (h *host) serve(ctx context.Context) error {
 			return err
 		}
 		hostAPI.SetRemote(cs)
+		adminAPI.SetCluster(cs, h.cfg.Cluster.HostID)
 		defer cs.close()
 	} else {
 		h.startInstances(ctx)
@@ -330,7 +332,7 @@ func (h *host) serve(ctx context.Context) error {
 
 	srvCtx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	srv := api.NewGRPCServer(srvCtx, hostAPI, api.NewAdminServer(h.router, h.binaries), api.ServerOptions{
+	srv := api.NewGRPCServer(srvCtx, hostAPI, adminAPI, api.ServerOptions{
 		Guard: h.guard, TLS: tlsCfg, Reflection: h.cfg.Host.Reflection,
 		Limits: api.Limits{
 			MaxConnections: h.cfg.Host.MaxConnections, MaxSubscribers: h.cfg.Host.MaxSubscribers,

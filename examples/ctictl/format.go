@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -192,10 +193,16 @@ func printState(w io.Writer, s *ctiv1.DeviceState) {
 	}
 }
 
-// printPlugins prints ListPlugins results as a table.
+// printPlugins prints ListPlugins results as a table. A host of a cluster
+// adds a HOST column: where each site runs.
 func printPlugins(w io.Writer, ps []*ctiv1.PluginInstance) {
 	tw := newTable(w)
-	row(tw, "SITE", "DRIVER", "STATE", "VERSION", "PID", "RESTARTS", "SWAPS", "UPTIME", "DEVICES", "LAST-ERROR")
+	clustered := slices.ContainsFunc(ps, func(p *ctiv1.PluginInstance) bool { return p.GetHost() != "" })
+	header := []string{"SITE", "DRIVER", "STATE", "VERSION", "PID", "RESTARTS", "SWAPS", "UPTIME", "DEVICES", "LAST-ERROR"}
+	if clustered {
+		header = slices.Insert(header, 1, "HOST")
+	}
+	row(tw, header...)
 	for _, p := range ps {
 		pid, uptime := "", ""
 		if p.GetPid() > 0 {
@@ -204,9 +211,13 @@ func printPlugins(w io.Writer, ps []*ctiv1.PluginInstance) {
 		if p.GetUptimeSeconds() > 0 {
 			uptime = (time.Duration(p.GetUptimeSeconds()) * time.Second).String()
 		}
-		row(tw, siteCell(p), p.GetDriver(), enumWord(p.GetState()), p.GetVersion(), pid,
+		cells := []string{siteCell(p), p.GetDriver(), enumWord(p.GetState()), p.GetVersion(), pid,
 			strconv.FormatUint(uint64(p.GetRestarts()), 10), strconv.FormatUint(uint64(p.GetSwaps()), 10), uptime,
-			devicesCell(p), p.GetLastError())
+			devicesCell(p), p.GetLastError()}
+		if clustered {
+			cells = slices.Insert(cells, 1, p.GetHost())
+		}
+		row(tw, cells...)
 	}
 	tw.Flush()
 	var conns []*ctiv1.ConnectionStatus

@@ -212,6 +212,21 @@ func TestPlugins(t *testing.T) {
 	reqs.check(t, &ctiv1.ListPluginsRequest{})
 }
 
+// A host of a cluster says which host runs each site.
+func TestPluginsShowTheHostOfEachSiteInACluster(t *testing.T) {
+	addr := startFake(t, nil, &fakeAdmin{listPlugins: func(context.Context, *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error) {
+		return &ctiv1.ListPluginsResponse{Plugins: []*ctiv1.PluginInstance{
+			{Site: "branch", Driver: "grandstream", State: ctiv1.DriverState_DRIVER_STATE_STOPPED, Devices: 2, Host: "host-c"},
+			{Site: "hq", Driver: "grandstream", State: ctiv1.DriverState_DRIVER_STATE_RUNNING, Version: "1.4.2", Pid: 4242, UptimeSeconds: 60, Devices: 12, Host: "host-a"},
+		}}, nil
+	}})
+	code, out, errOut := runCLI(context.Background(), addr, "plugins")
+	expect(t, code, out, errOut, 0, ""+
+		"SITE    HOST    DRIVER       STATE    VERSION  PID   RESTARTS  SWAPS  UPTIME  DEVICES  LAST-ERROR\n"+
+		"branch  host-c  grandstream  stopped  -        -     0         0      -       2        -\n"+
+		"hq      host-a  grandstream  running  1.4.2    4242  0         0      1m0s    12       -\n", "")
+}
+
 func TestPluginsSwapSendsTheCanaryOrder(t *testing.T) {
 	var reqs requests
 	addr := startFake(t, nil, &fakeAdmin{swapPlugin: func(_ context.Context, r *ctiv1.SwapPluginRequest) (*ctiv1.SwapPluginResponse, error) {

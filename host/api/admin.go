@@ -5,8 +5,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 
 	"github.com/ctihost/ctihost/host/supervisor"
@@ -19,6 +23,19 @@ type AdminServer struct {
 	ctiv1.UnimplementedAdminServer
 	router   *Router
 	binaries *supervisor.Binaries
+	cluster  atomic.Pointer[adminCluster]
+}
+
+// adminCluster is what a host of a cluster knows of the others.
+type adminCluster struct {
+	remote Remote
+	self   string // this host's host_id
+}
+
+// SetCluster makes ListPlugins show, for a site another host of the
+// cluster runs, that host's instance; self is this host's host_id.
+func (a *AdminServer) SetCluster(r Remote, self string) {
+	a.cluster.Store(&adminCluster{remote: r, self: self})
 }
 
 // NewAdminServer returns the operators' API. binaries decides which driver
@@ -31,13 +48,57 @@ func NewAdminServer(r *Router, binaries *supervisor.Binaries) *AdminServer {
 // a shared one lists only those of its sites.
 func (a *AdminServer) ListPlugins(ctx context.Context, _ *ctiv1.ListPluginsRequest) (*ctiv1.ListPluginsResponse, error) {
 	resp := &ctiv1.ListPluginsResponse{}
+	cl := a.cluster.Load()
+	asked := map[*grpc.ClientConn]*ctiv1.ListPluginsResponse{} // each other host once
 	for _, inst := range a.router.Instances() {
-		if p := visibleStatus(ctx, inst); p != nil {
-			resp.Plugins = append(resp.Plugins, p)
+		p := visibleStatus(ctx, inst)
+		if p == nil {
+			continue
 		}
+		if cl != nil {
+			p.Host = cl.self
+			if remote := a.remotePlugin(ctx, cl, inst, asked); remote != nil {
+				p = remote
+			}
+		}
+		resp.Plugins = append(resp.Plugins, p)
 	}
 	return resp, nil
 }
+
+// remotePlugin is the instance of inst's site and driver at the host of
+// the cluster that runs the site, or nil when this host runs it, nobody
+// does, or that host does not answer.
+func (a *AdminServer) remotePlugin(ctx context.Context, cl *adminCluster, inst *supervisor.Instance, asked map[*grpc.ClientConn]*ctiv1.ListPluginsResponse) *ctiv1.PluginInstance {
+	sites := inst.Sites()
+	if len(sites) != 1 || len(metadata.ValueFromIncomingContext(ctx, forwardedHeader)) > 0 {
+		return nil
+	}
+	conn, ok := cl.remote.Host(ctx, sites[0])
+	if !ok {
+		return nil
+	}
+	list, done := asked[conn]
+	if !done {
+		cctx, cancel := context.WithTimeout(ctx, remoteAdminTimeout)
+		list = &ctiv1.ListPluginsResponse{}
+		if err := conn.Invoke(forwardedContext(cctx), "/cti.v1.Admin/ListPlugins", &ctiv1.ListPluginsRequest{}, list); err != nil {
+			list = nil
+		}
+		cancel()
+		asked[conn] = list
+	}
+	for _, p := range list.GetPlugins() {
+		if p.GetDriver() == inst.Driver() && p.GetSite() == sites[0] {
+			return p
+		}
+	}
+	return nil
+}
+
+// remoteAdminTimeout bounds the question to another host of the cluster:
+// a dead host must not hold an operator's listing for long.
+const remoteAdminTimeout = 2 * time.Second
 
 // visibleStatus is inst's status as the caller may see it, or nil when it
 // serves none of the caller's sites.

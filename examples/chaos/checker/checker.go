@@ -566,8 +566,9 @@ func (r *run) owner() *host {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		resp, err := h.admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
 		cancel()
-		if err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING {
-			return h
+		if err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetHost() == h.id &&
+			resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_RUNNING {
+			return h // every host shows where the site runs: only the one running it says itself
 		}
 	}
 	return nil

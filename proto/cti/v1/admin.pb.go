@@ -350,8 +350,15 @@ type PluginInstance struct {
 	// Each connection's link (Driver.ListConnections), names as "site/name".
 	// Empty while the instance is down.
 	ConnectionStatus []*ConnectionStatus `protobuf:"bytes,20,rep,name=connection_status,json=connectionStatus,proto3" json:"connection_status,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The host_id of the host of a cluster this entry describes the
+	// instance at; empty without a cluster block. A host lists, for a site
+	// another host of the cluster runs, that host's instance (asked with the
+	// caller's token), so any host shows where each site runs; its own
+	// instance there stands by (STOPPED). When that host does not answer,
+	// the entry is the asked host's own, STOPPED instance.
+	Host          string `protobuf:"bytes,21,opt,name=host,proto3" json:"host,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *PluginInstance) Reset() {
@@ -522,6 +529,13 @@ func (x *PluginInstance) GetConnectionStatus() []*ConnectionStatus {
 		return x.ConnectionStatus
 	}
 	return nil
+}
+
+func (x *PluginInstance) GetHost() string {
+	if x != nil {
+		return x.Host
+	}
+	return ""
 }
 
 // ListSitesRequest is empty.
@@ -753,7 +767,7 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\"\x14\n" +
 	"\x12ListPluginsRequest\"G\n" +
 	"\x13ListPluginsResponse\x120\n" +
-	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xa4\x05\n" +
+	"\aplugins\x18\x01 \x03(\v2\x16.cti.v1.PluginInstanceR\aplugins\"\xb8\x05\n" +
 	"\x0ePluginInstance\x12\x12\n" +
 	"\x04site\x18\x01 \x01(\tR\x04site\x12\x16\n" +
 	"\x06driver\x18\x02 \x01(\tR\x06driver\x12)\n" +
@@ -778,7 +792,8 @@ const file_cti_v1_admin_proto_rawDesc = "" +
 	"\x05sites\x18\x11 \x03(\tR\x05sites\x12-\n" +
 	"\x12discovered_devices\x18\x12 \x01(\rR\x11discoveredDevices\x12 \n" +
 	"\vconnections\x18\x13 \x01(\rR\vconnections\x12E\n" +
-	"\x11connection_status\x18\x14 \x03(\v2\x18.cti.v1.ConnectionStatusR\x10connectionStatus\"\x12\n" +
+	"\x11connection_status\x18\x14 \x03(\v2\x18.cti.v1.ConnectionStatusR\x10connectionStatus\x12\x12\n" +
+	"\x04host\x18\x15 \x01(\tR\x04host\"\x12\n" +
 	"\x10ListSitesRequest\"7\n" +
 	"\x11ListSitesResponse\x12\"\n" +
 	"\x05sites\x18\x01 \x03(\v2\f.cti.v1.SiteR\x05sites\"H\n" +
