@@ -63,6 +63,30 @@ func TestTwoHostsServeEachOthersEventsThroughNATS(t *testing.T) {
 			t.Errorf("a gap at host a: %v", ev)
 		}
 	}
+	// Host b's driver dies (-9) and restarts: the call it reported ends
+	// LOST under the id apps know, and comes back, still ringing, under
+	// the new process's id (each process numbers calls from 1).
+	plugins, err := b.admin.ListPlugins(context.Background(), &ctiv1.ListPluginsRequest{})
+	if err != nil || len(plugins.GetPlugins()) != 1 || plugins.GetPlugins()[0].GetPid() == 0 {
+		t.Fatalf("host b's plugins: %v, %v", plugins, err)
+	}
+	if err := syscall.Kill(int(plugins.GetPlugins()[0].GetPid()), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	oldID := ringB.GetCallChanged().GetCall().GetCallId()
+	ended := onA.waitEvent(t, "host b's call ends as its driver restarts", func(ev *ctiv1.Event) bool {
+		return ev.GetCallEnded().GetCall().GetCallId() == oldID
+	})
+	if ended.GetCallEnded().GetReason() != ctiv1.EndReason_END_REASON_LOST {
+		t.Errorf("the call ended %s, want LOST", ended.GetCallEnded().GetReason())
+	}
+	back := onA.waitEvent(t, "host b's call back from the restarted driver", func(ev *ctiv1.Event) bool {
+		return ev.GetSequence() > ended.GetSequence() && callIn("br/desk", ctiv1.CallState_CALL_STATE_RINGING)(ev)
+	}).GetCallChanged().GetCall()
+	if back.GetCallId() == oldID || !strings.HasPrefix(back.GetCallId(), "host-b.") || back.GetRemote().GetNumber() != "5550001" {
+		t.Errorf("after the restart the call is %q from %q; want a new id of host b for 5550001 (was %q)", back.GetCallId(), back.GetRemote().GetNumber(), oldID)
+	}
+
 	if log := a.stderr.String() + b.stderr.String(); strings.Contains(log, natsToken) {
 		t.Error("the NATS token appears in a host's log")
 	}

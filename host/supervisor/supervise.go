@@ -154,7 +154,7 @@ func (i *Instance) probe(p *process) {
 // p. Events a driver must not send (host-only payloads, no payload, unknown
 // devices) are dropped and counted rather than passed to apps; events that
 // repeat what apps already know (a new stream's snapshot, the overlap of a
-// swap) are not sent twice.
+// swap) are not sent twice. p is nil for an event the host made itself.
 func (i *Instance) forward(p *process, ev *ctiv1.Event) {
 	i.mu.Lock()
 	known := i.knownLocked(ev.GetDevice())
@@ -216,13 +216,18 @@ func (i *Instance) RejectedEvents() uint64 {
 // track translates the call ids of a swapped-in process, keeps the last
 // snapshot of every call and device status (so that calls that vanish while
 // the driver is down can be ended for apps after a restart), and reports
-// whether the event tells apps anything new.
+// whether the event tells apps anything new. p is nil for an event the
+// host made itself, whose ids are already the ones apps know.
 func (i *Instance) track(p *process, ev *ctiv1.Event) bool {
 	i.mu.Lock()
 	defer i.mu.Unlock()
+	var ids *idMap
+	if p != nil {
+		ids = p.ids
+	}
 	dev := ev.GetDevice()
 	if c := ev.GetCallChanged().GetCall(); c != nil {
-		p.ids.call(dev, c, false)
+		ids.call(dev, c, false)
 		if known := i.calls[dev][c.GetCallId()]; known != nil && proto.Equal(known, c) {
 			return false
 		}
@@ -232,7 +237,7 @@ func (i *Instance) track(p *process, ev *ctiv1.Event) bool {
 		i.calls[dev][c.GetCallId()] = c
 	}
 	if c := ev.GetCallEnded().GetCall(); c != nil {
-		p.ids.call(dev, c, true)
+		ids.call(dev, c, true)
 		if _, known := i.calls[dev][c.GetCallId()]; !known && p != nil {
 			return false // already ended, e.g. by both processes of a swap
 		}
@@ -274,7 +279,9 @@ func (i *Instance) converge(p *process, before map[string]callSet) {
 			last := proto.Clone(c).(*ctiv1.Call)
 			last.State = ctiv1.CallState_CALL_STATE_ENDED
 			last.AvailableOperations = nil
-			i.forward(p, &ctiv1.Event{Device: dev, Time: timestamppb.Now(), Payload: &ctiv1.Event_CallEnded{CallEnded: &ctiv1.CallEnded{
+			// nil: the call's id is already the one apps know (a cluster's
+			// new process must not prefix it again).
+			i.forward(nil, &ctiv1.Event{Device: dev, Time: timestamppb.Now(), Payload: &ctiv1.Event_CallEnded{CallEnded: &ctiv1.CallEnded{
 				Call: last, Reason: ctiv1.EndReason_END_REASON_LOST,
 				VendorReason: "the driver restarted and no longer reports this call",
 			}}})

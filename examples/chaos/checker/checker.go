@@ -1,8 +1,9 @@
 // Package checker is ctihost's chaos checker, in the spirit of Jepsen: it
 // runs several hosts of one cluster on an embedded NATS, simulated phones,
 // and apps that watch and command, while a schedule kills (-9), pauses
-// (SIGSTOP) and restarts hosts, hot-swaps drivers, and cuts (connections
-// dropped) or delays (answers 5s late) the links to the phones. Afterwards it checks
+// (SIGSTOP) and restarts hosts, kills (-9) and hot-swaps drivers, and cuts
+// (connections dropped) or delays (answers 5s late) the links to the
+// phones. Afterwards it checks
 // what the apps saw against the simulators' ground truth:
 //
 //   - every call the simulators rang reached the apps as events, or the
@@ -34,6 +35,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -468,7 +470,7 @@ func (r *run) callIDOf(number string) string {
 
 // faults runs the schedule: kill -9 and restart, pause and resume, swap.
 func (r *run) faults(ctx context.Context) {
-	kinds := []string{"kill", "swap", "link"}
+	kinds := []string{"kill", "swap", "link", "crash"}
 	if r.o.Pauses {
 		kinds = append(kinds, "pause")
 	}
@@ -478,10 +480,10 @@ func (r *run) faults(ctx context.Context) {
 			return
 		}
 		// Faults hit the host running the site half the time (and a swap
-		// always: only it runs the driver), a random one otherwise.
+		// and a crash always: only it runs the driver), a random one otherwise.
 		h := r.hosts[r.rng.IntN(len(r.hosts))]
 		kind := kinds[r.rng.IntN(len(kinds))]
-		if o := r.owner(); o != nil && (kind == "swap" || r.rng.IntN(2) == 0) {
+		if o := r.owner(); o != nil && (kind == "swap" || kind == "crash" || r.rng.IntN(2) == 0) {
 			h = o
 		}
 		switch kind {
@@ -509,6 +511,14 @@ func (r *run) faults(ctx context.Context) {
 			r.logf("SIGCONT %s", h.id)
 			_ = h.cmd.Process.Signal(syscall.SIGCONT)
 			h.stopped = false
+		case "crash":
+			// The driver process dies under the host that runs it.
+			pid := r.driverPID(h)
+			if pid <= 0 {
+				continue
+			}
+			r.logf("kill -9 the driver at %s (pid %d)", h.id, pid)
+			_ = syscall.Kill(int(pid), syscall.SIGKILL)
 		case "link":
 			phone := r.rng.IntN(len(r.phones))
 			mode := []string{"drop", "slow"}[r.rng.IntN(2)]
@@ -572,6 +582,20 @@ func (r *run) owner() *host {
 		}
 	}
 	return nil
+}
+
+// driverPID is the pid of the driver process h runs, or 0.
+func (r *run) driverPID(h *host) int64 {
+	if h.dead || h.stopped {
+		return 0
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	resp, err := h.admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+	if err != nil || len(resp.GetPlugins()) != 1 || resp.GetPlugins()[0].GetHost() != h.id {
+		return 0
+	}
+	return resp.GetPlugins()[0].GetPid()
 }
 
 // heal brings every host back.
@@ -657,10 +681,18 @@ func (r *run) check() {
 	numbers := map[string]bool{}
 	ended := map[string]bool{}
 	outOfService := map[string][]time.Time{} // device -> when apps were told it was not observed
+	type status struct {
+		at time.Time
+		up bool
+	}
+	statuses := map[string][]status{} // device -> its reachability events, in order
 	for _, seq := range sortedSeqs(r.seen) {
 		ev := r.seen[seq]
 		if st := ev.GetDeviceChanged().GetStatus(); st != nil && !st.GetReachable() {
 			outOfService[ev.GetDevice()] = append(outOfService[ev.GetDevice()], ev.GetTime().AsTime())
+		}
+		if st := ev.GetDeviceChanged().GetStatus(); st != nil {
+			statuses[ev.GetDevice()] = append(statuses[ev.GetDevice()], status{ev.GetTime().AsTime(), st.GetReachable()})
 		}
 		if c := ev.GetCallChanged().GetCall(); c != nil {
 			numbers[c.GetRemote().GetNumber()] = true
@@ -685,16 +717,24 @@ func (r *run) check() {
 			rep.Seen++
 			continue
 		}
-		// A call that rang and ended while no host observed its phone (the
-		// host running the site died and its lease had not expired yet)
-		// is covered when the apps were told, later, that the device was
-		// out of service: the announced gap of that device.
+		// A call that rang and ended while no host observed its phone is
+		// covered when the apps knew the device was out of service when
+		// it rang (its link was down), or were told so later, in a
+		// fault's window (the host running the site died and its lease
+		// had not expired yet): the announced gap of that device.
 		dev := fmt.Sprintf("hq/desk%d", c.phone)
-		if slices.ContainsFunc(outOfService[dev], func(at time.Time) bool { return at.After(c.rang) }) && r.coveredLocked(c.rang) {
+		downAtRing := false
+		for _, st := range statuses[dev] {
+			if st.at.After(c.rang) {
+				break
+			}
+			downAtRing = !st.up
+		}
+		if downAtRing || slices.ContainsFunc(outOfService[dev], func(at time.Time) bool { return at.After(c.rang) }) && r.coveredLocked(c.rang) {
 			rep.Covered++
 			continue
 		}
-		missed = append(missed, number)
+		missed = append(missed, fmt.Sprintf("%s (phone %d, rang %s; %s's status then: %s)", number, c.phone, c.rang.Format("15:04:05.000"), dev, r.statusesLocked(dev, c.rang.Add(-2*time.Second), c.rang.Add(6*time.Second))))
 	}
 	sort.Strings(missed)
 	if len(missed) > 0 && r.gaps == 0 {
@@ -704,6 +744,28 @@ func (r *run) check() {
 		rep.Violations = append(rep.Violations, "a call still active at the apps after every phone hung up: "+k+" ("+r.historyLocked(k)+")")
 	}
 	rep.Violations = append(rep.Violations, r.dialsRanLocked()...)
+}
+
+// statusesLocked lists a device's status events between from and to, for a
+// violation's report. r.mu is held.
+func (r *run) statusesLocked(dev string, from, to time.Time) string {
+	var out []string
+	for _, seq := range sortedSeqs(r.seen) {
+		ev := r.seen[seq]
+		st := ev.GetDeviceChanged().GetStatus()
+		if at := ev.GetTime().AsTime(); st == nil || ev.GetDevice() != dev || at.Before(from) || at.After(to) {
+			continue
+		}
+		state := "reachable"
+		if !st.GetReachable() {
+			state = "unreachable " + strconv.Quote(st.GetDetail())
+		}
+		out = append(out, fmt.Sprintf("#%d %s %s", seq, ev.GetTime().AsTime().Format("15:04:05.000"), state))
+	}
+	if len(out) == 0 {
+		return "none"
+	}
+	return strings.Join(out, ", ")
 }
 
 // dialsRanLocked checks every Dial against the phones' own request logs:
