@@ -271,9 +271,16 @@ func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	ring := events.waitEvent(t, "the call, seen by host a", callIn("hq/desk", ctiv1.CallState_CALL_STATE_RINGING)).GetCallChanged().GetCall()
+	// A second call rings on through all that follows.
+	if _, err := phone.sim.RingIn("5550109", "Patient"); err != nil {
+		t.Fatal(err)
+	}
+	second := events.waitEvent(t, "the second call, seen by host a", func(ev *ctiv1.Event) bool {
+		return ev.GetCallChanged().GetCall().GetRemote().GetNumber() == "5550109"
+	}).GetCallChanged().GetCall()
 
-	// Host a freezes; its driver (not frozen) sees the caller give up,
-	// and host b takes the site.
+	// Host a freezes; its driver (not frozen) sees the first caller give
+	// up, and host b takes the site.
 	if err := a.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -285,6 +292,9 @@ func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
 	})
 	events.waitEvent(t, "the call ends LOST, by host b", func(ev *ctiv1.Event) bool {
 		return ev.GetCallEnded().GetCall().GetCallId() == ring.GetCallId() && ev.GetCallEnded().GetReason() == ctiv1.EndReason_END_REASON_LOST
+	})
+	events.waitEvent(t, "the second call ends LOST under host a's id, by host b", func(ev *ctiv1.Event) bool {
+		return ev.GetCallEnded().GetCall().GetCallId() == second.GetCallId()
 	})
 
 	// Host a wakes, finds its lease stale and stands down.
@@ -313,8 +323,10 @@ func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
 		}
 	}
 	events.mu.Unlock()
-	if err := phone.sim.RemoteHangup(1); err != nil {
-		t.Fatal(err)
+	for _, line := range []int{1, 2} { // the marker and the second call
+		if err := phone.sim.RemoteHangup(line); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	// Host b dies: host a runs the site again.
@@ -324,8 +336,38 @@ func TestAPausedHostStandsDownAndLaterRunsTheSiteAgain(t *testing.T) {
 	<-b.done
 	waitFor(t, 20*time.Second, "host a runs hq again", func() bool { return runsAt(adminA, "host-a") })
 	appA, _ := dialAs(t, a, appToken)
-	waitFor(t, 10*time.Second, "hq/desk reachable through host a", func() bool {
-		st, err := appA.GetDeviceState(ctx, &ctiv1.GetDeviceStateRequest{Device: "hq/desk"})
-		return err == nil && st.GetStatus().GetReachable()
+	atA := watchWith(t, appA, &ctiv1.WatchEventsRequest{FromSequence: marker.GetSequence()})
+	back := atA.waitEvent(t, "hq/desk out of service, moved back to host a", func(ev *ctiv1.Event) bool {
+		return ev.GetDevice() == "hq/desk" && strings.Contains(ev.GetDeviceChanged().GetStatus().GetDetail(), "moved from host host-b")
 	})
+	// The apps hear the device come back, though host a's instance saw it
+	// reachable before it stood down.
+	atA.waitEvent(t, "hq/desk back in service from host a's driver", func(ev *ctiv1.Event) bool {
+		return ev.GetDevice() == "hq/desk" && ev.GetSequence() > back.GetSequence() && ev.GetDeviceChanged().GetStatus().GetReachable()
+	})
+
+	// Host a's driver crashes: its restart ends only calls of host a's
+	// new tenure, never again the calls of its first tenure, which host b
+	// ended (host a stood down while the second one still rang).
+	plugins, err := adminA.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+	if err != nil || len(plugins.GetPlugins()) != 1 || plugins.GetPlugins()[0].GetPid() == 0 {
+		t.Fatalf("host a's plugins: %v, %v", plugins, err)
+	}
+	if err := syscall.Kill(int(plugins.GetPlugins()[0].GetPid()), syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	restarted := atA.waitEvent(t, "host a's driver restarted", func(ev *ctiv1.Event) bool {
+		return ev.GetDriverChanged().GetState() == ctiv1.DriverState_DRIVER_STATE_RESTARTED
+	})
+	if _, err := phone.sim.RingIn("5550102", "Last"); err != nil {
+		t.Fatal(err)
+	}
+	last := atA.waitEvent(t, "a call after the restart", func(ev *ctiv1.Event) bool {
+		return ev.GetSequence() > restarted.GetSequence() && ev.GetCallChanged().GetCall().GetRemote().GetNumber() == "5550102"
+	})
+	for _, ev := range atA.snapshot() {
+		if c := ev.GetCallEnded().GetCall(); c != nil && (c.GetCallId() == ring.GetCallId() || c.GetCallId() == second.GetCallId()) && ev.GetSequence() < last.GetSequence() {
+			t.Errorf("a call of host a's first tenure, ended by host b, ended again at host a: %v", ev)
+		}
+	}
 }

@@ -311,9 +311,13 @@ func (i *Instance) SetCallIDPrefix(prefix string) {
 // DOWN and the supervisor retries with backoff; the error says why.
 // A stopped instance starts again: a host of a cluster stops a site's
 // instance when it loses the lease and starts it when it takes it back.
+// A start knows no calls and no device statuses: what the instance saw
+// before it stopped is another host's to end (and its own reconcile's,
+// from the event log), and the apps must hear every device come back.
 func (i *Instance) Start(ctx context.Context) error {
 	i.mu.Lock()
 	i.stopped = false
+	i.calls, i.statuses = map[string]callSet{}, map[string]*ctiv1.DeviceStatus{}
 	i.mu.Unlock()
 	i.setState(ctiv1.DriverState_DRIVER_STATE_STARTING, "")
 	return i.run(ctx, false)

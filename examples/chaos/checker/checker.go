@@ -598,7 +598,8 @@ func (r *run) driverPID(h *host) int64 {
 	return resp.GetPlugins()[0].GetPid()
 }
 
-// heal brings every host back.
+// heal brings every host back, and restarts a crash-looping driver as an
+// operator would (the schedule's driver kills can put it there).
 func (r *run) heal(ctx context.Context) {
 	for _, p := range r.phones {
 		setFault(p, "none")
@@ -608,6 +609,18 @@ func (r *run) heal(ctx context.Context) {
 			_ = r.launch(h)
 		}
 		_ = h.cmd.Process.Signal(syscall.SIGCONT)
+	}
+	for _, h := range r.hosts {
+		if pid := r.driverPID(h); pid == 0 {
+			ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			resp, err := h.admin.ListPlugins(ctx, &ctiv1.ListPluginsRequest{})
+			if err == nil && len(resp.GetPlugins()) == 1 && resp.GetPlugins()[0].GetHost() == h.id &&
+				resp.GetPlugins()[0].GetState() == ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP {
+				_, err = h.admin.RestartPlugin(ctx, &ctiv1.RestartPluginRequest{Site: "hq", Driver: "grandstream"})
+				r.logf("heal: restart the crash-looping driver at %s: %v", h.id, errText(err))
+			}
+			cancel()
+		}
 	}
 	_ = r.waitServing(ctx, 30*time.Second)
 }
@@ -694,16 +707,36 @@ func (r *run) check() {
 		if st := ev.GetDeviceChanged().GetStatus(); st != nil {
 			statuses[ev.GetDevice()] = append(statuses[ev.GetDevice()], status{ev.GetTime().AsTime(), st.GetReachable()})
 		}
+		if d := ev.GetDriverChanged(); d != nil && ev.GetDevice() == "" {
+			// The site's driver went down (crash loop included) or came
+			// back: apps know every device of the site unobserved until
+			// the driver reports it again.
+			var up bool
+			switch d.GetState() {
+			case ctiv1.DriverState_DRIVER_STATE_DOWN, ctiv1.DriverState_DRIVER_STATE_CRASH_LOOP, ctiv1.DriverState_DRIVER_STATE_STOPPED:
+			case ctiv1.DriverState_DRIVER_STATE_RUNNING, ctiv1.DriverState_DRIVER_STATE_RESTARTED, ctiv1.DriverState_DRIVER_STATE_SWAPPED:
+				up = true
+			default:
+				continue
+			}
+			for n := range r.phones {
+				dev := fmt.Sprintf("hq/desk%d", n)
+				statuses[dev] = append(statuses[dev], status{ev.GetTime().AsTime(), up})
+				if !up {
+					outOfService[dev] = append(outOfService[dev], ev.GetTime().AsTime())
+				}
+			}
+		}
 		if c := ev.GetCallChanged().GetCall(); c != nil {
 			numbers[c.GetRemote().GetNumber()] = true
 			if ended[callKey(ev.GetDevice(), c)] {
-				rep.Violations = append(rep.Violations, fmt.Sprintf("sequence %d: %s changed after its CallEnded", seq, callKey(ev.GetDevice(), c)))
+				rep.Violations = append(rep.Violations, fmt.Sprintf("sequence %d: %s changed after its CallEnded (%s)", seq, callKey(ev.GetDevice(), c), r.historyLocked(callKey(ev.GetDevice(), c))))
 			}
 		}
 		if c := ev.GetCallEnded().GetCall(); c != nil {
 			numbers[c.GetRemote().GetNumber()] = true
 			if ended[callKey(ev.GetDevice(), c)] {
-				rep.Violations = append(rep.Violations, fmt.Sprintf("sequence %d: %s ended twice", seq, callKey(ev.GetDevice(), c)))
+				rep.Violations = append(rep.Violations, fmt.Sprintf("sequence %d: %s ended twice (%s)", seq, callKey(ev.GetDevice(), c), r.historyLocked(callKey(ev.GetDevice(), c))))
 			}
 			ended[callKey(ev.GetDevice(), c)] = true
 		}
