@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	ctiv1 "github.com/ctihost/ctihost/proto/cti/v1"
 )
@@ -223,6 +226,12 @@ func TestASiteMovesToTheOtherHostWhenItsHostDies(t *testing.T) {
 	events.waitEvent(t, "the rejected call ends", func(ev *ctiv1.Event) bool {
 		return ev.GetCallEnded().GetCall().GetCallId() == again.GetCallId()
 	})
+	// An error about the call names it and its device as the app did, not
+	// as the driver knows them.
+	_, err = appC.Reject(ctx, &ctiv1.CallRequest{Device: "hq/desk", CallId: again.GetCallId()})
+	if msg := status.Convert(err).Message(); status.Code(err) != codes.NotFound || !strings.Contains(msg, strconv.Quote(again.GetCallId())) || !strings.Contains(msg, `"hq/desk"`) {
+		t.Errorf("Reject of the ended call: %v; want NOT_FOUND naming %q on \"hq/desk\"", err, again.GetCallId())
+	}
 	t.Logf("host a killed → hq in service at host b: %s (lease_ttl 2s)", moved.Round(10*time.Millisecond))
 }
 

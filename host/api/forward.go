@@ -135,7 +135,8 @@ func call[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, conn 
 	resp, err := rpc(conn.Driver, ctx, attempt)
 	s.logger.Trace("command", "method", method, "device", req.GetDevice(), "code", status.Code(err).String(), "took", time.Since(start))
 	if err != nil {
-		return zero, s.driverError(rt, conn, method, err)
+		_, ref := rt.inst.Ref(rt.device)
+		return zero, s.driverError(rt, conn, method, appNames(err, attempt, req, rt.device, ref))
 	}
 	switch r := any(resp).(type) {
 	case *ctiv1.DeviceState:
@@ -144,6 +145,38 @@ func call[Req deviceRequest, Resp any](ctx context.Context, s *HostServer, conn 
 		conn.Response(r.(proto.Message))
 	}
 	return resp, nil
+}
+
+// appNames puts back, in a driver's error message, the names the app used
+// where the driver quotes its own: the device's "site/device" reference,
+// and the call ids (they differ after a swap, and always on a host of a
+// cluster). `call "1-6" is not on device "desk1"` must name what the app
+// knows.
+func appNames(err error, sent, asked proto.Message, driverDevice, appDevice string) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	msg := st.Message()
+	if appDevice != "" && appDevice != driverDevice {
+		msg = strings.ReplaceAll(msg, `"`+driverDevice+`"`, `"`+appDevice+`"`)
+	}
+	s, a := sent.ProtoReflect(), asked.ProtoReflect()
+	for _, name := range []protoreflect.Name{"call_id", "other_call_id"} {
+		f := s.Descriptor().Fields().ByName(name)
+		if f == nil || f.Kind() != protoreflect.StringKind {
+			continue
+		}
+		if driverID, appID := s.Get(f).String(), a.Get(f).String(); driverID != "" && driverID != appID {
+			msg = strings.ReplaceAll(msg, `"`+driverID+`"`, `"`+appID+`"`)
+		}
+	}
+	if msg == st.Message() {
+		return err
+	}
+	p := st.Proto()
+	p.Message = msg
+	return status.FromProto(p).Err()
 }
 
 // idempotent lists the RPCs that are safe to run twice, so the host may
