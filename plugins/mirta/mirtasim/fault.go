@@ -1,8 +1,9 @@
 package mirtasim
 
 import (
-	"fmt"
 	"strings"
+
+	"github.com/ctihost/ctihost/sdk/simfault"
 )
 
 // Fault is a set of ways the PBX misbehaves; combine them with |. Set them
@@ -34,62 +35,21 @@ const (
 // FaultNone is the empty set: the PBX behaves.
 const FaultNone Fault = 0
 
-var faultNames = []struct {
-	f    Fault
-	name string
-}{
-	{FaultWrongKey, "wrong-key"},
-	{FaultSlow, "slow"},
-	{FaultHTTP500, "http500"},
-	{FaultGarbage, "garbage"},
-	{FaultTruncated, "truncated"},
-	{FaultOverload, "overload"},
+var faultNames = []simfault.Name[Fault]{
+	{Fault: FaultWrongKey, Name: "wrong-key"},
+	{Fault: FaultSlow, Name: "slow"},
+	{Fault: FaultHTTP500, Name: "http500"},
+	{Fault: FaultGarbage, Name: "garbage"},
+	{Fault: FaultTruncated, Name: "truncated"},
+	{Fault: FaultOverload, Name: "overload"},
 }
 
 // String returns the names of the faults joined by commas, or "none".
-func (f Fault) String() string {
-	var names []string
-	for _, n := range faultNames {
-		if f&n.f != 0 {
-			names = append(names, n.name)
-			f &^= n.f
-		}
-	}
-	if f != 0 {
-		names = append(names, fmt.Sprintf("Fault(%#x)", uint(f)))
-	}
-	if len(names) == 0 {
-		return "none"
-	}
-	return strings.Join(names, ",")
-}
+func (f Fault) String() string { return simfault.Format(f, faultNames) }
 
 // ParseFault parses a comma-separated list of fault names (see String);
 // "none" or "" is FaultNone.
-func ParseFault(s string) (Fault, error) {
-	var f Fault
-	for _, part := range strings.Split(s, ",") {
-		part = strings.TrimSpace(part)
-		if part == "" || strings.EqualFold(part, "none") {
-			continue
-		}
-		found := false
-		for _, n := range faultNames {
-			if strings.EqualFold(part, n.name) {
-				f |= n.f
-				found = true
-			}
-		}
-		if !found {
-			all := make([]string, len(faultNames))
-			for i, n := range faultNames {
-				all[i] = n.name
-			}
-			return 0, fmt.Errorf("mirtasim: unknown fault %q; want none or a comma-separated list of %s", part, strings.Join(all, ", "))
-		}
-	}
-	return f, nil
-}
+func ParseFault(s string) (Fault, error) { return simfault.Parse("mirtasim", s, faultNames) }
 
 // MarshalText encodes the fault set as its names.
 func (f Fault) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
